@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <caf/fwd.hpp>
+
+#include "proto/source_actor.hpp"
+#include "proto/user_actor.hpp"
+
+namespace sbx::actors {
+
+/// The services that own sources and destinations.
+struct source_owners {
+  proto::user_actor users;
+};
+
+/// Spawns the catalogue of sources and destinations; it asks the owners on every request and
+/// never blocks.
+proto::source_actor spawn_source_actor(caf::actor_system& sys, source_owners owners);
+
+}  // namespace sbx::actors

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sbx::app {
+
+/// Everything the node can be configured with. Defaults run a working node: SQLite and images
+/// under ./data, port 5000, superuser admin/admin. deploy/slicebox.example.toml documents each
+/// key; every key `a.b` can be overridden by the environment variable `SBX_A_B`.
+struct config {
+  std::filesystem::path data_dir = "data";  ///< data_dir
+  std::string log_level = "info";           ///< log_level: trace|debug|info|warn|error|off
+
+  std::string http_host = "0.0.0.0";      ///< http.host
+  std::uint16_t http_port = 5000;         ///< http.port (0 = any free port)
+  unsigned http_threads = 2;              ///< http.threads
+  std::uint64_t http_max_body = 64u << 20;  ///< http.max_body_bytes (uploads are exempt)
+  std::chrono::seconds http_read_timeout{60};      ///< http.read_timeout_seconds
+  std::chrono::seconds http_write_timeout{60};     ///< http.write_timeout_seconds
+  std::chrono::seconds http_idle_timeout{30};      ///< http.idle_timeout_seconds (keep-alive)
+  std::chrono::seconds http_request_timeout{600};  ///< http.request_timeout_seconds
+
+  unsigned actor_threads = 2;  ///< actors.threads (CAF scheduler)
+
+  std::string database_url;  ///< database.url: PostgreSQL connection string; empty = SQLite
+  std::filesystem::path sqlite_path;  ///< database.sqlite_path; empty = <data_dir>/slicebox.db
+
+  std::string superuser_name = "admin";      ///< auth.superuser_name
+  std::string superuser_password = "admin";  ///< auth.superuser_password
+  std::chrono::seconds session_timeout{3600};  ///< auth.session_timeout_seconds
+  bool sessions_include_ip_and_useragent = true;  ///< auth.sessions_include_ip_and_useragent
+
+  /// The SQLite file actually used.
+  std::filesystem::path effective_sqlite_path() const {
+    return sqlite_path.empty() ? data_dir / "slicebox.db" : sqlite_path;
+  }
+};
+
+/// A configuration that cannot be used (bad file, bad value, bad flag); the message says which.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads a TOML document into `c` (keys absent keep their value). Unknown keys and wrong types
+/// throw config_error.
+void apply_toml(config& c, const std::string& toml_text, const std::string& origin);
+
+/// Applies every `SBX_*` variable found in `env` (as `NAME=value` strings) to `c`.
+void apply_environment(config& c, const std::vector<std::string>& env);
+
+/// What the command line asked for.
+struct command_line {
+  std::optional<std::filesystem::path> config_file;
+  std::optional<std::uint16_t> port;
+  std::optional<std::filesystem::path> data_dir;
+  bool help = false;
+  bool version = false;
+};
+
+/// Parses `--config FILE`, `--port N`, `--data-dir DIR`, `--help`, `--version` (also as
+/// `--flag=value`); anything else throws config_error.
+command_line parse_command_line(int argc, const char* const* argv);
+
+/// The whole chain: defaults, then the config file, then the environment, then the flags.
+config load_config(const command_line& cl, const std::vector<std::string>& env);
+
+/// The text printed by --help.
+std::string usage_text();
+
+}  // namespace sbx::app

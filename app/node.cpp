@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "app/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "actors/dictionary_actor.hpp"
+#include "actors/log_actor.hpp"
+#include "actors/source_actor.hpp"
+#include "actors/user_actor.hpp"
+#include "http/frontend.hpp"
+#include "http/routes/routes.hpp"
+#include "http/server.hpp"
+#include "persistence/migrations.hpp"
+#include "proto/error.hpp"
+#include "version.hpp"
+
+namespace sbx::app {
+namespace {
+
+persistence::database_config database_of(const config& c) {
+  persistence::database_config d;
+  d.postgres_url = c.database_url;
+  d.sqlite_path = c.effective_sqlite_path().string();
+  return d;
+}
+
+caf::actor_system_config actor_config(const config& c) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<size_t>(std::max(1u, c.actor_threads)));
+  cfg.add_error_category(proto::error_category,
+                         [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           return "sbx." + proto::to_string(static_cast<proto::errc>(code)) +
+                                  ": " + caf::to_string(ctx);
+                         });
+  return cfg;
+}
+
+}  // namespace
+
+struct node::impl {
+  config cfg;
+  caf::actor_system_config actor_cfg;
+  caf::actor_system sys;
+  proto::log_actor log;
+  proto::user_actor users;
+  proto::source_actor sources;
+  proto::dictionary_actor dictionary;
+  std::unique_ptr<http::frontend> frontend;
+  std::unique_ptr<http::http_server> server;
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::optional<std::chrono::steady_clock::time_point> stop_at;
+  bool stopped = false;
+
+  explicit impl(config c) : cfg(std::move(c)), actor_cfg(actor_config(cfg)), sys(actor_cfg) {}
+
+  void shutdown() {
+    if (stopped) return;
+    stopped = true;
+    spdlog::info("stopping: closing the HTTP listener");
+    if (server) server->stop();
+    if (frontend) frontend->stop();
+    caf::anon_send_exit(sources, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(dictionary, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(users, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(log, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+    spdlog::info("stopped");
+  }
+};
+
+node::node(config c) {
+  std::filesystem::create_directories(c.data_dir);
+  auto database = database_of(c);
+  {
+    auto db = persistence::open_database(database);
+    for (const auto& name : persistence::migrate(*db)) spdlog::info("applied migration {}", name);
+  }
+  impl_ = std::make_unique<impl>(std::move(c));
+  auto& i = *impl_;
+  i.log = actors::spawn_log_actor(i.sys, database);
+  i.users = actors::spawn_user_actor(
+      i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
+              i.cfg.sessions_include_ip_and_useragent, i.log});
+  i.sources = actors::spawn_source_actor(i.sys, {i.users});
+  i.dictionary = actors::spawn_dictionary_actor(i.sys);
+
+  http::services services{i.users, i.log, i.sources, i.dictionary, sbx::version,
+                          [this] { request_stop(std::chrono::seconds{1}); }};
+  i.frontend = std::make_unique<http::frontend>(i.sys, http::make_api_routes(services), i.users,
+                                                std::max(1u, i.cfg.actor_threads),
+                                                i.cfg.http_request_timeout);
+  http::server_options options;
+  options.host = i.cfg.http_host;
+  options.port = i.cfg.http_port;
+  options.threads = i.cfg.http_threads;
+  options.max_body = i.cfg.http_max_body;
+  options.read_timeout = i.cfg.http_read_timeout;
+  options.write_timeout = i.cfg.http_write_timeout;
+  options.idle_timeout = i.cfg.http_idle_timeout;
+  i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
+  auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
+  try {
+    i.server->start();
+  } catch (const std::exception& e) {
+    caf::anon_send(i.log, proto::log_atom::value, proto::log_type::error, std::string("System"),
+                   "Could not bind to " + where + ", " + e.what());
+    i.shutdown();
+    throw std::runtime_error("could not bind to " + where + ": " + e.what());
+  }
+  where = i.cfg.http_host + ":" + std::to_string(i.server->port());
+  caf::anon_send(i.log, proto::log_atom::value, proto::log_type::info, std::string("System"),
+                 "Slicebox bound to " + where);
+}
+
+node::~node() {
+  request_stop();
+  wait();
+}
+
+std::uint16_t node::port() const { return impl_->server->port(); }
+
+void node::request_stop(std::chrono::milliseconds delay) {
+  std::lock_guard lock{impl_->mutex};
+  auto at = std::chrono::steady_clock::now() + delay;
+  if (!impl_->stop_at || at < *impl_->stop_at) impl_->stop_at = at;
+  impl_->cv.notify_all();
+}
+
+void node::wait() {
+  std::unique_lock lock{impl_->mutex};
+  while (!impl_->stop_at || std::chrono::steady_clock::now() < *impl_->stop_at) {
+    if (impl_->stop_at)
+      impl_->cv.wait_until(lock, *impl_->stop_at);
+    else
+      impl_->cv.wait(lock);
+  }
+  impl_->shutdown();
+}
+
+}  // namespace sbx::app

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs every Debian 12 package the node needs to build, run and be tested. Idempotent.
+# Usage: deploy/install-deps.sh [--test]   (--test adds the peers and tools the test suite drives)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config ccache
+  libcaf-dev libboost-dev libgdcm-dev libgdcm-tools libdcmtk-dev
+  libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
+  libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev
+)
+test_pkgs=(postgresql-15 dcmtk curl wrk python3)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include <caf/error.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "http/error_map.hpp"
+#include "http/message.hpp"
+#include "http/query.hpp"
+#include "http/router.hpp"
+#include "proto/user.hpp"
+#include "proto/user_actor.hpp"
+
+namespace sbx::http {
+
+/// One request on its way through the front-end: what came in, who sent it, how to answer.
+struct exchange {
+  http_request request;
+  path_params params;
+  proto::api_user user;  ///< the authenticated user (id -1 on public routes)
+  responder respond;
+  std::chrono::seconds timeout{600};
+
+  /// Sends the answer.
+  void reply(http_response r) const { respond(std::move(r)); }
+  /// Answers with the response the error map gives for `e`.
+  void fail(const caf::error& e) const { respond(error_response(e)); }
+  /// The query parameters.
+  query_params query() const { return query_params{request.query()}; }
+  /// The body of a JSON request, after the spec's checks: a missing body is 400 and another
+  /// content type 415 (§1.2).
+  const std::string& json_body() const;
+};
+
+/// The cookie token, client IP and User-Agent of a request (spec §2.2); "" where absent.
+proto::client_identity client_identity_of(const http_request& r);
+
+/// A request on its way to a service; `then` completes it (see ask).
+template <class Handle>
+struct pending_ask {
+  Handle handle;
+  exchange_ptr ex;
+  /// `on_value` gets the reply; a failure goes to the error map.
+  template <class F>
+  void then(F on_value) {
+    handle.then(std::move(on_value), [ex = ex](caf::error& e) { ex->fail(e); });
+  }
+};
+
+/// Asks `dest` and answers through `ex`:
+/// `ask(self, ex, users, list_atom::value, 0, 20).then([ex](auto& users) {...})`.
+template <class Handle, class... Args>
+auto ask(caf::event_based_actor* self, const exchange_ptr& ex, const Handle& dest, Args&&... args) {
+  auto h = self->request(dest, caf::duration{ex->timeout}, std::forward<Args>(args)...);
+  return pending_ask<decltype(h)>{std::move(h), ex};
+}
+
+}  // namespace sbx::http

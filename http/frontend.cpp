@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/frontend.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <vector>
+
+#include "http/exchange.hpp"
+#include "proto/json.hpp"
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::http::exchange_ptr)
+
+namespace sbx::http {
+namespace {
+
+constexpr const char* not_found_text = "The requested resource could not be found.";
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// The value of one cookie in a Cookie header.
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto pair = trim(header.substr(0, semi));
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name)
+      return std::string(trim(pair.substr(eq + 1)));
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+/// The client address as the spec defines it (§2.2 item 4).
+std::string client_ip(const http_request& r) {
+  if (auto fwd = r.header("x-forwarded-for")) {
+    auto first = trim(fwd->substr(0, fwd->find(',')));
+    if (!first.empty()) return std::string(first);
+  }
+  if (!r.peer_ip.empty()) return r.peer_ip;
+  if (auto real = r.header("x-real-ip")) return std::string(trim(*real));
+  return {};
+}
+
+/// Basic credentials from an Authorization header, or nullopt if malformed.
+std::optional<proto::credentials> basic_credentials(std::string_view header) {
+  auto encoded = trim(header.substr(6));
+  std::string decoded(encoded.size(), '\0');
+  std::size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                        encoded.data(), encoded.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0)
+    return std::nullopt;
+  decoded.resize(length);
+  auto colon = decoded.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return proto::credentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
+}
+
+}  // namespace
+
+struct frontend::impl {
+  caf::actor_system& sys;
+  std::shared_ptr<const router> routes;
+  proto::user_actor users;
+  std::chrono::seconds timeout;
+  std::vector<caf::actor> bridges;
+  std::atomic<std::size_t> next{0};
+
+  impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
+       std::chrono::seconds t)
+      : sys(s), routes(std::move(r)), users(std::move(u)), timeout(t) {}
+
+  void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
+    auto path = ex->request.path();
+    auto m = routes->find(ex->request.method, path);
+    if (path != "/api" && path.substr(0, 5) != "/api/")
+      return ex->reply(text_response(404, not_found_text));
+    if (m.found && m.found->who == access::anyone) return run(self, m, ex);
+    authenticate(self, ex, [this, self, m = std::move(m)](const exchange_ptr& ex) mutable {
+      if (!m.found) {
+        if (m.allowed.empty()) return ex->reply(text_response(404, not_found_text));
+        std::string list;
+        for (const auto& method : m.allowed) list += (list.empty() ? "" : ", ") + method;
+        auto r = text_response(405, "HTTP method not allowed, supported methods: " + list);
+        r.headers.emplace_back("Allow", list);
+        return ex->reply(std::move(r));
+      }
+      if (m.found->who == access::admin &&
+          !proto::satisfies(ex->user.user_role, proto::role::administrator))
+        return ex->reply(text_response(
+            403, "The supplied authentication is not authorized to access this resource"));
+      run(self, m, ex);
+    });
+  }
+
+  template <class Next>
+  void authenticate(caf::event_based_actor* self, const exchange_ptr& ex, Next next) {
+    auto on_user = [ex, next](proto::api_user& u) mutable {
+      ex->user = std::move(u);
+      next(ex);
+    };
+    auto on_error = [ex](caf::error& e) { ex->fail(e); };
+    auto authorization = ex->request.header("authorization");
+    if (authorization && starts_with_icase(*authorization, "basic ")) {
+      auto c = basic_credentials(*authorization);
+      if (!c) return ex->reply(text_response(401, "The supplied authentication is invalid"));
+      self->request(users, caf::duration{timeout}, proto::auth_atom::value, std::move(*c))
+          .then(std::move(on_user), on_error);
+      return;
+    }
+    self->request(users, caf::duration{timeout}, proto::auth_atom::value,
+                  client_identity_of(ex->request))
+        .then(std::move(on_user), on_error);
+  }
+
+  static void run(caf::event_based_actor* self, router::match& m, const exchange_ptr& ex) {
+    ex->params = std::move(m.params);
+    try {
+      m.found->run(self, ex);
+    } catch (const rejection& r) {
+      ex->reply(r.response);
+    } catch (const proto::json::malformed& e) {
+      ex->reply(text_response(400, std::string("The request content was malformed:\n") + e.what()));
+    } catch (const std::exception& e) {
+      spdlog::error("{} {} failed: {}", ex->request.method, ex->request.target, e.what());
+      ex->reply(text_response(500, "There was an internal server error."));
+    }
+  }
+};
+
+proto::client_identity client_identity_of(const http_request& r) {
+  proto::client_identity id;
+  if (auto cookie = r.header("cookie")) id.token = cookie_value(*cookie, "slicebox-session");
+  id.ip = client_ip(r);
+  if (auto ua = r.header("user-agent")) id.user_agent = std::string(*ua);
+  return id;
+}
+
+const std::string& exchange::json_body() const {
+  if (request.body.empty())
+    throw rejection(text_response(400, "Request entity expected but not supplied"));
+  auto type = request.header("content-type").value_or("");
+  auto media = trim(type.substr(0, type.find(';')));
+  if (!starts_with_icase(media, "application/json") || media.size() != 16)
+    throw rejection(text_response(415, "The request's Content-Type [" + std::string(type) +
+                                           "] is not supported. Expected:\napplication/json"));
+  return request.body;
+}
+
+frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
+                   proto::user_actor users, unsigned bridges, std::chrono::seconds request_timeout)
+    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), request_timeout)) {
+  for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
+    impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
+      return caf::behavior{
+          [self, state](exchange_ptr& ex) { state->dispatch(self, ex); },
+      };
+    }));
+  }
+}
+
+frontend::~frontend() { stop(); }
+
+request_handler frontend::handler() {
+  return [state = impl_](http_request&& request, responder respond) {
+    auto ex = std::make_shared<exchange>();
+    ex->request = std::move(request);
+    ex->respond = std::move(respond);
+    ex->timeout = state->timeout;
+    auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();
+    caf::anon_send(state->bridges[i], std::move(ex));
+  };
+}
+
+void frontend::stop() {
+  for (auto& b : impl_->bridges) caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace sbx::http

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "http/message.hpp"
+#include "http/router.hpp"
+#include "proto/user_actor.hpp"
+
+namespace sbx::http {
+
+/// Turns each request into work for a pool of bridge actors: authenticate (HTTP basic or the
+/// session cookie), route, check the role, run the route's handler. The calling I/O thread only
+/// enqueues; it never waits on an actor.
+class frontend {
+ public:
+  frontend(caf::actor_system& sys, std::shared_ptr<const router> routes, proto::user_actor users,
+           unsigned bridges, std::chrono::seconds request_timeout);
+  ~frontend();
+
+  /// The function the HTTP server calls for every request.
+  request_handler handler();
+  /// Stops the bridge actors.
+  void stop();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace sbx::http

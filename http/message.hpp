@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Plain request and response types: the seam between the Beast server and the CAF front-end.
+// Neither side's headers leak across it.
+namespace sbx::http {
+
+/// A parsed request with its whole body.
+struct http_request {
+  std::string method;  ///< upper case, e.g. "GET"
+  std::string target;  ///< as received, e.g. "/api/users?count=5"
+  std::vector<std::pair<std::string, std::string>> headers;  ///< names in lower case
+  std::string body;
+  std::string peer_ip;  ///< TCP peer address
+
+  /// The path part of the target (before '?').
+  std::string_view path() const;
+  /// The raw query part of the target (after '?'; empty if none).
+  std::string_view query() const;
+  /// The first header with this (lower-case) name.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// A response to write.
+struct http_response {
+  int status = 200;
+  std::string content_type;  ///< empty for bodiless responses
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Writes the answer to one request; called exactly once, from any thread.
+using responder = std::function<void(http_response)>;
+
+/// What the server hands every request to; it must not block.
+using request_handler = std::function<void(http_request&&, responder)>;
+
+/// A plain-text response (`text/plain; charset=UTF-8`).
+http_response text_response(int status, std::string body);
+/// A JSON response.
+http_response json_response(int status, std::string body);
+/// A response without a body (e.g. 204).
+http_response empty_response(int status);
+
+}  // namespace sbx::http

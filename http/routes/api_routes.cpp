@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/routes/routes.hpp"
+
+namespace sbx::http {
+
+std::shared_ptr<const router> make_api_routes(const services& s) {
+  auto r = std::make_shared<router>();
+  add_user_routes(*r, s);
+  add_log_routes(*r, s);
+  add_system_routes(*r, s);
+  add_dictionary_routes(*r, s);
+  return r;
+}
+
+}  // namespace sbx::http

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "http/router.hpp"
+#include "proto/dictionary_actor.hpp"
+#include "proto/log_actor.hpp"
+#include "proto/source_actor.hpp"
+#include "proto/user_actor.hpp"
+
+namespace sbx::http {
+
+/// The actors the routes talk to, and the node-level hooks they need.
+struct services {
+  proto::user_actor users;
+  proto::log_actor log;
+  proto::source_actor sources;
+  proto::dictionary_actor dictionary;
+  std::string version;
+  std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
+};
+
+// One function per API group, each in its own file.
+void add_user_routes(router& r, const services& s);
+void add_log_routes(router& r, const services& s);
+void add_system_routes(router& r, const services& s);
+void add_dictionary_routes(router& r, const services& s);
+
+/// The whole API.
+std::shared_ptr<const router> make_api_routes(const services& s);
+
+}  // namespace sbx::http

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// The only translation unit that includes Beast: CAF stays out of here (build time).
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace sbx::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class session;
+
+/// What sessions share with the listener: options, the handler, and the registry used to stop.
+struct shared_context {
+  server_options options;
+  request_handler handler;
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;
+  std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  std::function<void()> on_last_session_gone;
+};
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, std::shared_ptr<shared_context> ctx)
+      : stream_(std::move(socket)), ctx_(std::move(ctx)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ip_ = ep.address().to_string();
+  }
+
+  ~session() {
+    std::lock_guard lock{ctx_->mutex};
+    ctx_->sessions.erase(this);
+    if (ctx_->sessions.empty() && ctx_->stopping && ctx_->on_last_session_gone)
+      ctx_->on_last_session_gone();
+  }
+
+  void run() {
+    {
+      std::lock_guard lock{ctx_->mutex};
+      ctx_->sessions.emplace(this, weak_from_this());
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::do_read_header, shared_from_this()));
+  }
+
+  /// Called on stop: an idle connection closes now; a busy one closes after its response.
+  void stop() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  void do_read_header() {
+    if (ctx_->stopping) return close();
+    idle_ = true;
+    header_parser_.emplace();
+    // The Content-Length check against body_limit runs on this parser (Boost 1.74), so it is
+    // unlimited here and enforced after the header; boost::none would reject every request.
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    header_parser_->header_limit(64 * 1024);
+    stream_.expires_after(ctx_->options.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    idle_ = false;
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+      return close();
+    if (ec) return reject(400, "Malformed HTTP request: " + ec.message());
+    auto& head = header_parser_->get();
+    keep_alive_ = head.keep_alive();
+    version_ = head.version();
+    if (auto length = header_parser_->content_length(); length && *length > ctx_->options.max_body)
+      return reject(413, "The request content was too large (limit " +
+                             std::to_string(ctx_->options.max_body) + " bytes)");
+    body_parser_.emplace(std::move(*header_parser_));
+    body_parser_->body_limit(ctx_->options.max_body);
+    stream_.expires_after(ctx_->options.read_timeout);
+    if (beast::iequals(body_parser_->get()[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                       version_);
+      bhttp::async_write(stream_, *cont,
+                         [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                           if (ec) return self->close();
+                           self->do_read_body();
+                         });
+      return;
+    }
+    do_read_body();
+  }
+
+  void do_read_body() {
+    bhttp::async_read(stream_, buffer_, *body_parser_,
+                      beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "The request content was too large (limit " +
+                             std::to_string(ctx_->options.max_body) + " bytes)");
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+      return close();
+    if (ec) return reject(400, "Malformed HTTP request: " + ec.message());
+    auto message = body_parser_->release();
+    http_request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.peer_ip = peer_ip_;
+    request.body = std::move(message.body());
+    request.headers.reserve(8);
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    // The handler answers from another thread; the answer is posted back onto this strand.
+    auto self = shared_from_this();
+    ctx_->handler(std::move(request), [self](http_response response) {
+      net::post(self->stream_.get_executor(),
+                [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+    });
+  }
+
+  void reject(int status, std::string text) {
+    keep_alive_ = false;
+    write(text_response(status, std::move(text)));
+  }
+
+  void write(http_response r) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(r.status), version_ ? version_ : 11);
+    res->set(bhttp::field::server, "slicebox");
+    if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res->insert(name, value);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive_ && !ctx_->stopping);
+    res->prepare_payload();
+    stream_.expires_after(ctx_->options.write_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                         if (ec || !res->keep_alive()) return self->close();
+                         self->do_read_header();
+                       });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<shared_context> ctx_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::string peer_ip_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool idle_ = false;
+};
+
+}  // namespace
+
+struct http_server::impl {
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::shared_ptr<shared_context> ctx = std::make_shared<shared_context>();
+  std::vector<std::thread> threads;
+  std::optional<net::steady_timer> grace_timer;
+  std::uint16_t port = 0;
+
+  void do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<session>(std::move(socket), ctx)->run();
+      }
+      do_accept();
+    });
+  }
+};
+
+http_server::http_server(server_options options, request_handler handler)
+    : impl_(std::make_unique<impl>()) {
+  impl_->ctx->options = std::move(options);
+  impl_->ctx->handler = std::move(handler);
+}
+
+http_server::~http_server() {
+  stop();
+  // Handlers destroyed with the io_context may still end sessions; they must not post again.
+  std::lock_guard lock{impl_->ctx->mutex};
+  impl_->ctx->on_last_session_gone = nullptr;
+}
+
+void http_server::start() {
+  auto& o = impl_->ctx->options;
+  tcp::endpoint endpoint{net::ip::make_address(o.host), o.port};
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol());
+  a.set_option(net::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(net::socket_base::max_listen_connections);
+  impl_->port = a.local_endpoint().port();
+  impl_->do_accept();
+  for (unsigned i = 0; i < std::max(1u, o.threads); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+std::uint16_t http_server::port() const { return impl_->port; }
+
+void http_server::stop() {
+  if (impl_->threads.empty()) return;
+  auto& ctx = *impl_->ctx;
+  if (!ctx.stopping.exchange(true)) {
+    net::post(impl_->ioc, [this] {
+      beast::error_code ec;
+      impl_->acceptor.close(ec);
+      // Requests still in flight get the grace period; then the I/O loop is stopped.
+      impl_->grace_timer.emplace(impl_->ioc, impl_->ctx->options.stop_grace);
+      impl_->grace_timer->async_wait([this](beast::error_code ec) {
+        if (!ec) impl_->ioc.stop();
+      });
+      std::vector<std::shared_ptr<session>> live;
+      {
+        std::lock_guard lock{impl_->ctx->mutex};
+        for (auto& [_, weak] : impl_->ctx->sessions)
+          if (auto s = weak.lock()) live.push_back(std::move(s));
+        impl_->ctx->on_last_session_gone = [this] {
+          net::post(impl_->ioc, [this] { impl_->grace_timer->cancel(); });
+        };
+        if (impl_->ctx->sessions.empty()) impl_->grace_timer->cancel();
+      }
+      for (auto& s : live) s->stop();
+    });
+  }
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace sbx::http

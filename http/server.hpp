@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace sbx::http {
+
+/// How the HTTP listener behaves.
+struct server_options {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 5000;  ///< 0 = any free port
+  unsigned threads = 2;
+  std::uint64_t max_body = 64u << 20;
+  std::chrono::seconds read_timeout{60};
+  std::chrono::seconds write_timeout{60};
+  std::chrono::seconds idle_timeout{30};
+  std::chrono::seconds stop_grace{10};
+};
+
+/// The HTTP/1.1 listener (Boost.Beast): keep-alive, timeouts, body limits, `Expect:
+/// 100-continue`. It parses requests and hands them to a request_handler; it knows nothing of
+/// routes or actors. Whoever holds a responder must be gone before the server is destroyed.
+class http_server {
+ public:
+  http_server(server_options options, request_handler handler);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  /// Binds and starts the I/O threads; throws std::system_error if the address cannot be bound.
+  void start();
+  /// The bound port (after start).
+  std::uint16_t port() const;
+  /// Stops accepting, lets requests in flight finish (up to the grace period), joins threads.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sbx::http

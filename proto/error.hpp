@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+
+namespace sbx::proto {
+
+/// What went wrong, as a service reports it; http/error_map turns each into a status.
+enum class errc : std::uint8_t {
+  none = 0,
+  bad_request,     ///< the client's input is invalid (message says why)
+  not_found,       ///< the thing asked for does not exist
+  unauthorized,    ///< no or invalid credentials
+  forbidden,       ///< the user's role does not allow it
+  bad_gateway,     ///< a remote peer could not be reached
+  unavailable,     ///< the node is shutting down or overloaded
+  internal,        ///< a fault of the node (I/O, database)
+};
+
+/// The name of an error code ("bad_request", ...).
+std::string to_string(errc e);
+
+/// An error value with a message for the client.
+inline caf::error make_error(errc e, std::string message) {
+  return caf::error{static_cast<std::uint8_t>(e), caf::atom("sbx"),
+                    caf::make_message(std::move(message))};
+}
+
+/// The atom naming our error category.
+inline constexpr caf::atom_value error_category = caf::atom("sbx");
+
+}  // namespace sbx::proto

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/dictionary_actor.hpp"
+#include "proto/log.hpp"
+#include "proto/source.hpp"
+#include "proto/user.hpp"
+#include "proto/user_actor.hpp"
+
+/// JSON codecs with the API's exact wire names (spec §4.4).
+namespace sbx::proto::json {
+
+/// A request body that is not valid JSON or lacks a required field; what() says why.
+class malformed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// `ApiUser` / `UserInfo`: {"id","user","role"}; never a password hash.
+std::string encode(const api_user& u);
+/// A JSON array of `ApiUser`.
+std::string encode(const std::vector<api_user>& users);
+/// A JSON array of `LogEntry`.
+std::string encode(const std::vector<log_entry>& entries);
+/// A JSON array of `Source`.
+std::string encode(const std::vector<source>& sources);
+/// A JSON array of `Destination`.
+std::string encode(const std::vector<destination>& destinations);
+/// `DicomValueRepresentation` {"name","code"}.
+std::string encode(const dictionary_vr& vr);
+/// `Multiplicity` {"min","max"?}.
+std::string encode(const dictionary_vm& vm);
+
+/// `SystemInformation` {"version"}.
+std::string system_information(std::string_view version);
+/// `DicomDictionaryKeywords` {"keywords":[...]}.
+std::string dictionary_keywords(const std::vector<std::string>& keywords);
+/// `DicomDictionaryKeyword` {"keyword"}.
+std::string dictionary_keyword(std::string_view keyword);
+/// `DicomDictionaryTag` {"tag"}.
+std::string dictionary_tag(std::uint32_t tag);
+
+/// Reads `UserPass` {"user","pass"}.
+credentials decode_user_pass(std::string_view body);
+/// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
+new_user decode_clear_text_user(std::string_view body);
+
+}  // namespace sbx::proto::json

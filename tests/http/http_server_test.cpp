@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP front-end's own behaviour: keep-alive, 100-continue, limits, malformed input, routing
+// rejections (spec part A §1.1, §3.3), graceful stop.
+#include <catch2/catch.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <future>
+
+#include "http/running_node.hpp"
+
+using namespace sbx::test;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+std::string auth_header() {
+  auto [k, v] = basic_auth("admin", "admin");
+  return k + ": " + v + "\r\n";
+}
+
+int count_of(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a connection serves several requests (keep-alive)", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  std::string two = "GET /api/system/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "GET /api/system/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  auto out = n.client().raw(two);
+  CHECK(count_of(out, "HTTP/1.1 200 OK") == 2);
+}
+
+TEST_CASE("Expect: 100-continue is answered before the body is sent", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  net::io_context ioc;
+  tcp::socket s{ioc};
+  s.connect({net::ip::make_address("127.0.0.1"), n.port()});
+  std::string body = R"({"user":"bob","role":"USER","password":"p"})";
+  std::string head = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
+                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  net::write(s, net::buffer(head));
+  std::string got;
+  net::read_until(s, net::dynamic_buffer(got), "\r\n\r\n");
+  CHECK(got.rfind("HTTP/1.1 100 Continue", 0) == 0);
+  net::write(s, net::buffer(body));
+  boost::system::error_code ec;
+  std::string rest;
+  net::read(s, net::dynamic_buffer(rest), ec);
+  CHECK(rest.find("201 Created") != std::string::npos);
+}
+
+TEST_CASE("bodies over the limit get 413 and nothing else happens", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite,
+                 [](sbx::app::config& c) { c.http_max_body = 1024; }};
+  std::string big(4096, 'x');
+  auto r = n.client().request("POST", "/api/users", big, {basic_auth("admin", "admin")});
+  CHECK(r.status == 413);
+  // A chunked body without Content-Length is caught while it is read.
+  std::string chunked = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
+                        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 4; ++i) chunked += "400\r\n" + std::string(1024, 'y') + "\r\n";
+  chunked += "0\r\n\r\n";
+  CHECK(n.client().raw(chunked).rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(n.admin("GET", "/api/users").status == 200);
+}
+
+TEST_CASE("malformed HTTP gets 400 and the node keeps serving", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  CHECK(n.client().raw("THIS IS NOT HTTP\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(n.client().raw("GET /api/system/health HTTP/1.1\r\nBad Header\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(n.client().request("GET", "/api/system/health").status == 200);
+}
+
+TEST_CASE("routing rejections follow the spec's order", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  auto c = n.client();
+  // 401 comes before 405 and 404.
+  CHECK(c.request("PUT", "/api/users").status == 401);
+  auto wrong_method = n.admin("PUT", "/api/users");
+  CHECK(wrong_method.status == 405);
+  CHECK(wrong_method.body == "HTTP method not allowed, supported methods: GET, POST");
+  CHECK(wrong_method.header("Allow").value_or("") == "GET, POST");
+  CHECK(n.admin("GET", "/api/users/").status == 200);
+  CHECK(n.admin("DELETE", "/api/users/abc").status == 404);
+  CHECK(n.admin("GET", "/api/users/../log").status == 404);
+  CHECK(n.admin("GET", "/api%2Fusers").status == 404);
+  CHECK(c.request("GET", "/index.html").status == 404);
+  CHECK(c.request("GET", "/etc/passwd").status == 404);
+}
+
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite,
+                 [](sbx::app::config& c) { c.http_idle_timeout = std::chrono::seconds{1}; }};
+  net::io_context ioc;
+  tcp::socket s{ioc};
+  s.connect({net::ip::make_address("127.0.0.1"), n.port()});
+  auto begun = std::chrono::steady_clock::now();
+  char byte;
+  boost::system::error_code ec;
+  s.read_some(net::buffer(&byte, 1), ec);  // blocks until the server closes
+  CHECK(ec);
+  CHECK(std::chrono::steady_clock::now() - begun < std::chrono::seconds(5));
+}
+
+TEST_CASE("many concurrent clients are all answered", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  std::vector<std::future<int>> results;
+  for (int i = 0; i < 16; ++i)
+    results.push_back(std::async(std::launch::async, [&n] {
+      int ok = 0;
+      for (int j = 0; j < 25; ++j) ok += n.admin("GET", "/api/users").status == 200;
+      return ok;
+    }));
+  int ok = 0;
+  for (auto& r : results) ok += r.get();
+  CHECK(ok == 16 * 25);
+}
+
+TEST_CASE("stopping the node answers the requests in flight", "[http][server]") {
+  running_node n{sbx::persistence::backend::sqlite};
+  net::io_context ioc;
+  tcp::socket s{ioc};
+  s.connect({net::ip::make_address("127.0.0.1"), n.port()});
+  std::string body = R"({"user":"late","role":"USER","password":"p"})";
+  std::string head = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
+                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  net::write(s, net::buffer(head));
+  // The 100 Continue proves the request is being served when the stop begins.
+  std::string got;
+  net::read_until(s, net::dynamic_buffer(got), "\r\n\r\n");
+  REQUIRE(got.rfind("HTTP/1.1 100 Continue", 0) == 0);
+  auto stopped = std::async(std::launch::async, [&n] {
+    n.node().request_stop();
+    n.node().wait();
+  });
+  net::write(s, net::buffer(body));
+  boost::system::error_code ec;
+  std::string rest;
+  net::read(s, net::dynamic_buffer(rest), ec);  // until the server closes after answering
+  CHECK(rest.find("201 Created") != std::string::npos);
+  CHECK(rest.find("Connection: close") != std::string::npos);
+  stopped.get();
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// Spec part A §11.8, test cases 70-73.
+#include <catch2/catch.hpp>
+
+#include "http/json_view.hpp"
+#include "http/running_node.hpp"
+
+using namespace sbx::test;
+
+TEMPLATE_TEST_CASE("health and information are public and answer any method", "[http][system]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto c = n.client();
+  for (auto method : {"GET", "POST", "PUT", "DELETE"}) {
+    auto health = c.request(method, "/api/system/health");
+    CHECK(health.status == 200);
+    CHECK(health.body == "OK");
+    CHECK(health.header("Content-Type").value_or("").rfind("text/plain", 0) == 0);
+  }
+  auto info = c.request("GET", "/api/system/information");
+  REQUIRE(info.status == 200);
+  CHECK(std::string(parse_json(info.body)["version"].GetString()).size() > 0);
+}
+
+TEMPLATE_TEST_CASE("GET /sources lists every user as a source", "[http][system]", sqlite_backend,
+                   postgres_backend) {
+  running_node n{TestType::value};
+  n.admin("POST", "/api/users", R"({"user":"user","role":"USER","password":"p"})");
+  n.admin("POST", "/api/users", R"({"user":"name","role":"ADMINISTRATOR","password":"p"})");
+  auto r = n.admin("GET", "/api/sources");
+  REQUIRE(r.status == 200);
+  auto doc = parse_json(r.body);
+  REQUIRE(doc.Size() == 3);
+  CHECK(std::string(doc[0]["sourceType"].GetString()) == "user");
+  CHECK(std::string(doc[0]["sourceName"].GetString()) == "admin");
+  CHECK(doc[0]["sourceId"].GetInt64() == 1);
+  CHECK(std::string(doc[2]["sourceName"].GetString()) == "name");
+  CHECK(n.client().request("GET", "/api/sources").status == 401);
+}
+
+TEMPLATE_TEST_CASE("GET /destinations is empty while no box or SCU exists", "[http][system]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto r = n.admin("GET", "/api/destinations");
+  CHECK(r.status == 200);
+  CHECK(r.body == "[]");
+}
+
+TEMPLATE_TEST_CASE("POST /system/stop needs an admin and stops the node", "[http][system]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  n.admin("POST", "/api/users", R"({"user":"user","role":"USER","password":"p"})");
+  CHECK(n.as("user", "p", "POST", "/api/system/stop").status == 403);
+  CHECK(n.client().request("GET", "/api/system/health").status == 200);
+  auto r = n.admin("POST", "/api/system/stop");
+  CHECK(r.status == 200);
+  CHECK(r.body == "Shutting down in 1 second...");
+  auto begun = std::chrono::steady_clock::now();
+  n.node().wait();  // returns once the node has stopped by itself
+  CHECK(std::chrono::steady_clock::now() - begun >= std::chrono::milliseconds(900));
+  CHECK_THROWS(n.client().request("GET", "/api/system/health"));
+}
