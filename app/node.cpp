@@ -96,8 +96,7 @@ node::node(config c) {
   http::services services{i.users, i.log, i.sources, i.dictionary, sbx::version,
                           [this] { request_stop(std::chrono::seconds{1}); }};
   i.frontend = std::make_unique<http::frontend>(i.sys, http::make_api_routes(services), i.users,
-                                                std::max(1u, i.cfg.actor_threads),
-                                                i.cfg.http_request_timeout);
+                                                std::max(1u, i.cfg.actor_threads));
   http::server_options options;
   options.host = i.cfg.http_host;
   options.port = i.cfg.http_port;
@@ -106,6 +105,7 @@ node::node(config c) {
   options.read_timeout = i.cfg.http_read_timeout;
   options.write_timeout = i.cfg.http_write_timeout;
   options.idle_timeout = i.cfg.http_idle_timeout;
+  options.request_timeout = i.cfg.http_request_timeout;
   i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {

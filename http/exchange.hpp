@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -23,7 +22,6 @@ struct exchange {
   path_params params;
   proto::api_user user;  ///< the authenticated user (id -1 on public routes)
   responder respond;
-  std::chrono::seconds timeout{600};
 
   /// Sends the answer.
   void reply(http_response r) const { respond(std::move(r)); }
@@ -55,7 +53,9 @@ struct pending_ask {
 /// `ask(self, ex, users, list_atom::value, 0, 20).then([ex](auto& users) {...})`.
 template <class Handle, class... Args>
 auto ask(caf::event_based_actor* self, const exchange_ptr& ex, const Handle& dest, Args&&... args) {
-  auto h = self->request(dest, caf::duration{ex->timeout}, std::forward<Args>(args)...);
+  // No CAF timeout: CAF keeps every pending timeout until it fires, which grows memory under load;
+  // the HTTP server times requests out instead, and a dead service answers with an error.
+  auto h = self->request(dest, caf::infinite, std::forward<Args>(args)...);
   return pending_ask<decltype(h)>{std::move(h), ex};
 }
 

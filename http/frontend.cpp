@@ -81,13 +81,11 @@ struct frontend::impl {
   caf::actor_system& sys;
   std::shared_ptr<const router> routes;
   proto::user_actor users;
-  std::chrono::seconds timeout;
   std::vector<caf::actor> bridges;
   std::atomic<std::size_t> next{0};
 
-  impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
-       std::chrono::seconds t)
-      : sys(s), routes(std::move(r)), users(std::move(u)), timeout(t) {}
+  impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u)
+      : sys(s), routes(std::move(r)), users(std::move(u)) {}
 
   void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
     auto path = ex->request.path();
@@ -123,11 +121,11 @@ struct frontend::impl {
     if (authorization && starts_with_icase(*authorization, "basic ")) {
       auto c = basic_credentials(*authorization);
       if (!c) return ex->reply(text_response(401, "The supplied authentication is invalid"));
-      self->request(users, caf::duration{timeout}, proto::auth_atom::value, std::move(*c))
+      self->request(users, caf::infinite, proto::auth_atom::value, std::move(*c))
           .then(std::move(on_user), on_error);
       return;
     }
-    self->request(users, caf::duration{timeout}, proto::auth_atom::value,
+    self->request(users, caf::infinite, proto::auth_atom::value,
                   client_identity_of(ex->request))
         .then(std::move(on_user), on_error);
   }
@@ -167,8 +165,8 @@ const std::string& exchange::json_body() const {
 }
 
 frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
-                   proto::user_actor users, unsigned bridges, std::chrono::seconds request_timeout)
-    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), request_timeout)) {
+                   proto::user_actor users, unsigned bridges)
+    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users))) {
   for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
     impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
       return caf::behavior{
@@ -185,7 +183,6 @@ request_handler frontend::handler() {
     auto ex = std::make_shared<exchange>();
     ex->request = std::move(request);
     ex->respond = std::move(respond);
-    ex->timeout = state->timeout;
     auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();
     caf::anon_send(state->bridges[i], std::move(ex));
   };

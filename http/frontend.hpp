@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <chrono>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -18,7 +17,7 @@ namespace sbx::http {
 class frontend {
  public:
   frontend(caf::actor_system& sys, std::shared_ptr<const router> routes, proto::user_actor users,
-           unsigned bridges, std::chrono::seconds request_timeout);
+           unsigned bridges);
   ~frontend();
 
   /// The function the HTTP server calls for every request.

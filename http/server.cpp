@@ -42,7 +42,7 @@ struct shared_context {
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, std::shared_ptr<shared_context> ctx)
-      : stream_(std::move(socket)), ctx_(std::move(ctx)) {
+      : stream_(std::move(socket)), answer_timer_(stream_.get_executor()), ctx_(std::move(ctx)) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = ep.address().to_string();
@@ -139,10 +139,27 @@ class session : public std::enable_shared_from_this<session> {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     // The handler answers from another thread; the answer is posted back onto this strand.
+    // The request timeout lives here rather than in the actors: an answer that comes too late
+    // finds its sequence number outdated and is dropped.
     auto self = shared_from_this();
-    ctx_->handler(std::move(request), [self](http_response response) {
-      net::post(self->stream_.get_executor(),
-                [self, r = std::move(response)]() mutable { self->write(std::move(r)); });
+    auto seq = ++sequence_;
+    answer_timer_.expires_after(ctx_->options.request_timeout);
+    answer_timer_.async_wait([self, seq](beast::error_code ec) {
+      if (ec || seq != self->sequence_ || self->answered_) return;
+      self->answered_ = true;
+      self->keep_alive_ = false;
+      self->write(text_response(503,
+                                "The server was not able to produce a timely response to your "
+                                "request.\nPlease try again in a short while!"));
+    });
+    answered_ = false;
+    ctx_->handler(std::move(request), [self, seq](http_response response) {
+      net::post(self->stream_.get_executor(), [self, seq, r = std::move(response)]() mutable {
+        if (seq != self->sequence_ || self->answered_) return;
+        self->answered_ = true;
+        self->answer_timer_.cancel();
+        self->write(std::move(r));
+      });
     });
   }
 
@@ -175,6 +192,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   beast::tcp_stream stream_;
+  net::steady_timer answer_timer_;
+  std::uint64_t sequence_ = 0;
+  bool answered_ = true;
   beast::flat_buffer buffer_;
   std::shared_ptr<shared_context> ctx_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;

@@ -19,6 +19,8 @@ struct server_options {
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds idle_timeout{30};
+  /// How long the handler may take to answer before the client gets 503.
+  std::chrono::seconds request_timeout{600};
   std::chrono::seconds stop_grace{10};
 };
 

@@ -31,7 +31,7 @@ void add_user_routes(router& r, const services& s) {
 
   r.add("GET", "/api/users/current", access::anyone, [users](auto self, const exchange_ptr& ex) {
     // Only the session counts here, and no session is a bare 404 rather than a 401.
-    self->request(users, caf::duration{ex->timeout}, auth_atom::value,
+    self->request(users, caf::infinite, auth_atom::value,
                   client_identity_of(ex->request))
         .then([ex](const api_user& u) { ex->reply(json_response(200, json::encode(u))); },
               [ex](caf::error&) {

@@ -9,8 +9,10 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <future>
+#include <mutex>
 
 #include "http/running_node.hpp"
+#include "http/server.hpp"
 
 using namespace sbx::test;
 namespace net = boost::asio;
@@ -153,4 +155,28 @@ TEST_CASE("stopping the node answers the requests in flight", "[http][server]") 
   CHECK(rest.find("201 Created") != std::string::npos);
   CHECK(rest.find("Connection: close") != std::string::npos);
   stopped.get();
+}
+
+TEST_CASE("a request the handler does not answer in time gets 503", "[http][server]") {
+  sbx::http::server_options options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = 1;
+  options.request_timeout = std::chrono::seconds{1};
+  std::mutex mutex;
+  std::vector<sbx::http::responder> held;
+  sbx::http::http_server server{options, [&](sbx::http::http_request&&, sbx::http::responder r) {
+                                  std::lock_guard lock{mutex};
+                                  held.push_back(std::move(r));
+                                }};
+  server.start();
+  auto r = http_client{server.port()}.request("GET", "/api/slow");
+  CHECK(r.status == 503);
+  // The late answer is dropped, not written onto the closed exchange.
+  {
+    std::lock_guard lock{mutex};
+    REQUIRE(held.size() == 1);
+    held.front()(sbx::http::text_response(200, "late"));
+  }
+  server.stop();
 }
