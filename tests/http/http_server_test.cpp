@@ -25,6 +25,26 @@ std::string auth_header() {
   return k + ": " + v + "\r\n";
 }
 
+/// Sends the head of a user-creating POST with `Expect: 100-continue` and returns the first
+/// interim answer; the caller sends `body` and reads the rest.
+std::string post_user_head(tcp::socket& s, const std::string& body) {
+  std::string head = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
+                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  net::write(s, net::buffer(head));
+  std::string got;
+  net::read_until(s, net::dynamic_buffer(got), "\r\n\r\n");
+  return got;
+}
+
+/// Everything the server sends until it closes the connection.
+std::string read_to_close(tcp::socket& s) {
+  boost::system::error_code ec;
+  std::string rest;
+  net::read(s, net::dynamic_buffer(rest), ec);
+  return rest;
+}
+
 int count_of(const std::string& haystack, const std::string& needle) {
   int n = 0;
   for (auto pos = haystack.find(needle); pos != std::string::npos;
@@ -49,17 +69,10 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent", "[http][se
   tcp::socket s{ioc};
   s.connect({net::ip::make_address("127.0.0.1"), n.port()});
   std::string body = R"({"user":"bob","role":"USER","password":"p"})";
-  std::string head = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
-                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  net::write(s, net::buffer(head));
-  std::string got;
-  net::read_until(s, net::dynamic_buffer(got), "\r\n\r\n");
-  CHECK(got.rfind("HTTP/1.1 100 Continue", 0) == 0);
+  CHECK(post_user_head(s, body).rfind("HTTP/1.1 100 Continue", 0) == 0);
   net::write(s, net::buffer(body));
-  boost::system::error_code ec;
-  std::string rest;
-  net::read(s, net::dynamic_buffer(rest), ec);
+  s.shutdown(tcp::socket::shutdown_send);
+  auto rest = read_to_close(s);
   CHECK(rest.find("201 Created") != std::string::npos);
 }
 
@@ -136,22 +149,14 @@ TEST_CASE("stopping the node answers the requests in flight", "[http][server]") 
   tcp::socket s{ioc};
   s.connect({net::ip::make_address("127.0.0.1"), n.port()});
   std::string body = R"({"user":"late","role":"USER","password":"p"})";
-  std::string head = "POST /api/users HTTP/1.1\r\nHost: x\r\n" + auth_header() +
-                     "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n";
-  net::write(s, net::buffer(head));
   // The 100 Continue proves the request is being served when the stop begins.
-  std::string got;
-  net::read_until(s, net::dynamic_buffer(got), "\r\n\r\n");
-  REQUIRE(got.rfind("HTTP/1.1 100 Continue", 0) == 0);
+  REQUIRE(post_user_head(s, body).rfind("HTTP/1.1 100 Continue", 0) == 0);
   auto stopped = std::async(std::launch::async, [&n] {
     n.node().request_stop();
     n.node().wait();
   });
   net::write(s, net::buffer(body));
-  boost::system::error_code ec;
-  std::string rest;
-  net::read(s, net::dynamic_buffer(rest), ec);  // until the server closes after answering
+  auto rest = read_to_close(s);  // the server closes after answering
   CHECK(rest.find("201 Created") != std::string::npos);
   CHECK(rest.find("Connection: close") != std::string::npos);
   stopped.get();
