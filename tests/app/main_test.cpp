@@ -104,7 +104,7 @@ std::filesystem::path temp_dir() {
 
 }  // namespace
 
-TEST_CASE("--version and --help print and exit 0", "[app]") {
+TEST_CASE("the binary answers --version and --help and exits 0", "[app]") {
   child version{{"--version"}};
   CHECK(version.exit_code() == 0);
   CHECK(version.rest().find("slicebox ") != std::string::npos);
