@@ -16,11 +16,19 @@ proto::source_actor::behavior_type source_behavior(proto::source_actor::pointer 
         self->request(owners.users, caf::infinite, proto::list_atom::value, std::int64_t{0},
                       std::numeric_limits<std::int64_t>::max())
             .then(
-                [rp](const std::vector<proto::api_user>& users) mutable {
+                [=](const std::vector<proto::api_user>& users) mutable {
                   std::vector<proto::source> out;
                   out.reserve(users.size());
                   for (const auto& u : users) out.push_back({"user", u.user, u.id});
-                  rp.deliver(std::move(out));
+                  // Boxes, SCPs and directory watches join here (in that order) when they exist.
+                  self->request(owners.imports, caf::infinite, proto::list_atom::value,
+                                std::int64_t{0}, std::numeric_limits<std::int64_t>::max())
+                      .then(
+                          [rp, out](const std::vector<proto::import_session>& sessions) mutable {
+                            for (const auto& s : sessions) out.push_back({"import", s.name, s.id});
+                            rp.deliver(std::move(out));
+                          },
+                          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
                 },
                 [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;

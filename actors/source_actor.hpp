@@ -3,6 +3,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "proto/import_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 
@@ -11,6 +12,7 @@ namespace sbx::actors {
 /// The services that own sources and destinations.
 struct source_owners {
   proto::user_actor users;
+  proto::import_actor imports;
 };
 
 /// Spawns the catalogue of sources and destinations; it asks the owners on every request and

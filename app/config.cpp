@@ -121,6 +121,8 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("auth.session_timeout_seconds", &config::session_timeout, at_least(1)),
       flag_key("auth.sessions_include_ip_and_useragent",
                &config::sessions_include_ip_and_useragent),
+
+      flag_key("ingest.original_contexts", &config::ingest_original_contexts),
   };
   return keys;
 }

@@ -37,6 +37,10 @@ struct config {
   std::chrono::seconds session_timeout{3600};  ///< auth.session_timeout_seconds
   bool sessions_include_ip_and_useragent = true;  ///< auth.sessions_include_ip_and_useragent
 
+  /// ingest.original_contexts: accept exactly Slicebox 2.1.1's SOP classes and transfer syntaxes
+  /// instead of also the compressed syntaxes GDCM decodes and the real DX-for-processing class.
+  bool ingest_original_contexts = false;
+
   /// The SQLite file actually used.
   std::filesystem::path effective_sqlite_path() const {
     return sqlite_path.empty() ? data_dir / "slicebox.db" : sqlite_path;

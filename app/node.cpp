@@ -11,6 +11,10 @@
 #include <optional>
 
 #include "actors/dictionary_actor.hpp"
+#include "actors/import_actor.hpp"
+#include "actors/ingest_actor.hpp"
+#include "actors/metadata_actor.hpp"
+#include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/source_actor.hpp"
 #include "actors/user_actor.hpp"
@@ -52,6 +56,10 @@ struct node::impl {
   proto::user_actor users;
   proto::source_actor sources;
   proto::dictionary_actor dictionary;
+  proto::metadata_actor metadata;
+  proto::ingest_actor ingest;
+  proto::storage_actor storage;
+  proto::import_actor imports;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -68,6 +76,11 @@ struct node::impl {
     spdlog::info("stopping: closing the HTTP listener");
     if (server) server->stop();
     if (frontend) frontend->stop();
+    // Upstream first: nothing new enters ingest once the routes' services are gone.
+    caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sources, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dictionary, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(users, caf::exit_reason::user_shutdown);
@@ -84,18 +97,29 @@ node::node(config c) {
     auto db = persistence::open_database(database);
     for (const auto& name : persistence::migrate(*db)) spdlog::info("applied migration {}", name);
   }
+  auto store = std::make_shared<const persistence::file_store>(c.data_dir);
+  if (auto n = actors::sweep_orphans(*store, database))
+    spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);
   impl_ = std::make_unique<impl>(std::move(c));
   auto& i = *impl_;
+  auto events = i.sys.groups().get_local("sbx.events");
   i.log = actors::spawn_log_actor(i.sys, database);
   i.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
               i.cfg.sessions_include_ip_and_useragent, i.log});
-  i.sources = actors::spawn_source_actor(i.sys, {i.users});
+  i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+  i.ingest = actors::spawn_ingest_actor(
+      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2});
+  i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata);
+  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
+  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
-  http::services services{i.users, i.log, i.sources, i.dictionary, sbx::version,
-                          [this] { request_stop(std::chrono::seconds{1}); }};
-  i.frontend = std::make_unique<http::frontend>(i.sys, http::make_api_routes(services), i.users,
+  http::services services{i.users,    i.log,    i.sources, i.dictionary,
+                          i.metadata, i.ingest, i.storage, i.imports,
+                          sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
+  auto routes = http::make_api_routes(services);
+  i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users,
                                                 std::max(1u, i.cfg.actor_threads));
   http::server_options options;
   options.host = i.cfg.http_host;
@@ -106,6 +130,11 @@ node::node(config c) {
   options.write_timeout = i.cfg.http_write_timeout;
   options.idle_timeout = i.cfg.http_idle_timeout;
   options.request_timeout = i.cfg.http_request_timeout;
+  options.streams_body = [routes](std::string_view method, std::string_view target) {
+    auto m = routes->find(method, target.substr(0, target.find('?')));
+    return m.found && m.found->upload;
+  };
+  options.temp_file = [store] { return store->temp_path().string(); };
   i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {

@@ -18,6 +18,12 @@ namespace sbx::http {
 
 /// One request on its way through the front-end: what came in, who sent it, how to answer.
 struct exchange {
+  exchange() = default;
+  exchange(const exchange&) = delete;
+  exchange& operator=(const exchange&) = delete;
+  /// Removes a streamed body that no service took over.
+  ~exchange();
+
   http_request request;
   path_params params;
   proto::api_user user;  ///< the authenticated user (id -1 on public routes)
@@ -37,15 +43,28 @@ struct exchange {
 /// The cookie token, client IP and User-Agent of a request (spec §2.2); "" where absent.
 proto::client_identity client_identity_of(const http_request& r);
 
+/// The reply types of a response handle, to give CAF the exact signature it wants.
+template <class Handle>
+struct reply_of;
+
+template <class Self, class... Ts, bool Blocking>
+struct reply_of<caf::response_handle<Self, caf::detail::type_list<Ts...>, Blocking>> {
+  template <class F>
+  static auto typed(F f) {
+    return [f = std::move(f)](Ts&... xs) mutable { f(xs...); };
+  }
+};
+
 /// A request on its way to a service; `then` completes it (see ask).
 template <class Handle>
 struct pending_ask {
   Handle handle;
   exchange_ptr ex;
-  /// `on_value` gets the reply; a failure goes to the error map.
+  /// `on_value` gets the reply (it may be a generic lambda); a failure goes to the error map.
   template <class F>
   void then(F on_value) {
-    handle.then(std::move(on_value), [ex = ex](caf::error& e) { ex->fail(e); });
+    handle.then(reply_of<Handle>::typed(std::move(on_value)),
+                [ex = ex](caf::error& e) { ex->fail(e); });
   }
 };
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -151,6 +152,12 @@ proto::client_identity client_identity_of(const http_request& r) {
   id.ip = client_ip(r);
   if (auto ua = r.header("user-agent")) id.user_agent = std::string(*ua);
   return id;
+}
+
+exchange::~exchange() {
+  if (request.body_file.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove(request.body_file, ec);
 }
 
 const std::string& exchange::json_body() const {

@@ -18,7 +18,10 @@ struct http_request {
   std::string target;  ///< as received, e.g. "/api/users?count=5"
   std::vector<std::pair<std::string, std::string>> headers;  ///< names in lower case
   std::string body;
-  std::string peer_ip;  ///< TCP peer address
+  std::string body_file;  ///< for streamed uploads: the file holding the body (body is empty)
+  std::string body_filename;  ///< multipart uploads: the file name the client gave the part
+  std::string body_error;     ///< streamed uploads: why the body could not be used, if it can't
+  std::string peer_ip;    ///< TCP peer address
 
   /// The path part of the target (before '?').
   std::string_view path() const;
@@ -34,10 +37,15 @@ struct http_response {
   std::string content_type;  ///< empty for bodiless responses
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string file;  ///< if set, the body is this file's content, streamed from disk
 };
 
 /// Writes the answer to one request; called exactly once, from any thread.
 using responder = std::function<void(http_response)>;
+
+/// A response streaming a file from disk (`application/octet-stream` unless told otherwise).
+http_response file_response(std::string path,
+                            std::string content_type = "application/octet-stream");
 
 /// What the server hands every request to; it must not block.
 using request_handler = std::function<void(http_request&&, responder)>;

@@ -67,6 +67,11 @@ void router::add(std::string method, std::string pattern, access who, route_hand
   routes_.push_back(std::move(e));
 }
 
+void router::add_upload(std::string method, std::string pattern, access who, route_handler run) {
+  add(std::move(method), std::move(pattern), who, std::move(run));
+  routes_.back().r.upload = true;
+}
+
 bool router::matches(const entry& e, const std::vector<std::string_view>& parts,
                      bool trailing_slash, path_params& params) {
   if (parts.size() != e.segments.size()) return false;

@@ -42,6 +42,7 @@ class router {
     std::string pattern;
     access who = access::user;
     route_handler run;
+    bool upload = false;  ///< the body streams to a file (no size limit)
   };
 
   /// What a look-up found: a route, or the methods the path supports (405), or nothing (404).
@@ -53,6 +54,8 @@ class router {
 
   /// Adds a route; a malformed template throws std::invalid_argument.
   void add(std::string method, std::string pattern, access who, route_handler run);
+  /// Adds a route whose request body streams to a file (`http_request::body_file`).
+  void add_upload(std::string method, std::string pattern, access who, route_handler run);
   /// Finds the route for a request path (as received: no decoding, no dot-segment resolution).
   match find(std::string_view method, std::string_view path) const;
   /// Number of routes.

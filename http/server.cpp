@@ -2,9 +2,12 @@
 // The only translation unit that includes Beast: CAF stays out of here (build time).
 #include "http/server.hpp"
 
+#include "http/multipart.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -94,13 +97,29 @@ class session : public std::enable_shared_from_this<session> {
     auto& head = header_parser_->get();
     keep_alive_ = head.keep_alive();
     version_ = head.version();
-    if (auto length = header_parser_->content_length(); length && *length > ctx_->options.max_body)
-      return reject(413, "The request content was too large (limit " +
-                             std::to_string(ctx_->options.max_body) + " bytes)");
-    body_parser_.emplace(std::move(*header_parser_));
-    body_parser_->body_limit(ctx_->options.max_body);
     stream_.expires_after(ctx_->options.read_timeout);
-    if (beast::iequals(body_parser_->get()[bhttp::field::expect], "100-continue")) {
+    auto& o = ctx_->options;
+    if (o.streams_body && o.temp_file && o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
+                                        std::string_view(head.target().data(), head.target().size()))) {
+      // Uploads have no size limit and never sit in memory: the body goes straight to a file.
+      file_parser_.emplace(std::move(*header_parser_));
+      file_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+      body_path_ = o.temp_file();
+      beast::error_code fec;
+      file_parser_->get().body().open(body_path_.c_str(), beast::file_mode::write, fec);
+      if (fec) {
+        spdlog::error("cannot create upload file {}: {}", body_path_, fec.message());
+        body_path_.clear();
+        return reject(500, "There was an internal server error.");
+      }
+    } else {
+      if (auto length = header_parser_->content_length(); length && *length > o.max_body)
+        return reject(413, "The request content was too large (limit " +
+                               std::to_string(o.max_body) + " bytes)");
+      body_parser_.emplace(std::move(*header_parser_));
+      body_parser_->body_limit(o.max_body);
+    }
+    if (beast::iequals(head_field(bhttp::field::expect), "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        version_);
       bhttp::async_write(stream_, *cont,
@@ -113,9 +132,89 @@ class session : public std::enable_shared_from_this<session> {
     do_read_body();
   }
 
+  beast::string_view head_field(bhttp::field f) const {
+    return file_parser_ ? file_parser_->get()[f] : body_parser_->get()[f];
+  }
+
   void do_read_body() {
-    bhttp::async_read(stream_, buffer_, *body_parser_,
-                      beast::bind_front_handler(&session::on_body, shared_from_this()));
+    if (file_parser_) return do_read_file_chunk();
+    else
+      bhttp::async_read(stream_, buffer_, *body_parser_,
+                        beast::bind_front_handler(&session::on_body, shared_from_this()));
+  }
+
+  void drop_body_file() {
+    if (body_path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove(body_path_, ec);
+    body_path_.clear();
+  }
+
+  // An upload may take long: the read timeout bounds the wait for each chunk, not the whole body.
+  void do_read_file_chunk() {
+    if (file_parser_->is_done()) return on_file_body({});  // e.g. Content-Length: 0
+    stream_.expires_after(ctx_->options.read_timeout);
+    bhttp::async_read_some(stream_, buffer_, *file_parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (!ec && !self->file_parser_->is_done())
+                               return self->do_read_file_chunk();
+                             self->on_file_body(ec);
+                           });
+  }
+
+  void on_file_body(beast::error_code ec) {
+    auto message = file_parser_->release();
+    file_parser_.reset();
+    message.body().close();
+    if (ec) {
+      drop_body_file();
+      if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
+          ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
+        return close();
+      return reject(400, "Malformed HTTP request: " + ec.message());
+    }
+    http_request request = head_of(message);
+    request.body_file = std::move(body_path_);
+    body_path_.clear();
+    unwrap_multipart(request);
+    dispatch(std::move(request));
+  }
+
+  /// A multipart upload is reduced to its part named "file" (spec: the DICOM file's field), on
+  /// this thread like the rest of the body's file I/O.
+  void unwrap_multipart(http_request& request) const {
+    auto type = request.header("content-type");
+    if (!type) return;
+    auto boundary = multipart_boundary(*type);
+    if (!boundary) return;
+    auto part = ctx_->options.temp_file();
+    try {
+      auto found = extract_part(request.body_file, *boundary, "file", part);
+      request.body_filename = found.filename;
+    } catch (const std::exception& e) {
+      request.body_error = e.what();
+      std::error_code ec;
+      std::filesystem::remove(part, ec);
+      part.clear();
+    }
+    std::error_code ec;
+    std::filesystem::remove(request.body_file, ec);
+    request.body_file = part;
+  }
+
+  template <class Message>
+  http_request head_of(const Message& message) const {
+    http_request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.peer_ip = peer_ip_;
+    request.headers.reserve(8);
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    return request;
   }
 
   void on_body(beast::error_code ec, std::size_t) {
@@ -127,17 +226,13 @@ class session : public std::enable_shared_from_this<session> {
       return close();
     if (ec) return reject(400, "Malformed HTTP request: " + ec.message());
     auto message = body_parser_->release();
-    http_request request;
-    request.method = std::string(message.method_string());
-    request.target = std::string(message.target());
-    request.peer_ip = peer_ip_;
+    body_parser_.reset();
+    http_request request = head_of(message);
     request.body = std::move(message.body());
-    request.headers.reserve(8);
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    dispatch(std::move(request));
+  }
+
+  void dispatch(http_request&& request) {
     // The handler answers from another thread; the answer is posted back onto this strand.
     // The request timeout lives here rather than in the actors: an answer that comes too late
     // finds its sequence number outdated and is dropped.
@@ -168,21 +263,41 @@ class session : public std::enable_shared_from_this<session> {
     write(text_response(status, std::move(text)));
   }
 
-  void write(http_response r) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(r.status), version_ ? version_ : 11);
+  template <class Body>
+  void send(std::shared_ptr<bhttp::response<Body>> res, const http_response& r,
+            std::chrono::seconds extra_time = std::chrono::seconds{0}) {
     res->set(bhttp::field::server, "slicebox");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) res->insert(name, value);
-    res->body() = std::move(r.body);
     res->keep_alive(keep_alive_ && !ctx_->stopping);
     res->prepare_payload();
-    stream_.expires_after(ctx_->options.write_timeout);
+    stream_.expires_after(ctx_->options.write_timeout + extra_time);
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                          if (ec || !res->keep_alive()) return self->close();
                          self->do_read_header();
                        });
+  }
+
+  void write(http_response r) {
+    auto version = version_ ? version_ : 11;
+    if (!r.file.empty()) {
+      // Files stream from disk; the write timeout then bounds each chunk, not the whole file.
+      auto res = std::make_shared<bhttp::response<bhttp::file_body>>(
+          static_cast<bhttp::status>(r.status), version);
+      beast::error_code ec;
+      res->body().open(r.file.c_str(), beast::file_mode::scan, ec);
+      if (!ec) {
+        // Allow a slow reader 1 MiB/s on top of the usual timeout.
+        auto size = res->body().size();
+        return send(std::move(res), r, std::chrono::seconds(size >> 20));
+      }
+      r = text_response(404, "File not found: " + r.file.substr(r.file.rfind('/') + 1));
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(r.status), version);
+    res->body() = std::move(r.body);
+    send(std::move(res), r);
   }
 
   void close() {
@@ -199,6 +314,8 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<shared_context> ctx_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  std::string body_path_;
   std::string peer_ip_;
   unsigned version_ = 11;
   bool keep_alive_ = true;

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "http/message.hpp"
 
@@ -22,6 +24,10 @@ struct server_options {
   /// How long the handler may take to answer before the client gets 503.
   std::chrono::seconds request_timeout{600};
   std::chrono::seconds stop_grace{10};
+  /// Whether a request's body streams to a file instead of memory (uploads; no size limit).
+  std::function<bool(std::string_view method, std::string_view target)> streams_body;
+  /// A fresh path for a streamed body (on the same file system as the image store).
+  std::function<std::string()> temp_file;
 };
 
 /// The HTTP/1.1 listener (Boost.Beast): keep-alive, timeouts, body limits, `Expect:

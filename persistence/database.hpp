@@ -76,7 +76,8 @@ struct database_config {
   std::string postgres_url;
 };
 
-/// Opens a new connection (SQLite: WAL, synchronous=NORMAL, foreign keys on, busy timeout).
+/// Opens a new connection (SQLite: WAL, synchronous=NORMAL, foreign keys on, busy timeout,
+/// case-sensitive LIKE as in PostgreSQL).
 std::unique_ptr<database> open_database(const database_config& config);
 
 /// Commits on scope exit unless an exception is in flight, in which case it rolls back.

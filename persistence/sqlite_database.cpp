@@ -122,6 +122,8 @@ class sqlite_database final : public database {
       exec("PRAGMA journal_mode=WAL", {});
       exec("PRAGMA synchronous=NORMAL", {});
       exec("PRAGMA foreign_keys=ON", {});
+      // LIKE is case-sensitive in PostgreSQL and in the original's H2; match it here.
+      exec("PRAGMA case_sensitive_like=ON", {});
     } catch (...) {
       close();
       throw;

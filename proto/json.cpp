@@ -65,7 +65,227 @@ std::string required_string(const rapidjson::Value& object, const char* key) {
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
+void put_value(writer& w, std::string_view key, std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.StartObject();
+  put(w, "value", value);
+  w.EndObject();
+}
+
+void write_patient(writer& w, const patient& p) {
+  w.StartObject();
+  put(w, "id", p.id);
+  put_value(w, "patientName", p.patient_name);
+  put_value(w, "patientID", p.patient_id);
+  put_value(w, "patientBirthDate", p.patient_birth_date);
+  put_value(w, "patientSex", p.patient_sex);
+  w.EndObject();
+}
+
+void write_study(writer& w, const study& s) {
+  w.StartObject();
+  put(w, "id", s.id);
+  put(w, "patientId", s.patient_id);
+  put_value(w, "studyInstanceUID", s.study_instance_uid);
+  put_value(w, "studyDescription", s.study_description);
+  put_value(w, "studyDate", s.study_date);
+  put_value(w, "studyID", s.study_id);
+  put_value(w, "accessionNumber", s.accession_number);
+  put_value(w, "patientAge", s.patient_age);
+  w.EndObject();
+}
+
+void write_series(writer& w, const series& s) {
+  w.StartObject();
+  put(w, "id", s.id);
+  put(w, "studyId", s.study_id);
+  put_value(w, "seriesInstanceUID", s.series_instance_uid);
+  put_value(w, "seriesDescription", s.series_description);
+  put_value(w, "seriesDate", s.series_date);
+  put_value(w, "modality", s.modality);
+  put_value(w, "protocolName", s.protocol_name);
+  put_value(w, "bodyPartExamined", s.body_part_examined);
+  put_value(w, "manufacturer", s.manufacturer);
+  put_value(w, "stationName", s.station_name);
+  put_value(w, "frameOfReferenceUID", s.frame_of_reference_uid);
+  w.EndObject();
+}
+
+void write_image(writer& w, const image& i) {
+  w.StartObject();
+  put(w, "id", i.id);
+  put(w, "seriesId", i.series_id);
+  put_value(w, "sopInstanceUID", i.sop_instance_uid);
+  put_value(w, "imageType", i.image_type);
+  put_value(w, "instanceNumber", i.instance_number);
+  w.EndObject();
+}
+
+void write_flat_series(writer& w, const flat_series& f) {
+  w.StartObject();
+  put(w, "id", f.ser.id);
+  w.Key("patient");
+  write_patient(w, f.pat);
+  w.Key("study");
+  write_study(w, f.stu);
+  w.Key("series");
+  write_series(w, f.ser);
+  w.EndObject();
+}
+
+void write_series_tag(writer& w, const series_tag& t) {
+  w.StartObject();
+  put(w, "id", t.id);
+  put(w, "name", t.name);
+  w.EndObject();
+}
+
+void write_import_session(writer& w, const import_session& s) {
+  w.StartObject();
+  put(w, "id", s.id);
+  put(w, "name", s.name);
+  put(w, "userId", s.user_id);
+  put(w, "user", s.user);
+  put(w, "filesImported", s.files_imported);
+  put(w, "filesAdded", s.files_added);
+  put(w, "filesRejected", s.files_rejected);
+  put(w, "created", s.created);
+  put(w, "lastUpdated", s.last_updated);
+  w.EndObject();
+}
+
+std::int64_t required_int64(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd())
+    throw malformed(std::string("Object is missing required member '") + key + "'");
+  if (!it->value.IsInt64()) throw malformed(std::string("Member '") + key + "' must be an integer");
+  return it->value.GetInt64();
+}
+
+const rapidjson::Value& required_array(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd())
+    throw malformed(std::string("Object is missing required member '") + key + "'");
+  if (!it->value.IsArray()) throw malformed(std::string("Member '") + key + "' must be an array");
+  return it->value;
+}
+
+std::vector<std::int64_t> int64_array(const rapidjson::Value& array, const char* what) {
+  std::vector<std::int64_t> out;
+  for (const auto& v : array.GetArray()) {
+    if (!v.IsInt64()) throw malformed(std::string(what) + " must hold integers");
+    out.push_back(v.GetInt64());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string encode(const patient& p) {
+  return write([&](writer& w) { write_patient(w, p); });
+}
+std::string encode(const study& s) {
+  return write([&](writer& w) { write_study(w, s); });
+}
+std::string encode(const series& s) {
+  return write([&](writer& w) { write_series(w, s); });
+}
+std::string encode(const image& i) {
+  return write([&](writer& w) { write_image(w, i); });
+}
+std::string encode(const flat_series& f) {
+  return write([&](writer& w) { write_flat_series(w, f); });
+}
+std::string encode(const std::vector<patient>& list) { return write_array(list, write_patient); }
+std::string encode(const std::vector<study>& list) { return write_array(list, write_study); }
+std::string encode(const std::vector<series>& list) { return write_array(list, write_series); }
+std::string encode(const std::vector<image>& list) { return write_array(list, write_image); }
+std::string encode(const std::vector<flat_series>& list) {
+  return write_array(list, write_flat_series);
+}
+std::string encode(const series_tag& t) {
+  return write([&](writer& w) { write_series_tag(w, t); });
+}
+std::string encode(const std::vector<series_tag>& list) {
+  return write_array(list, write_series_tag);
+}
+std::string encode(const source& s) {
+  return write([&](writer& w) {
+    w.StartObject();
+    put(w, "sourceType", s.type);
+    put(w, "sourceName", s.name);
+    put(w, "sourceId", s.id);
+    w.EndObject();
+  });
+}
+std::string encode(const import_session& s) {
+  return write([&](writer& w) { write_import_session(w, s); });
+}
+std::string encode(const std::vector<import_session>& list) {
+  return write_array(list, write_import_session);
+}
+
+metadata_query decode_query(std::string_view body) {
+  auto doc = parse_object(body);
+  metadata_query q;
+  q.start = required_int64(doc, "startIndex");
+  q.count = required_int64(doc, "count");
+  if (q.start < 0 || q.count < 0) throw malformed("startIndex and count must be non-negative");
+  if (auto it = doc.FindMember("order"); it != doc.MemberEnd() && !it->value.IsNull()) {
+    if (!it->value.IsObject()) throw malformed("Member 'order' must be an object");
+    order_by o;
+    o.property = required_string(it->value, "orderBy");
+    auto asc = it->value.FindMember("orderAscending");
+    if (asc == it->value.MemberEnd() || !asc->value.IsBool())
+      throw malformed("Member 'orderAscending' must be a boolean");
+    o.ascending = asc->value.GetBool();
+    q.order = o;
+  }
+  for (const auto& p : required_array(doc, "queryProperties").GetArray()) {
+    if (!p.IsObject()) throw malformed("queryProperties must hold objects");
+    query_property qp;
+    qp.property = required_string(p, "propertyName");
+    qp.op = required_string(p, "operator");
+    if (qp.op != "=" && qp.op != "like") throw malformed("Unknown query operator '" + qp.op + "'");
+    qp.value = required_string(p, "propertyValue");
+    q.properties.push_back(std::move(qp));
+  }
+  if (auto it = doc.FindMember("filters"); it != doc.MemberEnd() && !it->value.IsNull()) {
+    if (!it->value.IsObject()) throw malformed("Member 'filters' must be an object");
+    for (const auto& r : required_array(it->value, "sourceRefs").GetArray()) {
+      if (!r.IsObject()) throw malformed("sourceRefs must hold objects");
+      q.series.sources.push_back({required_string(r, "sourceType"), required_int64(r, "sourceId")});
+    }
+    q.series.series_type_ids = int64_array(required_array(it->value, "seriesTypeIds"), "seriesTypeIds");
+    q.series.series_tag_ids = int64_array(required_array(it->value, "seriesTagIds"), "seriesTagIds");
+  }
+  return q;
+}
+
+series_tag decode_series_tag(std::string_view body) {
+  auto doc = parse_object(body);
+  series_tag t;
+  if (auto it = doc.FindMember("id"); it != doc.MemberEnd()) {
+    if (!it->value.IsInt64()) throw malformed("Member 'id' must be an integer");
+    t.id = it->value.GetInt64();
+  }
+  t.name = required_string(doc, "name");
+  return t;
+}
+
+std::vector<std::int64_t> decode_ids(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError())
+    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
+  if (!doc.IsArray()) throw malformed("Expected a JSON array of ids");
+  return int64_array(doc, "The list");
+}
+
+std::string decode_import_session_name(std::string_view body) {
+  auto doc = parse_object(body);
+  return required_string(doc, "name");
+}
 
 std::string encode(const api_user& u) {
   return write([&](writer& w) { write_user(w, u); });

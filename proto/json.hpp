@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "proto/dictionary_actor.hpp"
+#include "proto/import_session.hpp"
 #include "proto/log.hpp"
+#include "proto/metadata.hpp"
 #include "proto/source.hpp"
 #include "proto/user.hpp"
 #include "proto/user_actor.hpp"
@@ -37,6 +39,26 @@ std::string encode(const dictionary_vr& vr);
 /// `Multiplicity` {"min","max"?}.
 std::string encode(const dictionary_vm& vm);
 
+/// `Patient`, `Study`, `Series`, `Image`, `FlatSeries` (values wrapped as {"value": ...}).
+std::string encode(const patient& p);
+std::string encode(const study& s);
+std::string encode(const series& s);
+std::string encode(const image& i);
+std::string encode(const flat_series& f);
+std::string encode(const std::vector<patient>& list);
+std::string encode(const std::vector<study>& list);
+std::string encode(const std::vector<series>& list);
+std::string encode(const std::vector<image>& list);
+std::string encode(const std::vector<flat_series>& list);
+/// `SeriesTag` and a list of them.
+std::string encode(const series_tag& t);
+std::string encode(const std::vector<series_tag>& list);
+/// One `Source`.
+std::string encode(const source& s);
+/// `ImportSession` and a list of them.
+std::string encode(const import_session& s);
+std::string encode(const std::vector<import_session>& list);
+
 /// `SystemInformation` {"version"}.
 std::string system_information(std::string_view version);
 /// `DicomDictionaryKeywords` {"keywords":[...]}.
@@ -48,6 +70,15 @@ std::string dictionary_tag(std::uint32_t tag);
 
 /// Reads `UserPass` {"user","pass"}.
 credentials decode_user_pass(std::string_view body);
+/// Reads a `Query` body (spec §11.1.0).
+metadata_query decode_query(std::string_view body);
+/// Reads a `SeriesTag` body {"id","name"} (id optional, -1 if absent).
+series_tag decode_series_tag(std::string_view body);
+/// Reads a JSON array of ids.
+std::vector<std::int64_t> decode_ids(std::string_view body);
+/// Reads an `ImportSession` body; only its name is used.
+std::string decode_import_session_name(std::string_view body);
+
 /// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
 new_user decode_clear_text_user(std::string_view body);
 

@@ -9,6 +9,9 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_log_routes(*r, s);
   add_system_routes(*r, s);
   add_dictionary_routes(*r, s);
+  add_metadata_routes(*r, s);
+  add_image_routes(*r, s);
+  add_import_routes(*r, s);
   return r;
 }
 

@@ -7,6 +7,10 @@
 
 #include "http/router.hpp"
 #include "proto/dictionary_actor.hpp"
+#include "proto/import_actor.hpp"
+#include "proto/ingest_actor.hpp"
+#include "proto/metadata_actor.hpp"
+#include "proto/storage_actor.hpp"
 #include "proto/log_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
@@ -19,6 +23,10 @@ struct services {
   proto::log_actor log;
   proto::source_actor sources;
   proto::dictionary_actor dictionary;
+  proto::metadata_actor metadata;
+  proto::ingest_actor ingest;
+  proto::storage_actor storage;
+  proto::import_actor imports;
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
 };
@@ -28,6 +36,9 @@ void add_user_routes(router& r, const services& s);
 void add_log_routes(router& r, const services& s);
 void add_system_routes(router& r, const services& s);
 void add_dictionary_routes(router& r, const services& s);
+void add_metadata_routes(router& r, const services& s);
+void add_image_routes(router& r, const services& s);
+void add_import_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

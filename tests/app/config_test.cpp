@@ -58,6 +58,8 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.session_timeout == 60s; }},
       {"auth.sessions_include_ip_and_useragent", "false", "false",
        [](const config& c) { return !c.sessions_include_ip_and_useragent; }},
+      {"ingest.original_contexts", "true", "true",
+       [](const config& c) { return c.ingest_original_contexts; }},
   };
   return cases;
 }
@@ -110,6 +112,7 @@ void check_same(const config& a, const config& b) {
   CHECK(a.superuser_password == b.superuser_password);
   CHECK(a.session_timeout == b.session_timeout);
   CHECK(a.sessions_include_ip_and_useragent == b.sessions_include_ip_and_useragent);
+  CHECK(a.ingest_original_contexts == b.ingest_original_contexts);
 }
 
 /// A file under the temp directory, removed again at scope exit.

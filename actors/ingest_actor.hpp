@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
+
+#include "persistence/file_store.hpp"
+#include "proto/ingest_actor.hpp"
+#include "proto/metadata_actor.hpp"
+
+namespace sbx::actors {
+
+/// What ingest needs.
+struct ingest_service_config {
+  std::shared_ptr<const persistence::file_store> store;
+  proto::metadata_actor metadata;
+  caf::group events;                ///< where image_added is published
+  bool original_contexts = false;   ///< Slicebox 2.1.1's exact accepted lists
+  unsigned workers = 2;
+};
+
+/// Spawns the ingest service: a round-robin pool of workers on their own threads (they read
+/// files and parse headers).
+proto::ingest_actor spawn_ingest_actor(caf::actor_system& sys, ingest_service_config config);
+
+}  // namespace sbx::actors

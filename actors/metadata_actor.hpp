@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
+
+#include "persistence/database.hpp"
+#include "persistence/file_store.hpp"
+#include "proto/metadata_actor.hpp"
+
+namespace sbx::actors {
+
+/// What the metadata service needs.
+struct metadata_service_config {
+  persistence::database_config database;
+  std::shared_ptr<const persistence::file_store> store;
+  caf::group events;     ///< where images_deleted is published
+  unsigned readers = 2;  ///< reader threads (each with its own connection)
+};
+
+/// Spawns the metadata service: a pool whose first worker writes (batching concurrent upserts
+/// into one transaction, after one file-system flush for all their files) and whose other
+/// workers read. Every worker runs on its own thread.
+proto::metadata_actor spawn_metadata_actor(caf::actor_system& sys, metadata_service_config config);
+
+}  // namespace sbx::actors

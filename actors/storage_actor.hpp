@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "persistence/database.hpp"
+#include "persistence/file_store.hpp"
+#include "proto/metadata_actor.hpp"
+#include "proto/storage_actor.hpp"
+
+namespace sbx::actors {
+
+/// Spawns the storage service (on its own thread: it touches the file system). At start it
+/// removes temporary files and files no image row references (left by a crash).
+proto::storage_actor spawn_storage_actor(caf::actor_system& sys,
+                                         std::shared_ptr<const persistence::file_store> store,
+                                         proto::metadata_actor metadata);
+
+/// Removes unreferenced files; returns how many (run before the node serves requests).
+std::size_t sweep_orphans(const persistence::file_store& store,
+                          const persistence::database_config& database);
+
+}  // namespace sbx::actors

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <filesystem>
+
+#include "http/routes/replies.hpp"
+#include "http/routes/routes.hpp"
+
+namespace sbx::http {
+namespace {
+
+/// The uploaded file of a streamed request, or the 400 the spec gives when there is none.
+std::string take_upload(const exchange_ptr& ex) {
+  auto& r = ex->request;
+  if (!r.body_error.empty())
+    throw rejection(text_response(400, "Invalid DICOM data: " + r.body_error));
+  std::error_code ec;
+  if (r.body_file.empty() || std::filesystem::file_size(r.body_file, ec) == 0 || ec)
+    throw rejection(text_response(400, "Invalid DICOM data: the request has no content"));
+  return std::exchange(r.body_file, std::string{});
+}
+
+}  // namespace
+
+void add_image_routes(router& r, const services& s) {
+  using namespace proto;
+  auto ingest = s.ingest;
+  auto md = s.metadata;
+  auto storage = s.storage;
+
+  r.add_upload("POST", "/api/images", access::user, [ingest](auto self, const exchange_ptr& ex) {
+    ingest_request request{take_upload(ex), source{"user", ex->user.user, ex->user.id},
+                           context_set::extended};
+    self->request(ingest, caf::infinite, ingest_atom::value, std::move(request))
+        .then(reply_ingested(ex), [ex](caf::error& e) {
+          auto res = error_response(e);
+          if (res.status == 400) res.body = "Invalid DICOM data: " + res.body;
+          ex->reply(std::move(res));
+        });
+  });
+
+  r.add("GET", "/api/images/{id}", access::user, [storage](auto self, const exchange_ptr& ex) {
+    ask(self, ex, storage, file_atom::value, ex->params.id("id")).then([ex](const std::string& path) {
+      ex->reply(file_response(path));
+    });
+  });
+
+  r.add("DELETE", "/api/images/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
+    ask(self, ex, md, delete_atom::value, std::vector<std::int64_t>{ex->params.id("id")})
+        .then(reply_no_content(ex));
+  });
+
+  r.add("POST", "/api/images/delete", access::user, [md](auto self, const exchange_ptr& ex) {
+    ask(self, ex, md, delete_atom::value, json::decode_ids(ex->json_body()))
+        .then(reply_no_content(ex));
+  });
+}
+
+}  // namespace sbx::http

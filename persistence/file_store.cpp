@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "persistence/file_store.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <system_error>
+
+namespace sbx::persistence {
+namespace {
+
+std::string random_hex(std::size_t bytes) {
+  static const int ok = sodium_init();
+  (void)ok;
+  std::array<unsigned char, 32> b{};
+  randombytes_buf(b.data(), bytes);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    out += hex[b[i] >> 4];
+    out += hex[b[i] & 0xf];
+  }
+  return out;
+}
+
+bool well_formed(const std::string& key) {
+  if (key.size() != 32) return false;
+  for (char c : key)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
+file_store::file_store(std::filesystem::path root) : root_(std::move(root)) {
+  std::filesystem::create_directories(root_ / "tmp");
+  for (int i = 0; i < 256; ++i) {
+    char shard[3];
+    std::snprintf(shard, sizeof shard, "%02x", i);
+    std::filesystem::create_directories(root_ / "images" / shard);
+  }
+}
+
+std::filesystem::path file_store::temp_path() const { return root_ / "tmp" / random_hex(16); }
+
+std::string file_store::adopt(const std::filesystem::path& temp) const {
+  auto key = random_hex(16);
+  std::filesystem::rename(temp, path_of(key));
+  return key;
+}
+
+std::filesystem::path file_store::path_of(const std::string& key) const {
+  return root_ / "images" / key.substr(0, 2) / key;
+}
+
+bool file_store::exists(const std::string& key) const {
+  std::error_code ec;
+  return well_formed(key) && std::filesystem::is_regular_file(path_of(key), ec);
+}
+
+void file_store::remove(const std::string& key) const noexcept {
+  if (!well_formed(key)) return;
+  std::error_code ec;
+  std::filesystem::remove(path_of(key), ec);
+}
+
+void file_store::sync() const {
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + root_.string());
+  int rc = ::syncfs(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::system_error(err, std::generic_category(), "syncfs " + root_.string());
+}
+
+std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced) const {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
+    std::filesystem::remove_all(e.path(), ec);
+    ++removed;
+  }
+  for (const auto& shard : std::filesystem::directory_iterator(root_ / "images", ec)) {
+    for (const auto& f : std::filesystem::directory_iterator(shard.path(), ec)) {
+      if (referenced.count(f.path().filename().string())) continue;
+      std::filesystem::remove(f.path(), ec);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace sbx::persistence

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "proto/source.hpp"
+
+// Events published on the node's event group (spec §10); services react to them instead of
+// being called inline.
+namespace sbx::proto {
+
+/// An image was stored by ingest; `overwrite` if its row existed before.
+struct image_added {
+  std::int64_t image_id = -1;
+  source src;
+  bool overwrite = false;
+};
+
+/// Images were deleted (metadata and files).
+struct images_deleted {
+  std::vector<std::int64_t> image_ids;
+  std::vector<std::int64_t> series_ids;  ///< series removed because they became empty
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, image_added& x) {
+  return f(x.image_id, x.src, x.overwrite);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, images_deleted& x) {
+  return f(x.image_ids, x.series_ids);
+}
+
+}  // namespace sbx::proto

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "proto/atoms.hpp"
+#include "proto/metadata.hpp"
+#include "proto/metadata_actor.hpp"
+#include "proto/source.hpp"
+
+namespace sbx::proto {
+
+/// Which presentation contexts a route accepts (spec §5.2).
+enum class context_set : std::uint8_t { image_data, extended };
+
+/// A complete file waiting in the store's tmp/ folder, and where it came from.
+struct ingest_request {
+  std::string file;
+  source src;
+  context_set contexts = context_set::extended;
+};
+
+/// The stored image and whether its row is new (201) or existed (200).
+struct ingest_result {
+  image img;
+  bool added = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ingest_request& x) {
+  return f(x.file, x.src, x.contexts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ingest_result& x) {
+  return f(x.img, x.added);
+}
+
+/// The one ingest path: validate, store the bytes, index, publish image_added. The file is
+/// consumed (moved into the store or deleted) whatever the outcome. Invalid data:
+/// errc::bad_request with the reason (no prefix).
+using ingest_actor =
+    caf::typed_actor<caf::replies_to<ingest_atom, ingest_request>::with<ingest_result>>;
+
+}  // namespace sbx::proto
