@@ -10,7 +10,7 @@ build_pkgs=(
   libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev
 )
-test_pkgs=(postgresql-15 dcmtk curl wrk python3)
+test_pkgs=(postgresql-15 dcmtk curl wrk python3 python3-pydicom)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "support/dicom_files.hpp"
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +22,6 @@ namespace {
 
 const fs::path fixtures = SBX_FIXTURES_DIR;
 // Real DICOM samples of the python3-pydicom package (see shared/notes/dicom-samples.md).
-const fs::path pydicom_data = "/usr/lib/python3/dist-packages/pydicom/data";
 
 constexpr const char* nm_class = "1.2.840.10008.5.1.4.1.1.20";
 constexpr const char* sc_class = "1.2.840.10008.5.1.4.1.1.7";
@@ -191,14 +192,11 @@ std::string rejection(const header_info& h, const accepted_contexts& contexts) {
   return {};
 }
 
+const fs::path pydicom_data = "/usr/lib/python3/dist-packages/pydicom/data";
+
 std::vector<fs::path> pydicom_files() {
-  std::vector<fs::path> out;
-  if (!fs::is_directory(pydicom_data)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(pydicom_data)) {
-    if (e.is_regular_file() && e.path().extension() == ".dcm") out.push_back(e.path());
-  }
-  std::ranges::sort(out);
-  return out;
+  auto names = sbx::test::pydicom_samples();
+  return {names.begin(), names.end()};
 }
 
 /// Offset of the last root-level-looking (7FE0,0010) tag in little endian, or npos.
@@ -450,10 +448,8 @@ TEST_CASE("pixel data must fit in the file", "[unit]") {
 
 TEST_CASE("every pydicom sample reads or is invalid, and contexts follow the lists", "[unit]") {
   const auto files = pydicom_files();
-  if (files.empty()) {
-    WARN("python3-pydicom is not installed; its samples are skipped");
-    return;
-  }
+  // deploy/install-deps.sh --test installs python3-pydicom; without it this test cannot pass.
+  REQUIRE_FALSE(files.empty());
   const auto node = extended_contexts(context_defaults::node);
   const auto original = extended_contexts(context_defaults::original);
   struct tally {

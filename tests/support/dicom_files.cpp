@@ -4,6 +4,8 @@
 #include <gdcmReader.h>
 #include <gdcmWriter.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -16,6 +18,17 @@ namespace {
 std::string uid_of(const std::string& name) { return name; }
 
 }  // namespace
+
+std::vector<std::string> pydicom_samples() {
+  const std::filesystem::path data = "/usr/lib/python3/dist-packages/pydicom/data";
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data, ec)) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data, ec))
+    if (e.is_regular_file() && e.path().extension() == ".dcm") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::string fixture(const std::string& name) {
   std::ifstream in(std::string(SBX_FIXTURES_DIR) + "/" + name, std::ios::binary);

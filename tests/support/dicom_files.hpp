@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sbx::test {
 
@@ -15,6 +16,10 @@ std::string fixture(const std::string& name);
 /// value (an empty value keeps the attribute, empty). Meta header and pixel data are kept.
 std::string dicom_variant(const std::string& fixture_name,
                           const std::map<std::uint32_t, std::string>& values);
+
+/// Every `*.dcm` file shipped by Debian's python3-pydicom (real samples of many transfer
+/// syntaxes), sorted; empty if the package is missing.
+std::vector<std::string> pydicom_samples();
 
 /// Tags the tests set.
 namespace tags {
