@@ -17,8 +17,8 @@ class file_store {
 
   /// A fresh, unused path under tmp/ for a file being received.
   std::filesystem::path temp_path() const;
-  /// Moves a complete file from tmp/ into the store under a new key and returns the key. The
-  /// move is durable only after sync().
+  /// Moves a complete file from tmp/ into the store under a new key and returns the key. Its
+  /// write-back starts now; the file and the move are durable only after sync().
   std::string adopt(const std::filesystem::path& temp) const;
   /// Where the file of `key` lives.
   std::filesystem::path path_of(const std::string& key) const;
