@@ -29,28 +29,12 @@ constexpr const char* invalid_credentials = "The supplied authentication is inva
 constexpr const char* missing_credentials =
     "The resource requires authentication, which was not supplied with the request";
 
-/// A password already verified once, so basic auth does not pay Argon2 on every request.
-struct cached_login {
-  api_user user;
-  std::array<unsigned char, crypto_generichash_BYTES> digest;
-};
-
 struct user_state {
   static inline const char* name = "users";
 
   user_service_config config;
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::user_repo> repo;
-  std::unordered_map<std::string, cached_login> verified;
-  std::array<unsigned char, crypto_generichash_KEYBYTES> cache_key{};
-
-  std::array<unsigned char, crypto_generichash_BYTES> digest(const std::string& password) const {
-    std::array<unsigned char, crypto_generichash_BYTES> out{};
-    crypto_generichash(out.data(), out.size(),
-                       reinterpret_cast<const unsigned char*>(password.data()), password.size(),
-                       cache_key.data(), cache_key.size());
-    return out;
-  }
 
   static api_user without_hash(api_user u) {
     u.password_hash.clear();
@@ -59,14 +43,11 @@ struct user_state {
 
   /// The user if name and password match; nullopt otherwise.
   std::optional<api_user> check(const proto::credentials& c) {
-    auto d = digest(c.password);
-    if (auto it = verified.find(c.user); it != verified.end()) {
-      if (sodium_memcmp(it->second.digest.data(), d.data(), d.size()) == 0) return it->second.user;
-    }
+    if (auto u = config.verified->find(c.user, c.password)) return u;
     auto u = repo->by_name(c.user);
     if (!u || !verify_password(c.password, u->password_hash)) return std::nullopt;
     auto plain = without_hash(*u);
-    verified[c.user] = cached_login{plain, d};
+    config.verified->remember(plain, c.password);
     return plain;
   }
 
@@ -88,7 +69,7 @@ struct user_state {
     repo->insert({-1, config.superuser_name, proto::role::superuser,
                   hash_password(config.superuser_password)});
     tx.commit();
-    verified.clear();
+    config.verified->clear();
     spdlog::info("superuser '{}' set from the configuration", config.superuser_name);
   }
 };
@@ -98,7 +79,6 @@ using user_pointer = proto::user_actor::stateful_pointer<user_state>;
 proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_config config) {
   auto& st = self->state;
   st.config = std::move(config);
-  randombytes_buf(st.cache_key.data(), st.cache_key.size());
   st.db = persistence::open_database(st.config.database);
   st.repo = std::make_unique<persistence::user_repo>(*st.db);
   st.ensure_superuser();
@@ -189,7 +169,7 @@ proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_c
           if (!u) return false;
           if (u->user_role == proto::role::superuser)
             return make_error(errc::bad_request, "Superuser may not be deleted");
-          st.verified.erase(u->user);
+          st.config.verified->forget(u->user);
           return st.repo->remove(id);
         });
       },

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <caf/fwd.hpp>
 
+#include "actors/credential_cache.hpp"
 #include "persistence/database.hpp"
 #include "proto/log_actor.hpp"
 #include "proto/user_actor.hpp"
@@ -20,6 +22,7 @@ struct user_service_config {
   std::chrono::seconds session_timeout{3600};
   bool bind_sessions_to_client = true;  ///< user-sessions-include-ip-and-useragent
   proto::log_actor log;
+  std::shared_ptr<credential_cache> verified = std::make_shared<credential_cache>();
 };
 
 /// Spawns the users service on its own thread (it blocks on the database and on password

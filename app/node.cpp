@@ -107,9 +107,10 @@ node::node(config c) {
   auto& i = *impl_;
   auto events = i.sys.groups().get_local("sbx.events");
   i.log = actors::spawn_log_actor(i.sys, database);
+  auto verified = std::make_shared<actors::credential_cache>();
   i.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
-              i.cfg.sessions_include_ip_and_useragent, i.log});
+              i.cfg.sessions_include_ip_and_useragent, i.log, verified});
   i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
   i.ingest = actors::spawn_ingest_actor(
       i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2});
@@ -122,7 +123,7 @@ node::node(config c) {
                           i.metadata, i.ingest, i.storage, i.imports,
                           sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
-  i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users,
+  i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));
   http::server_options options;
   options.host = i.cfg.http_host;

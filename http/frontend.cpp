@@ -82,11 +82,13 @@ struct frontend::impl {
   caf::actor_system& sys;
   std::shared_ptr<const router> routes;
   proto::user_actor users;
+  std::shared_ptr<const actors::credential_cache> verified;
   std::vector<caf::actor> bridges;
   std::atomic<std::size_t> next{0};
 
-  impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u)
-      : sys(s), routes(std::move(r)), users(std::move(u)) {}
+  impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
+       std::shared_ptr<const actors::credential_cache> v)
+      : sys(s), routes(std::move(r)), users(std::move(u)), verified(std::move(v)) {}
 
   void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
     auto path = ex->request.path();
@@ -122,6 +124,7 @@ struct frontend::impl {
     if (authorization && starts_with_icase(*authorization, "basic ")) {
       auto c = basic_credentials(*authorization);
       if (!c) return ex->reply(text_response(401, "The supplied authentication is invalid"));
+      if (auto u = verified->find(c->user, c->password)) return on_user(*u);
       self->request(users, caf::infinite, proto::auth_atom::value, std::move(*c))
           .then(std::move(on_user), on_error);
       return;
@@ -172,8 +175,9 @@ const std::string& exchange::json_body() const {
 }
 
 frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
-                   proto::user_actor users, unsigned bridges)
-    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users))) {
+                   proto::user_actor users,
+                   std::shared_ptr<const actors::credential_cache> verified, unsigned bridges)
+    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), std::move(verified))) {
   for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
     impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
       return caf::behavior{

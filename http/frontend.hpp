@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 
 #include "http/message.hpp"
+#include "actors/credential_cache.hpp"
 #include "http/router.hpp"
 #include "proto/user_actor.hpp"
 
@@ -16,8 +17,9 @@ namespace sbx::http {
 /// enqueues; it never waits on an actor.
 class frontend {
  public:
+  /// `verified` lets basic authentication skip the users actor for passwords it already checked.
   frontend(caf::actor_system& sys, std::shared_ptr<const router> routes, proto::user_actor users,
-           unsigned bridges);
+           std::shared_ptr<const actors::credential_cache> verified, unsigned bridges);
   ~frontend();
 
   /// The function the HTTP server calls for every request.
