@@ -26,6 +26,8 @@ int status_of(proto::errc code) {
       return 502;
     case errc::unavailable:
       return 503;
+    case errc::unsupported:
+      return 501;
     case errc::internal:
       return 500;
   }

@@ -8,6 +8,7 @@ namespace sbx::proto {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using added_atom = caf::atom_constant<caf::atom("added")>;
+using attrs_atom = caf::atom_constant<caf::atom("attrs")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
 using deleted_atom = caf::atom_constant<caf::atom("deleted")>;
@@ -19,7 +20,9 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 using image_atom = caf::atom_constant<caf::atom("image")>;
 using images_atom = caf::atom_constant<caf::atom("images")>;
 using import_atom = caf::atom_constant<caf::atom("import")>;
+using info_atom = caf::atom_constant<caf::atom("info")>;
 using ingest_atom = caf::atom_constant<caf::atom("ingest")>;
+using jpeg_atom = caf::atom_constant<caf::atom("jpeg")>;
 using keyword_atom = caf::atom_constant<caf::atom("keyword")>;
 using keywords_atom = caf::atom_constant<caf::atom("keywords")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
@@ -27,6 +30,7 @@ using log_atom = caf::atom_constant<caf::atom("log")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
 using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using patient_atom = caf::atom_constant<caf::atom("patient")>;
+using png_atom = caf::atom_constant<caf::atom("png")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using record_atom = caf::atom_constant<caf::atom("record")>;

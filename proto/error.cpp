@@ -19,6 +19,8 @@ std::string to_string(errc e) {
       return "bad_gateway";
     case errc::unavailable:
       return "unavailable";
+    case errc::unsupported:
+      return "unsupported";
     case errc::internal:
       return "internal";
   }

@@ -18,6 +18,7 @@ enum class errc : std::uint8_t {
   forbidden,       ///< the user's role does not allow it
   bad_gateway,     ///< a remote peer could not be reached
   unavailable,     ///< the node is shutting down or overloaded
+  unsupported,     ///< the node cannot do this with this data (e.g. decode its pixels)
   internal,        ///< a fault of the node (I/O, database)
 };
 

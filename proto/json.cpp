@@ -6,6 +6,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <charconv>
+#include <limits>
+#include <optional>
+
+#include "proto/json_tag_path.hpp"
+
 namespace sbx::proto::json {
 namespace {
 
@@ -50,8 +56,8 @@ rapidjson::Document parse_object(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError())
-    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) +
-                    " (at offset " + std::to_string(doc.GetErrorOffset()) + ")");
+    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
+                    std::to_string(doc.GetErrorOffset()) + ")");
   if (!doc.IsObject()) throw malformed("Expected a JSON object");
   return doc;
 }
@@ -60,8 +66,7 @@ std::string required_string(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd())
     throw malformed(std::string("Object is missing required member '") + key + "'");
-  if (!it->value.IsString())
-    throw malformed(std::string("Member '") + key + "' must be a string");
+  if (!it->value.IsString()) throw malformed(std::string("Member '") + key + "' must be a string");
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
@@ -256,8 +261,10 @@ metadata_query decode_query(std::string_view body) {
       if (!r.IsObject()) throw malformed("sourceRefs must hold objects");
       q.series.sources.push_back({required_string(r, "sourceType"), required_int64(r, "sourceId")});
     }
-    q.series.series_type_ids = int64_array(required_array(it->value, "seriesTypeIds"), "seriesTypeIds");
-    q.series.series_tag_ids = int64_array(required_array(it->value, "seriesTagIds"), "seriesTagIds");
+    q.series.series_type_ids =
+        int64_array(required_array(it->value, "seriesTypeIds"), "seriesTypeIds");
+    q.series.series_tag_ids =
+        int64_array(required_array(it->value, "seriesTagIds"), "seriesTagIds");
   }
   return q;
 }
@@ -393,6 +400,135 @@ new_user decode_clear_text_user(std::string_view body) {
   u.user_role = *r;
   u.password = required_string(doc, "password");
   return u;
+}
+
+namespace {
+
+void write_step(writer& w, const tag_path& path, std::size_t i) {
+  const auto& step = path[i];
+  w.StartObject();
+  w.Key("tag");
+  w.Int(static_cast<std::int32_t>(step.tag));
+  put(w, "name", step.name);
+  if (step.is_item) put(w, "item", step.item == 0 ? std::string("*") : std::to_string(step.item));
+  if (i > 0) {
+    w.Key("previous");
+    write_step(w, path, i - 1);
+  }
+  w.EndObject();
+}
+
+void write_image_attribute(writer& w, const image_attribute& a) {
+  w.StartObject();
+  w.Key("tagPath");
+  write_tag_path(w, a.tag_path);
+  w.Key("namePath");
+  w.StartArray();
+  for (const auto& n : a.name_path) w.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
+  w.EndArray();
+  put(w, "vr", a.vr);
+  put(w, "length", a.length);
+  w.Key("values");
+  w.StartArray();
+  for (const auto& v : a.values) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  w.EndArray();
+  w.EndObject();
+}
+
+/// The item of a step: an index (JSON integer or integer string), 0 for "*" (trees), or nullopt
+/// when the step is a plain tag (no item, or one that is ignored).
+std::optional<int> read_item(const rapidjson::Value& object, bool tree) {
+  const auto it = object.FindMember("item");
+  if (it == object.MemberEnd() || it->value.IsNull()) return std::nullopt;
+  std::optional<std::int64_t> index;
+  if (it->value.IsInt64()) {
+    index = it->value.GetInt64();
+  } else if (it->value.IsString()) {
+    const std::string_view text(it->value.GetString(), it->value.GetStringLength());
+    if (text == "*") return tree ? std::optional<int>(0) : std::nullopt;
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (!text.empty() && ec == std::errc{} && ptr == text.data() + text.size()) index = n;
+  }
+  if (!index) return std::nullopt;
+  if (*index < 1 || *index > std::numeric_limits<int>::max()) {
+    throw malformed("Tag path item index " + std::to_string(*index) + " is out of range");
+  }
+  return static_cast<int>(*index);
+}
+
+}  // namespace
+
+void write_tag_path(writer& w, const tag_path& path) {
+  if (path.empty()) {
+    w.Null();
+    return;
+  }
+  write_step(w, path, path.size() - 1);
+}
+
+tag_path decode_tag_path(const rapidjson::Value& value, bool tree) {
+  if (!value.IsObject()) throw malformed("A tag path must be a JSON object");
+  tag_path_step step;
+  const auto tag = value.FindMember("tag");
+  const auto name = value.FindMember("name");
+  if (tag != value.MemberEnd() && (tag->value.IsInt() || tag->value.IsUint())) {
+    step.tag =
+        tag->value.IsInt() ? static_cast<std::uint32_t>(tag->value.GetInt()) : tag->value.GetUint();
+  } else if (name != value.MemberEnd() && name->value.IsString()) {
+    step.name.assign(name->value.GetString(), name->value.GetStringLength());
+    if (step.name.empty()) throw malformed("A tag path node has an empty name and no tag");
+  } else {
+    throw malformed("A tag path node needs an integer 'tag' or a string 'name'");
+  }
+  if (const auto item = read_item(value, tree)) {
+    step.is_item = true;
+    step.item = *item;
+  }
+  tag_path path;
+  if (const auto prev = value.FindMember("previous");
+      prev != value.MemberEnd() && prev->value.IsObject()) {
+    try {
+      auto trunk = decode_tag_path(prev->value, tree);
+      // Only an item trunk can lead to this node; anything else is dropped, as in 2.1.1.
+      if (!trunk.empty() && trunk.back().is_item) path = std::move(trunk);
+    } catch (const malformed&) {
+    }
+  }
+  path.push_back(std::move(step));
+  return path;
+}
+
+tag_path decode_tag_path(std::string_view body, bool tree) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError())
+    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
+                    std::to_string(doc.GetErrorOffset()) + ")");
+  return decode_tag_path(doc, tree);
+}
+
+std::string encode(const tag_path& path) {
+  return write([&](writer& w) { write_tag_path(w, path); });
+}
+
+std::string encode(const image_attribute& a) {
+  return write([&](writer& w) { write_image_attribute(w, a); });
+}
+
+std::string encode(const std::vector<image_attribute>& list) {
+  return write_array(list, write_image_attribute);
+}
+
+std::string encode(const image_information& i) {
+  return write([&](writer& w) {
+    w.StartObject();
+    put(w, "numberOfFrames", std::int64_t{i.number_of_frames});
+    put(w, "frameIndex", std::int64_t{i.frame_index});
+    put(w, "minimumPixelValue", i.minimum_pixel_value);
+    put(w, "maximumPixelValue", i.maximum_pixel_value);
+    w.EndObject();
+  });
 }
 
 }  // namespace sbx::proto::json

@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "proto/dictionary_actor.hpp"
+#include "proto/image_attribute.hpp"
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
 #include "proto/metadata.hpp"
 #include "proto/source.hpp"
+#include "proto/tag_path.hpp"
 #include "proto/user.hpp"
 #include "proto/user_actor.hpp"
 
@@ -58,6 +60,14 @@ std::string encode(const source& s);
 /// `ImportSession` and a list of them.
 std::string encode(const import_session& s);
 std::string encode(const std::vector<import_session>& list);
+
+/// `TagPath` / `TagTree` JSON (spec §4.5); see json_tag_path.hpp for the writer-level form.
+std::string encode(const tag_path& path);
+/// `ImageAttribute` {"tagPath","namePath","vr","length","values"} and a list of them.
+std::string encode(const image_attribute& a);
+std::string encode(const std::vector<image_attribute>& list);
+/// `ImageInformation` {"numberOfFrames","frameIndex","minimumPixelValue","maximumPixelValue"}.
+std::string encode(const image_information& i);
 
 /// `SystemInformation` {"version"}.
 std::string system_information(std::string_view version);

@@ -37,6 +37,41 @@ void add_image_routes(router& r, const services& s) {
         });
   });
 
+  auto images = s.images;
+  r.add("GET", "/api/images/{id}/attributes", access::user,
+        [images](auto self, const exchange_ptr& ex) {
+          ask(self, ex, images, attrs_atom::value, ex->params.id("id")).then(reply_json(ex));
+        });
+  r.add("GET", "/api/images/{id}/imageinformation", access::user,
+        [images](auto self, const exchange_ptr& ex) {
+          ask(self, ex, images, info_atom::value, ex->params.id("id")).then(reply_json(ex));
+        });
+  r.add("GET", "/api/images/{id}/png", access::user, [images](auto self, const exchange_ptr& ex) {
+    auto q = ex->query();
+    auto int32 = [&q](const char* name, std::int64_t fallback) {
+      auto v = q.int64(name).value_or(fallback);
+      if (v < INT32_MIN || v > INT32_MAX)
+        throw rejection(text_response(400, std::string("The query parameter '") + name +
+                                               "' was malformed:\nnot a 32-bit integer"));
+      return static_cast<int>(v);
+    };
+    png_request request{int32("framenumber", 1), int32("windowmin", 0), int32("windowmax", 0),
+                        int32("imageheight", 0)};
+    ask(self, ex, images, png_atom::value, ex->params.id("id"), request)
+        .then([ex](const std::string& png) {
+          ex->reply({200, "image/png", png, {}, {}});
+        });
+  });
+  r.add_upload("POST", "/api/images/jpeg", access::user, [images](auto self, const exchange_ptr& ex) {
+    auto q = ex->query();
+    auto study_id = q.required_int64("studyid");
+    auto description = q.get("description").value_or("");
+    // The JPEG stays the exchange's file (removed after the answer); the wrapped copy is ingested.
+    ask(self, ex, images, jpeg_atom::value, study_id, description, ex->request.body_file,
+        source{"user", ex->user.user, ex->user.id})
+        .then(reply_ingested(ex));
+  });
+
   r.add("GET", "/api/images/{id}", access::user, [storage](auto self, const exchange_ptr& ex) {
     ask(self, ex, storage, file_atom::value, ex->params.id("id")).then([ex](const std::string& path) {
       ex->reply(file_response(path));

@@ -7,6 +7,7 @@
 
 #include "http/router.hpp"
 #include "proto/dictionary_actor.hpp"
+#include "proto/image_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/ingest_actor.hpp"
 #include "proto/metadata_actor.hpp"
@@ -27,6 +28,7 @@ struct services {
   proto::ingest_actor ingest;
   proto::storage_actor storage;
   proto::import_actor imports;
+  proto::image_actor images;
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
 };

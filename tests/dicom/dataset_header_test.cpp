@@ -3,20 +3,22 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-
-#include "support/dicom_files.hpp"
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "support/dicom_files.hpp"
+#include "support/scratch_files.hpp"
+
 using namespace sbx::dicom;
 namespace fs = std::filesystem;
+using sbx::test::read_bytes;
+using sbx::test::scratch_dir;
+using sbx::test::write_bytes;
 
 namespace {
 
@@ -28,38 +30,12 @@ constexpr const char* sc_class = "1.2.840.10008.5.1.4.1.1.7";
 constexpr const char* explicit_le = "1.2.840.10008.1.2.1";
 constexpr const char* jpeg_baseline = "1.2.840.10008.1.2.4.50";
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
+/// Writes `bytes` to a file in `dir` and returns its path.
+fs::path write_in(const scratch_dir& dir, const std::string& bytes,
+                  const std::string& name = "data.dcm") {
+  write_bytes(dir / name, bytes);
+  return dir / name;
 }
-
-/// A directory removed with everything in it at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("sbx-dicom-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  /// Writes `bytes` to a file in this directory and returns its path.
-  fs::path write(const std::string& bytes, const std::string& name = "data.dcm") const {
-    const auto p = path_ / name;
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 // --- A minimal explicit VR little endian writer for hand-made datasets -----------------------
 
@@ -256,14 +232,14 @@ TEST_CASE("Secondary Capture is accepted by the extended contexts only", "[unit]
 }
 
 TEST_CASE("files that are not DICOM are invalid", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   CHECK(rejected(fixtures / "invalid.dcm"));
   CHECK(rejected(fixtures / "cat.jpg"));
-  CHECK(rejected(dir.write("", "empty.dcm")));
-  CHECK(rejected(dir.write(std::string(131, '\0'), "zeros.dcm")));
-  CHECK(rejected(dir.write(std::string(128, '\0') + "DICM", "preamble-only.dcm")));
-  CHECK(rejected(dir.write("hello, world\n", "text.dcm")));
-  CHECK(rejected(dir.write(part10(""), "meta-only.dcm")));
+  CHECK(rejected(write_in(dir, "", "empty.dcm")));
+  CHECK(rejected(write_in(dir, std::string(131, '\0'), "zeros.dcm")));
+  CHECK(rejected(write_in(dir, std::string(128, '\0') + "DICM", "preamble-only.dcm")));
+  CHECK(rejected(write_in(dir, "hello, world\n", "text.dcm")));
+  CHECK(rejected(write_in(dir, part10(""), "meta-only.dcm")));
   CHECK(rejected(fixtures / "no-such-file.dcm"));
 }
 
@@ -304,12 +280,12 @@ TEST_CASE("the context lists are 2.1.1's, and the node's add decodable syntaxes"
 }
 
 TEST_CASE("a dataset without File Meta Information reads but is never accepted", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   // test.dcm without preamble and meta group: the bare explicit VR little endian dataset.
   const auto bytes = read_bytes(fixtures / "test.dcm");
   const auto dataset_start = bytes.find(std::string("\x08\x00", 2), 132);
   REQUIRE(dataset_start != std::string::npos);
-  const auto h = read_header(dir.write(bytes.substr(dataset_start)));
+  const auto h = read_header(write_in(dir, bytes.substr(dataset_start)));
   CHECK(h.transfer_syntax_uid == "");
   CHECK(h.sop_class_uid == nm_class);  // from SOPClassUID (0008,0016)
   CHECK(h.attributes.pat.patient_name == "anon270");
@@ -324,9 +300,9 @@ TEST_CASE("a dataset without File Meta Information reads but is never accepted",
 }
 
 TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   SECTION("first component, trimmed; image type keeps all components") {
-    const auto h = read_header(dir.write(part10(nm_dataset(with({
+    const auto h = read_header(write_in(dir, part10(nm_dataset(with({
         element(0x00080008, "CS", " ORIGINAL\\PRIMARY \\AXIAL "),
         element(0x00080060, "CS", "CT"),
         element(0x00100010, "PN", "  Doe^John\\Other^Name "),
@@ -350,7 +326,7 @@ TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
   }
   SECTION("only the root dataset counts, never a sequence item") {
     const auto item = element(0x00100010, "PN", "Nested^Name") + element(0x00120062, "CS", "YES");
-    const auto h = read_header(dir.write(part10(nm_dataset(with({
+    const auto h = read_header(write_in(dir, part10(nm_dataset(with({
         sequence(0x00081140, {item}),
         element(0x00120062, "CS", "NO"),
     })))));
@@ -358,17 +334,17 @@ TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
     CHECK_FALSE(h.patient_identity_removed);
   }
   SECTION("MediaStorageSOPClassUID wins over SOPClassUID") {
-    const auto h = read_header(dir.write(part10(nm_dataset(), "1.2.840.10008.5.1.4.1.1.2")));
+    const auto h = read_header(write_in(dir, part10(nm_dataset(), "1.2.840.10008.5.1.4.1.1.2")));
     CHECK(h.sop_class_uid == "1.2.840.10008.5.1.4.1.1.2");
   }
 }
 
 TEST_CASE("text is decoded per SpecificCharacterSet to UTF-8", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   auto name_in = [&](const std::string& charset, const std::string& name) {
     auto e = with({element(0x00100010, "PN", name)});
     if (!charset.empty()) e.emplace(0x00080005, element(0x00080005, "CS", charset));
-    return read_header(dir.write(part10(nm_dataset(e)))).attributes.pat.patient_name;
+    return read_header(write_in(dir, part10(nm_dataset(e)))).attributes.pat.patient_name;
   };
   CHECK(name_in("ISO_IR 100", "Buc^J\xe9r\xf4me") == "Buc^J\u00e9r\u00f4me");
   CHECK(name_in("ISO_IR 192", "Buc^J\u00e9r\u00f4me") == "Buc^J\u00e9r\u00f4me");
@@ -414,7 +390,7 @@ TEST_CASE("text is decoded per SpecificCharacterSet to UTF-8", "[unit]") {
 }
 
 TEST_CASE("pixel data must fit in the file", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   auto native = [](std::uint32_t declared, std::size_t present) {
     std::string out;
     put_tag(out, 0x7fe00010);
@@ -423,27 +399,27 @@ TEST_CASE("pixel data must fit in the file", "[unit]") {
     put32(out, declared);
     return out + std::string(present, '\x11');
   };
-  CHECK_FALSE(rejected(dir.write(part10(nm_dataset_with(native(64, 64))))));
-  CHECK_FALSE(rejected(dir.write(part10(nm_dataset()))));  // no pixel data at all
-  CHECK(rejected(dir.write(part10(nm_dataset_with(native(64, 62))))));
-  CHECK(rejected(dir.write(part10(nm_dataset_with(native(0xfffffff0, 64))))));
+  CHECK_FALSE(rejected(write_in(dir, part10(nm_dataset_with(native(64, 64))))));
+  CHECK_FALSE(rejected(write_in(dir, part10(nm_dataset()))));  // no pixel data at all
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(native(64, 62))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(native(0xfffffff0, 64))))));
   try {
-    read_header(dir.write(part10(nm_dataset_with(native(64, 10)))));
+    read_header(write_in(dir, part10(nm_dataset_with(native(64, 10)))));
     FAIL("truncated pixel data accepted");
   } catch (const invalid_dicom& e) {
     CHECK_THAT(e.what(), Catch::Contains("(7FE0,0010)"));
   }
 
   const std::string frame(100, '\x22');
-  CHECK_FALSE(rejected(
-      dir.write(part10(nm_dataset_with(encapsulated({frame, frame})), nm_class, jpeg_baseline))));
+  CHECK_FALSE(rejected(write_in(
+      dir, part10(nm_dataset_with(encapsulated({frame, frame})), nm_class, jpeg_baseline))));
   // The last fragment cut short, the delimiter missing, a fragment claiming too much.
   auto cut = part10(nm_dataset_with(encapsulated({frame, frame}, false)), nm_class, jpeg_baseline);
-  CHECK(rejected(dir.write(cut)));
-  CHECK(rejected(dir.write(cut.substr(0, cut.size() - 10))));
+  CHECK(rejected(write_in(dir, cut)));
+  CHECK(rejected(write_in(dir, cut.substr(0, cut.size() - 10))));
   auto lying = part10(nm_dataset_with(encapsulated({frame})), nm_class, jpeg_baseline);
   lying[lying.size() - 8 - frame.size() - 4] = '\x7f';  // the fragment's length: 100 -> 127
-  CHECK(rejected(dir.write(lying)));
+  CHECK(rejected(write_in(dir, lying)));
 }
 
 TEST_CASE("every pydicom sample reads or is invalid, and contexts follow the lists", "[unit]") {
@@ -511,7 +487,7 @@ TEST_CASE("every pydicom sample reads or is invalid, and contexts follow the lis
 }
 
 TEST_CASE("truncated files are invalid, never a crash", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   std::vector<fs::path> samples = {fixtures / "test.dcm", fixtures / "sc.dcm"};
   for (const auto* f :
        {"test_files/MR_small_implicit.dcm", "test_files/MR_small_bigendian.dcm",
@@ -534,7 +510,7 @@ TEST_CASE("truncated files are invalid, never a crash", "[unit]") {
     int readable = 0;
     for (const auto n : cuts) {
       CAPTURE(n);
-      const bool bad = rejected(dir.write(bytes.substr(0, n)));
+      const bool bad = rejected(write_in(dir, bytes.substr(0, n)));
       readable += !bad;
       // A cut inside the pixel data element (header or value) always shows.
       if (pixel != std::string::npos && n > pixel) CHECK(bad);
@@ -547,7 +523,7 @@ TEST_CASE("truncated files are invalid, never a crash", "[unit]") {
 }
 
 TEST_CASE("random and corrupted bytes are invalid, never a crash or a hang", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   std::mt19937 rng(20240611);
   auto random_bytes = [&](std::size_t n) {
     std::string s(n, '\0');
@@ -558,14 +534,14 @@ TEST_CASE("random and corrupted bytes are invalid, never a crash or a hang", "[u
 
   for (int i = 0; i < 300; ++i) {
     CAPTURE(i);
-    CHECK(rejected(dir.write(random_bytes(size(4096)))));
+    CHECK(rejected(write_in(dir, random_bytes(size(4096)))));
   }
   // Past the first checks: a real preamble, or even real meta information, then garbage.
   const auto meta_only = part10("");
   for (int i = 0; i < 300; ++i) {
     CAPTURE(i);
     const std::string prefix = i % 2 == 0 ? std::string(128, '\0') + "DICM" : meta_only;
-    rejected(dir.write(prefix + random_bytes(size(4096))));
+    rejected(write_in(dir, prefix + random_bytes(size(4096))));
   }
   // Real files with a few bytes changed in their headers: read or invalid, nothing else.
   std::vector<fs::path> samples = {fixtures / "test.dcm"};
@@ -587,13 +563,13 @@ TEST_CASE("random and corrupted bytes are invalid, never a crash or a hang", "[u
         corrupted[at] = i % 3 == 0 ? static_cast<char>(0xff) : static_cast<char>(rng() & 0xff);
       }
       CAPTURE(i);
-      rejected(dir.write(corrupted));
+      rejected(write_in(dir, corrupted));
     }
   }
 }
 
 TEST_CASE("malformed structures are invalid before GDCM sees them", "[unit]") {
-  temp_dir dir;
+  scratch_dir dir;
   auto header_of = [](std::uint32_t tag, const std::string& vr, std::uint32_t length) {
     std::string out;
     put_tag(out, tag);
@@ -603,34 +579,34 @@ TEST_CASE("malformed structures are invalid before GDCM sees them", "[unit]") {
     return out;
   };
   // Out of order, meta elements inside the dataset, no meta after DICM.
-  CHECK(rejected(dir.write(part10(element(0x00100010, "PN", "A") + nm_dataset()))));
-  CHECK(rejected(dir.write(part10(element(0x00020003, "UI", "1.2") + nm_dataset()))));
-  CHECK(rejected(dir.write(std::string(128, '\0') + "DICM" + nm_dataset())));
+  CHECK(rejected(write_in(dir, part10(element(0x00100010, "PN", "A") + nm_dataset()))));
+  CHECK(rejected(write_in(dir, part10(element(0x00020003, "UI", "1.2") + nm_dataset()))));
+  CHECK(rejected(write_in(dir, std::string(128, '\0') + "DICM" + nm_dataset())));
   // A meta group length that does not match its elements.
   auto bad_length = part10(nm_dataset());
   bad_length[140] = static_cast<char>(bad_length[140] + 2);
-  CHECK(rejected(dir.write(bad_length)));
+  CHECK(rejected(write_in(dir, bad_length)));
   // Undefined length where the standard has none; pixel data as a sequence; unknown VR.
-  CHECK(rejected(dir.write(part10(nm_dataset_with(header_of(0x00091010, "OB", 0xffffffff) +
-                                                  encapsulated({"ab"}).substr(12))))));
-  CHECK(rejected(dir.write(part10(nm_dataset_with(header_of(0x7fe00010, "SQ", 0))))));
-  CHECK(rejected(dir.write(part10(nm_dataset_with(header_of(0x00091010, "XX", 0))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(header_of(0x00091010, "OB", 0xffffffff) +
+                                                      encapsulated({"ab"}).substr(12))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(header_of(0x7fe00010, "SQ", 0))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(header_of(0x00091010, "XX", 0))))));
   // A sequence that never ends, an item delimiter outside an item, a UL of 6 bytes.
   auto open_sequence = sequence(0x00081140, {element(0x00100010, "PN", "A")});
   open_sequence.resize(open_sequence.size() - 8);
-  CHECK(rejected(dir.write(part10(nm_dataset(with({open_sequence}))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset(with({open_sequence}))))));
   std::string stray;
   put_tag(stray, 0xfffee00d);
   put32(stray, 0);
-  CHECK(rejected(dir.write(part10(nm_dataset_with(stray)))));
-  CHECK(rejected(dir.write(part10(nm_dataset(with({element(0x00091010, "UL", "123456")}))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset_with(stray)))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset(with({element(0x00091010, "UL", "123456")}))))));
   // Nesting deep enough to exhaust a recursive parser.
   std::string nested = element(0x00100010, "PN", "deep");
   for (int i = 0; i < 200; ++i) nested = sequence(0x00081140, {nested});
-  CHECK(rejected(dir.write(part10(nm_dataset(with({nested}))))));
+  CHECK(rejected(write_in(dir, part10(nm_dataset(with({nested}))))));
   // Still fine: an empty sequence, an empty item, a duplicate element.
-  CHECK_FALSE(rejected(dir.write(part10(nm_dataset(with({sequence(0x00081140, {})}))))));
-  CHECK_FALSE(rejected(dir.write(part10(nm_dataset(with({sequence(0x00081140, {""})}))))));
-  CHECK_FALSE(rejected(dir.write(part10(nm_dataset() + element(0x00080018, "UI", "1.2.3.4") +
-                                        element(0x00100010, "PN", "A")))));
+  CHECK_FALSE(rejected(write_in(dir, part10(nm_dataset(with({sequence(0x00081140, {})}))))));
+  CHECK_FALSE(rejected(write_in(dir, part10(nm_dataset(with({sequence(0x00081140, {""})}))))));
+  CHECK_FALSE(rejected(write_in(dir, part10(nm_dataset() + element(0x00080018, "UI", "1.2.3.4") +
+                                            element(0x00100010, "PN", "A")))));
 }

@@ -3,50 +3,26 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "support/scratch_files.hpp"
+
 using namespace sbx::http;
 namespace fs = std::filesystem;
+using sbx::test::read_bytes;
+using sbx::test::scratch_dir;
+using sbx::test::write_bytes;
 
 namespace {
 
-/// A directory removed with everything in it at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("sbx-multipart-test-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
-  fs::path write(const std::string& bytes, const std::string& name = "body") const {
-    const auto p = path_ / name;
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
+/// Writes `bytes` to a file in `dir` and returns its path.
+fs::path write_in(const scratch_dir& dir, const std::string& bytes,
+                  const std::string& name = "body") {
+  write_bytes(dir / name, bytes);
+  return dir / name;
 }
 
 const std::string boundary = "----sbxBoundary7MA4YWxkTrZu0gW";
@@ -112,12 +88,13 @@ TEST_CASE("multipart_boundary reads form-data boundaries only", "[unit][http]") 
 }
 
 TEST_CASE("extract_part finds the file among other fields", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   const std::string content = "DICM\r\nnot\r\n--really\r\n--" + boundary.substr(0, 10) + "\r\n--" +
                               boundary.substr(0, boundary.size() - 1) + "x\r\nend";
-  const auto body = dir.write(body_of({field("description", "first"), field("other", "\r\n"),
-                                       file_part(content), field("after", "last")},
-                                      "This is the preamble.", "\r\nThis is the epilogue.\r\n"));
+  const auto body =
+      write_in(dir, body_of({field("description", "first"), field("other", "\r\n"),
+                             file_part(content), field("after", "last")},
+                            "This is the preamble.", "\r\nThis is the epilogue.\r\n"));
   const auto got = extract_part(body, boundary, "file", dir / "out");
   CHECK(got.name == "file");
   CHECK(got.filename == "image.dcm");
@@ -134,8 +111,8 @@ TEST_CASE("extract_part finds the file among other fields", "[unit][http]") {
 }
 
 TEST_CASE("extract_part reads headers in any case and quoted parameters", "[unit][http]") {
-  temp_dir dir;
-  const auto body = dir.write(body_of({
+  scratch_dir dir;
+  const auto body = write_in(dir, body_of({
       {"content-type: text/plain\r\n", "no disposition at all"},
       {"CONTENT-DISPOSITION: form-data; NAME=\"file\"; FileName=\"a;b \\\"c\\\".dcm\"\r\n"
        "X-Other:  whatever\r\n",
@@ -157,16 +134,16 @@ TEST_CASE("extract_part reads headers in any case and quoted parameters", "[unit
 }
 
 TEST_CASE("extract_part accepts transport padding and a body without preamble", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   const std::string body = "--" + boundary + " \t\r\n" +
                            "Content-Disposition: form-data; name=\"file\"\r\n\r\nabc\r\n--" +
                            boundary + "--";
-  extract_part(dir.write(body), boundary, "file", dir / "out");
+  extract_part(write_in(dir, body), boundary, "file", dir / "out");
   CHECK(read_bytes(dir / "out") == "abc");
 }
 
 TEST_CASE("a boundary split across buffer reads is still found", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   std::mt19937 rng(42);
   const auto chunk = multipart_buffer_size;
   // Around the first and second buffer edges, every alignment of the delimiter.
@@ -180,7 +157,8 @@ TEST_CASE("a boundary split across buffer reads is still found", "[unit][http]")
     const auto near = "\r\n--" + boundary.substr(0, boundary.size() - 1) + "!";
     for (std::size_t at = 0; at + near.size() < n; at += 997)
       content.replace(at, near.size(), near);
-    const auto body = dir.write(body_of({field("a", "1"), file_part(content), field("b", "2")}));
+    const auto body =
+        write_in(dir, body_of({field("a", "1"), file_part(content), field("b", "2")}));
     extract_part(body, boundary, "file", dir / "out");
     REQUIRE(read_bytes(dir / "out") == content);
     extract_part(body, boundary, "b", dir / "b");
@@ -189,13 +167,13 @@ TEST_CASE("a boundary split across buffer reads is still found", "[unit][http]")
 }
 
 TEST_CASE("a 5 MB binary part comes out byte-identical", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   std::mt19937 rng(7);
   auto content = random_bytes(5 * 1024 * 1024, rng);
   for (std::size_t at = 1000; at + 64 < content.size(); at += 100'003) {
     content.replace(at, 6, "\r\n--\r\n");
   }
-  const auto body = dir.write(body_of({field("x", "y"), file_part(content)}, "preamble"));
+  const auto body = write_in(dir, body_of({field("x", "y"), file_part(content)}, "preamble"));
   const auto got = extract_part(body, boundary, "file", dir / "out");
   CHECK(got.filename == "image.dcm");
   CHECK(fs::file_size(dir / "out") == content.size());
@@ -203,53 +181,56 @@ TEST_CASE("a 5 MB binary part comes out byte-identical", "[unit][http]") {
 }
 
 TEST_CASE("malformed bodies and missing fields are rejected", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   const auto good = body_of({field("a", "1"), file_part("payload"), field("b", "2")});
 
-  CHECK_THAT(error_of([&] { extract_part(dir.write(good), boundary, "nope", dir / "out"); }),
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, good), boundary, "nope", dir / "out"); }),
              Catch::Contains("no part named 'nope'"));
   CHECK_FALSE(fs::exists(dir / "out"));
 
   // Missing closing boundary: the body just ends after a part.
   const auto unclosed = good.substr(0, good.rfind("--" + boundary + "--"));
-  CHECK_THAT(error_of([&] { extract_part(dir.write(unclosed), boundary, "file", dir / "out"); }),
-             Catch::Contains("no closing boundary"));
+  CHECK_THAT(
+      error_of([&] { extract_part(write_in(dir, unclosed), boundary, "file", dir / "out"); }),
+      Catch::Contains("no closing boundary"));
   CHECK_FALSE(fs::exists(dir / "out"));
 
   // No boundary at all, or a different one.
-  CHECK_THAT(error_of([&] { extract_part(dir.write("just bytes"), boundary, "file", dir / "o"); }),
+  CHECK_THAT(
+      error_of([&] { extract_part(write_in(dir, "just bytes"), boundary, "file", dir / "o"); }),
+      Catch::Contains("no boundary"));
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, good), "other", "file", dir / "out"); }),
              Catch::Contains("no boundary"));
-  CHECK_THAT(error_of([&] { extract_part(dir.write(good), "other", "file", dir / "out"); }),
-             Catch::Contains("no boundary"));
-  CHECK_THAT(error_of([&] { extract_part(dir.write(""), boundary, "file", dir / "out"); }),
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, ""), boundary, "file", dir / "out"); }),
              Catch::Contains("Malformed multipart body"));
-  CHECK_THAT(error_of([&] { extract_part(dir.write(good), "", "file", dir / "out"); }),
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, good), "", "file", dir / "out"); }),
              Catch::Contains("invalid boundary"));
 
   // A boundary followed by something other than a line break or "--".
   auto glued = good;
   glued.insert(glued.find(boundary) + boundary.size(), "X");
-  CHECK_THAT(error_of([&] { extract_part(dir.write(glued), boundary, "file", dir / "out"); }),
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, glued), boundary, "file", dir / "out"); }),
              Catch::Contains("not followed by a line break"));
 
   // Part headers that never end, or a header line without a colon.
   const auto endless = "--" + boundary + "\r\n" + std::string(20'000, 'h');
-  CHECK_THAT(error_of([&] { extract_part(dir.write(endless), boundary, "file", dir / "out"); }),
+  CHECK_THAT(error_of([&] { extract_part(write_in(dir, endless), boundary, "file", dir / "out"); }),
              Catch::Contains("too long"));
   const auto no_colon = "--" + boundary + "\r\nno colon here\r\n\r\nx\r\n--" + boundary + "--";
-  CHECK_THAT(error_of([&] { extract_part(dir.write(no_colon), boundary, "file", dir / "out"); }),
-             Catch::Contains("no ':'"));
+  CHECK_THAT(
+      error_of([&] { extract_part(write_in(dir, no_colon), boundary, "file", dir / "out"); }),
+      Catch::Contains("no ':'"));
   CHECK_FALSE(fs::exists(dir / "out"));
 }
 
 TEST_CASE("a truncated body is rejected wherever it is cut", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   const auto body = body_of({field("a", "1"), file_part("0123456789\r\n--abc"), field("b", "2")},
                             "pre", "\r\npost");
   const auto closed = body.rfind("--" + boundary + "--") + boundary.size() + 4;
   for (std::size_t n = 0; n < body.size(); ++n) {
     CAPTURE(n);
-    const auto file = dir.write(body.substr(0, n));
+    const auto file = write_in(dir, body.substr(0, n));
     if (n >= closed) {
       CHECK_NOTHROW(extract_part(file, boundary, "file", dir / "out"));
     } else {
@@ -260,9 +241,9 @@ TEST_CASE("a truncated body is rejected wherever it is cut", "[unit][http]") {
 }
 
 TEST_CASE("an unreadable body or output is an I/O error", "[unit][http]") {
-  temp_dir dir;
+  scratch_dir dir;
   CHECK_THROWS_AS(extract_part(dir / "missing", boundary, "file", dir / "out"), std::system_error);
-  const auto body = dir.write(body_of({file_part("x")}));
+  const auto body = write_in(dir, body_of({file_part("x")}));
   CHECK_THROWS_AS(extract_part(body, boundary, "file", dir / "no-such-dir" / "out"),
                   std::system_error);
 }

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// Spec part A §11.3 (attributes, imageinformation, png, jpeg): test cases 7-12, 15.
+#include <catch2/catch.hpp>
+
+#include <png.h>
+
+#include "http/json_view.hpp"
+#include "http/running_node.hpp"
+#include "support/dicom_files.hpp"
+
+using namespace sbx::test;
+
+namespace {
+
+std::string upload_f1(const running_node& n) {
+  auto r = n.client().request("POST", "/api/images", fixture("test.dcm"), {basic_auth("admin", "admin")});
+  REQUIRE(r.status == 201);
+  return std::to_string(parse_json(r.body)["id"].GetInt64());
+}
+
+std::pair<unsigned, unsigned> png_size(const std::string& png) {
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION;
+  REQUIRE(png_image_begin_read_from_memory(&img, png.data(), png.size()) != 0);
+  std::pair<unsigned, unsigned> size{img.width, img.height};
+  png_image_free(&img);
+  return size;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("GET /images/{id}/attributes lists the dataset", "[http][images]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload_f1(n);
+  auto r = n.admin("GET", "/api/images/" + id + "/attributes");
+  REQUIRE(r.status == 200);
+  auto attributes = parse_json(r.body);
+  REQUIRE(attributes.Size() > 10);
+  bool found_nested = false, found_age = false;
+  for (const auto& a : attributes.GetArray()) {
+    const auto& names = a["namePath"];
+    std::string last = names[names.Size() - 1].GetString();
+    if (last == "PatientAge") found_age = std::string(a["values"][0].GetString()) == "011Y";
+    if (last == "EnergyWindowUpperLimit" && names.Size() == 3 &&
+        std::string(a["tagPath"]["previous"]["item"].GetString()) == "2")
+      found_nested = std::string(a["values"][0].GetString()) == "147";
+  }
+  CHECK(found_age);
+  CHECK(found_nested);
+  CHECK(n.admin("GET", "/api/images/666/attributes").status == 404);
+}
+
+TEMPLATE_TEST_CASE("GET /images/{id}/imageinformation", "[http][images]", sqlite_backend,
+                   postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload_f1(n);
+  auto info = parse_json(n.admin("GET", "/api/images/" + id + "/imageinformation").body);
+  CHECK(info["numberOfFrames"].GetInt() == 1);
+  CHECK(info.HasMember("frameIndex"));
+  CHECK(info.HasMember("minimumPixelValue"));
+  CHECK(info.HasMember("maximumPixelValue"));
+  CHECK(n.admin("GET", "/api/images/666/imageinformation").status == 404);
+}
+
+TEMPLATE_TEST_CASE("GET /images/{id}/png renders, windows and scales", "[http][images]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload_f1(n);
+  auto plain = n.admin("GET", "/api/images/" + id + "/png");
+  REQUIRE(plain.status == 200);
+  CHECK(plain.header("Content-Type").value_or("") == "image/png");
+  auto [w, h] = png_size(plain.body);
+  CHECK(w > 0);
+  CHECK(h > 0);
+  auto windowed = n.admin("GET", "/api/images/" + id + "/png?windowmin=10&windowmax=100");
+  REQUIRE(windowed.status == 200);
+  CHECK(windowed.body != plain.body);
+  auto scaled = n.admin("GET", "/api/images/" + id + "/png?imageheight=400");
+  REQUIRE(scaled.status == 200);
+  CHECK(png_size(scaled.body).second == 400);
+  CHECK(n.admin("GET", "/api/images/" + id + "/png?framenumber=2").status == 400);
+  CHECK(n.admin("GET", "/api/images/" + id + "/png?framenumber=x").status == 400);
+  CHECK(n.admin("GET", "/api/images/666/png").status == 404);
+}
+
+TEMPLATE_TEST_CASE("POST /images/jpeg wraps a JPEG into a new series of the study",
+                   "[http][images]", sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload_f1(n);
+  auto image = parse_json(n.admin("GET", "/api/metadata/images/" + id).body);
+  auto series = parse_json(
+      n.admin("GET", "/api/metadata/series/" + std::to_string(image["seriesId"].GetInt64())).body);
+  auto study = std::to_string(series["studyId"].GetInt64());
+  auto r = n.client().request("POST", "/api/images/jpeg?studyid=" + study +
+                                          "&description=this%20is%20the%20description",
+                              fixture("cat.jpg"), {basic_auth("admin", "admin")});
+  REQUIRE(r.status == 201);
+  auto wrapped = parse_json(r.body);
+  CHECK(wrapped["seriesId"].GetInt64() != image["seriesId"].GetInt64());
+  auto new_series = parse_json(
+      n.admin("GET", "/api/metadata/series/" + std::to_string(wrapped["seriesId"].GetInt64())).body);
+  CHECK(std::string(new_series["seriesDescription"]["value"].GetString()) ==
+        "this is the description");
+  CHECK(new_series["studyId"].GetInt64() == series["studyId"].GetInt64());
+  auto png = n.admin("GET", "/api/images/" + std::to_string(wrapped["id"].GetInt64()) + "/png");
+  CHECK(png.status == 200);
+  CHECK(png.body.size() > 0);
+
+  CHECK(n.client().request("POST", "/api/images/jpeg?studyid=666", fixture("cat.jpg"),
+                           {basic_auth("admin", "admin")}).status == 404);
+  auto bad = n.client().request("POST", "/api/images/jpeg?studyid=" + study,
+                                std::string("\x01\x02\x03\x04", 4), {basic_auth("admin", "admin")});
+  CHECK(bad.status == 400);
+  CHECK(bad.body == "JPEG stream does not start with FF D8 FF");
+  CHECK(n.client().request("POST", "/api/images/jpeg", fixture("cat.jpg"),
+                           {basic_auth("admin", "admin")}).status == 404);
+}
