@@ -5,13 +5,16 @@
 
 #include <caf/actor_pool.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
 #include "dicom/attributes.hpp"
 #include "dicom/dataset_header.hpp"
 #include "dicom/jpeg_wrap.hpp"
+#include "dicom/modify.hpp"
 #include "dicom/png_render.hpp"
+#include "dicom/tag_path.hpp"
 #include "proto/error.hpp"
 
 namespace sbx::actors {
@@ -46,6 +49,31 @@ caf::result<T> with_file(image_actor::pointer self, const image_service_config& 
           },
           [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
   return promise;
+}
+
+/// The second half of modify: store the modified file as a new image and carry the old series'
+/// tags over. The old image is already gone.
+void store_modified(image_actor::pointer self, const image_service_config& config,
+                    std::string file, source src, std::vector<series_tag> tags,
+                    caf::typed_response_promise<image> promise) {
+  self->request(config.ingest, caf::infinite, ingest_atom::value,
+                ingest_request{std::move(file), std::move(src), context_set::any})
+      .then(
+          [=](const ingest_result& r) mutable {
+            if (tags.empty()) return (void)promise.deliver(r.img);
+            // Answer once every tag is linked, so a client sees the new series complete.
+            auto left = std::make_shared<std::size_t>(tags.size());
+            for (const auto& t : tags)
+              self->request(config.metadata, caf::infinite, add_atom::value, series_atom::value,
+                            r.img.series_id, t.name)
+                  .then([=](const series_tag&) mutable {
+                    if (--*left == 0) promise.deliver(r.img);
+                  },
+                  [=](caf::error& e) mutable {
+                    if (--*left == 0) promise.deliver(std::move(e));
+                  });
+          },
+          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
 }
 
 image_actor::behavior_type image_worker(image_actor::pointer self, image_service_config config) {
@@ -98,6 +126,70 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
                                              "The requested resource could not be found but may "
                                              "be available again in the future."));
                 });
+        return promise;
+      },
+      [=](modify_atom, std::int64_t id, std::vector<tag_value>& values) -> caf::result<image> {
+        std::vector<dicom::tag_mapping> mappings;
+        try {
+          for (auto& v : values) {
+            dicom::resolve_names(v.path);
+            if (!addresses_element(v.path))
+              return make_error(errc::bad_request, "A tag path must end in a tag");
+            mappings.push_back({std::move(v.path), std::move(v.value)});
+          }
+        } catch (const std::invalid_argument& e) {
+          return make_error(errc::bad_request, e.what());
+        }
+        auto promise = self->make_response_promise<image>();
+        self->request(config.metadata, caf::infinite, get_atom::value, image_atom::value, id)
+            .then(
+                [=](const image& old) mutable {
+                  auto key_and_rest = [=](const std::string& key, source src,
+                                          std::vector<series_tag> tags) mutable {
+                    auto out = config.store->temp_path();
+                    try {
+                      dicom::modify_file(config.store->path_of(key), out, mappings);
+                    } catch (const std::exception& e) {
+                      spdlog::error("modify image {}: {}", id, e.what());
+                      std::error_code ec;
+                      std::filesystem::remove(out, ec);
+                      return (void)promise.deliver(
+                          make_error(errc::internal, "There was an internal server error."));
+                    }
+                    // The old image goes first, so the new one is never mistaken for it.
+                    self->request(config.metadata, caf::infinite, delete_atom::value,
+                                  std::vector<std::int64_t>{id})
+                        .then(
+                            [=](const deletion&) mutable {
+                              store_modified(self, config, out.string(), src, tags, promise);
+                            },
+                            [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+                  };
+                  self->request(config.metadata, caf::infinite, get_atom::value, file_atom::value, id)
+                      .then(
+                          [=](const std::string& key) mutable {
+                            self->request(config.metadata, caf::infinite, source_atom::value,
+                                          old.series_id)
+                                .then(
+                                    [=](const source& src) mutable {
+                                      self->request(config.metadata, caf::infinite, get_atom::value,
+                                                    tag_atom::value, series_atom::value,
+                                                    old.series_id)
+                                          .then(
+                                              [=](const std::vector<series_tag>& tags) mutable {
+                                                key_and_rest(key, src, tags);
+                                              },
+                                              [=](caf::error& e) mutable {
+                                                promise.deliver(std::move(e));
+                                              });
+                                    },
+                                    [=](caf::error&) mutable {
+                                      key_and_rest(key, source{"unknown", "unknown", -1}, {});
+                                    });
+                          },
+                          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+                },
+                [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
         return promise;
       },
   };

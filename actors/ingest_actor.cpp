@@ -31,7 +31,8 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
         dicom::header_info header;
         try {
           header = dicom::read_header(r.file);
-          dicom::check_context(header, (*contexts)[r.contexts == context_set::extended ? 1 : 0]);
+          if (r.contexts != context_set::any)
+            dicom::check_context(header, (*contexts)[r.contexts == context_set::extended ? 1 : 0]);
         } catch (const dicom::invalid_dicom& e) {
           std::filesystem::remove(r.file, ec);
           return make_error(errc::bad_request, e.what());

@@ -30,6 +30,7 @@ using log_atom = caf::atom_constant<caf::atom("log")>;
 using login_atom = caf::atom_constant<caf::atom("login")>;
 using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using patient_atom = caf::atom_constant<caf::atom("patient")>;
+using modify_atom = caf::atom_constant<caf::atom("modify")>;
 using png_atom = caf::atom_constant<caf::atom("png")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;

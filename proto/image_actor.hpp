@@ -24,11 +24,6 @@ struct png_request {
 };
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, tag_path_step& x) {
-  return f(x.tag, x.name, x.is_item, x.item);
-}
-
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, image_attribute& x) {
   return f(x.tag_path, x.name_path, x.vr, x.length, x.values);
 }
@@ -52,6 +47,9 @@ using image_actor = caf::typed_actor<
     caf::replies_to<png_atom, std::int64_t, png_request>::with<std::string>,
     // Wraps a received JPEG file into a Secondary Capture of the study, through ingest
     // (study id, description, JPEG file, source).
-    caf::replies_to<jpeg_atom, std::int64_t, std::string, std::string, source>::with<ingest_result>>;
+    caf::replies_to<jpeg_atom, std::int64_t, std::string, std::string, source>::with<ingest_result>,
+    // Applies tag values to an image: the result is stored as a new image (same source, same
+    // series tags) and the old one deleted (spec §11.3 modify).
+    caf::replies_to<modify_atom, std::int64_t, std::vector<tag_value>>::with<image>>;
 
 }  // namespace sbx::proto

@@ -14,8 +14,8 @@
 
 namespace sbx::proto {
 
-/// Which presentation contexts a route accepts (spec §5.2).
-enum class context_set : std::uint8_t { image_data, extended };
+/// Which presentation contexts a route accepts (spec §5.2); `any` skips the check (modify).
+enum class context_set : std::uint8_t { image_data, extended, any };
 
 /// A complete file waiting in the store's tmp/ folder, and where it came from.
 struct ingest_request {

@@ -280,6 +280,22 @@ series_tag decode_series_tag(std::string_view body) {
   return t;
 }
 
+std::vector<tag_value> decode_tag_mappings(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError())
+    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
+  if (!doc.IsArray()) throw malformed("Expected a JSON array of tag mappings");
+  std::vector<tag_value> out;
+  for (const auto& m : doc.GetArray()) {
+    if (!m.IsObject()) throw malformed("A tag mapping must be an object");
+    auto path = m.FindMember("tagPath");
+    if (path == m.MemberEnd()) throw malformed("Object is missing required member 'tagPath'");
+    out.push_back({decode_tag_path(path->value, false), required_string(m, "value")});
+  }
+  return out;
+}
+
 std::vector<std::int64_t> decode_ids(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());

@@ -14,6 +14,7 @@
 #include "proto/metadata.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_path.hpp"
+#include "proto/tag_path.hpp"
 #include "proto/user.hpp"
 #include "proto/user_actor.hpp"
 
@@ -84,6 +85,9 @@ credentials decode_user_pass(std::string_view body);
 metadata_query decode_query(std::string_view body);
 /// Reads a `SeriesTag` body {"id","name"} (id optional, -1 if absent).
 series_tag decode_series_tag(std::string_view body);
+/// Reads a JSON array of `TagMapping` {"tagPath": TagPathTag, "value": "..."}; names in paths
+/// are left for the caller to resolve.
+std::vector<tag_value> decode_tag_mappings(std::string_view body);
 /// Reads a JSON array of ids.
 std::vector<std::int64_t> decode_ids(std::string_view body);
 /// Reads an `ImportSession` body; only its name is used.

@@ -23,4 +23,20 @@ using tag_path = std::vector<tag_path_step>;
 /// True if the path is non-empty and ends in an element (not an item).
 inline bool addresses_element(const tag_path& p) { return !p.empty() && !p.back().is_item; }
 
+/// A value for the element at a tag path (`TagMapping`, `TagValue`).
+struct tag_value {
+  tag_path path;
+  std::string value;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tag_path_step& x) {
+  return f(x.tag, x.name, x.is_item, x.item);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tag_value& x) {
+  return f(x.path, x.value);
+}
+
 }  // namespace sbx::proto

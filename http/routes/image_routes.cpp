@@ -72,6 +72,12 @@ void add_image_routes(router& r, const services& s) {
         .then(reply_ingested(ex));
   });
 
+  r.add("PUT", "/api/images/{id}/modify", access::user, [images](auto self, const exchange_ptr& ex) {
+    auto mappings = json::decode_tag_mappings(ex->json_body());
+    ask(self, ex, images, modify_atom::value, ex->params.id("id"), std::move(mappings))
+        .then(reply_json(ex, 201));
+  });
+
   r.add("GET", "/api/images/{id}", access::user, [storage](auto self, const exchange_ptr& ex) {
     ask(self, ex, storage, file_atom::value, ex->params.id("id")).then([ex](const std::string& path) {
       ex->reply(file_response(path));

@@ -116,3 +116,35 @@ TEMPLATE_TEST_CASE("POST /images/jpeg wraps a JPEG into a new series of the stud
   CHECK(n.client().request("POST", "/api/images/jpeg", fixture("cat.jpg"),
                            {basic_auth("admin", "admin")}).status == 404);
 }
+
+TEMPLATE_TEST_CASE("PUT /images/{id}/modify stores a changed copy and deletes the original",
+                   "[http][images]", sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload_f1(n);
+  auto image = parse_json(n.admin("GET", "/api/metadata/images/" + id).body);
+  auto series = std::to_string(image["seriesId"].GetInt64());
+  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag1"})").status == 201);
+  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag2"})").status == 201);
+  auto r = n.admin("PUT", "/api/images/" + id + "/modify", R"([
+    {"tagPath":{"tag":1052688,"name":"PatientAge"},"value":"123Y"},
+    {"tagPath":{"tag":2625619,"name":"RescaleSlope"},"value":"2.5"},
+    {"tagPath":{"tag":5505045,"name":"EnergyWindowUpperLimit","previous":{"tag":5505043,"name":"EnergyWindowRangeSequence","item":"2","previous":{"tag":5505042,"name":"EnergyWindowInformationSequence","item":"1"}}},"value":"999"}
+  ])");
+  REQUIRE(r.status == 201);
+  auto fresh = parse_json(r.body);
+  auto fresh_id = std::to_string(fresh["id"].GetInt64());
+  CHECK(fresh_id != id);
+  CHECK(n.admin("GET", "/api/images/" + id).status == 404);
+  auto attributes = n.admin("GET", "/api/images/" + fresh_id + "/attributes").body;
+  CHECK(attributes.find("\"123Y\"") != std::string::npos);
+  CHECK(attributes.find("\"2.5\"") != std::string::npos);
+  CHECK(attributes.find("\"999\"") != std::string::npos);
+  auto fresh_series = std::to_string(fresh["seriesId"].GetInt64());
+  auto source = parse_json(n.admin("GET", "/api/metadata/series/" + fresh_series + "/source").body);
+  CHECK(std::string(source["sourceType"].GetString()) == "user");
+  CHECK(parse_json(n.admin("GET", "/api/metadata/series/" + fresh_series + "/seriestags").body).Size() == 2);
+  CHECK(n.admin("PUT", "/api/images/666/modify", "[]").status == 404);
+  CHECK(n.admin("PUT", "/api/images/" + fresh_id + "/modify", "[{}]").status == 400);
+  CHECK(n.admin("PUT", "/api/images/" + fresh_id + "/modify",
+                R"([{"tagPath":{"name":"NoSuchKeyword"},"value":"x"}])").status == 400);
+}
