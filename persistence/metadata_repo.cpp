@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "persistence/metadata_repo.hpp"
 
+#include "persistence/statement.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <string_view>
@@ -8,6 +10,12 @@
 #include <utility>
 
 namespace sbx::persistence {
+
+using sql::in_list;
+using sql::join;
+using sql::never;
+using sql::searchable;
+using sql::statement;
 
 namespace {
 
@@ -124,97 +132,7 @@ std::string flat_order_column(const std::string& property) {
 // ---------------------------------------------------------------------------------------------
 // Statement text with bound values
 
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
-}
 
-// Collects the values of one statement and hands out their placeholders.
-class statement {
- public:
-  explicit statement(backend b) : backend_(b) {}
-
-  std::string bind(value v) {
-    params_.push_back(std::move(v));
-    return "$" + std::to_string(params_.size());
-  }
-  backend kind() const { return backend_; }
-  const std::vector<value>& params() const { return params_; }
-
- private:
-  backend backend_;
-  std::vector<value> params_;
-};
-
-// A list travels as one parameter, so the statement text does not depend on its length (the
-// connections cache statements by text) and no input ever turns into a long IN (...).
-std::string in_list(statement& st, const std::string& expr, const std::vector<std::int64_t>& ids) {
-  std::string text;
-  for (auto id : ids) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(id);
-  }
-  if (st.kind() == backend::sqlite)
-    return expr + " IN (SELECT value FROM json_each(" + st.bind("[" + text + "]") + "))";
-  return expr + " = ANY (CAST(" + st.bind("{" + text + "}") + " AS BIGINT[]))";
-}
-
-// Only for strings built here from whitelisted words and numbers: nothing needs quoting.
-std::string in_list(statement& st, const std::string& expr, const std::vector<std::string>& words) {
-  std::string text;
-  for (const auto& w : words) {
-    if (!text.empty()) text += ',';
-    text += '"' + w + '"';
-  }
-  if (st.kind() == backend::sqlite)
-    return expr + " IN (SELECT value FROM json_each(" + st.bind("[" + text + "]") + "))";
-  return expr + " = ANY (CAST(" + st.bind("{" + text + "}") + " AS TEXT[]))";
-}
-
-constexpr const char* never = "1 = 0";
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
-// No stored text contains a NUL or invalid UTF-8, so such a search value matches nothing;
-// binding it would instead make PostgreSQL fail the statement.
-bool searchable(const std::string& v) { return v.find('\0') == std::string::npos && valid_utf8(v); }
 
 // `expr` contains the value as a substring; the value's own % and _ stay wildcards (spec §11.1.0).
 // PostgreSQL's LIKE treats a backslash as an escape, which would garble values such as
