@@ -22,17 +22,15 @@
 
 #include "dicom/charset.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/tags.hpp"
 
 namespace sbx::dicom {
 
 namespace {
 
-constexpr std::uint32_t tag_of(std::uint16_t group, std::uint16_t element) {
-  return (std::uint32_t{group} << 16) | element;
-}
-
-constexpr std::uint32_t pixel_data = tag_of(0x7fe0, 0x0010);
-constexpr std::uint32_t specific_character_set = tag_of(0x0008, 0x0005);
+using tags::tag_of;
+constexpr std::uint32_t pixel_data = tags::pixel_data;
+constexpr std::uint32_t specific_character_set = tags::specific_character_set;
 constexpr std::uint32_t waveform_sequence = tag_of(0x5400, 0x0100);
 constexpr std::uint32_t waveform_data = tag_of(0x5400, 0x1010);
 

@@ -19,19 +19,17 @@
 #include <vector>
 
 #include "dicom/charset.hpp"
+#include "dicom/tags.hpp"
 
 namespace sbx::dicom {
 
 namespace {
 
-constexpr std::uint32_t tag_of(std::uint16_t group, std::uint16_t element) {
-  return (std::uint32_t{group} << 16) | element;
-}
-
-constexpr std::uint32_t pixel_data_tag = tag_of(0x7fe0, 0x0010);
-constexpr std::uint32_t item_tag = tag_of(0xfffe, 0xe000);
-constexpr std::uint32_t item_delimiter_tag = tag_of(0xfffe, 0xe00d);
-constexpr std::uint32_t sequence_delimiter_tag = tag_of(0xfffe, 0xe0dd);
+using tags::tag_of;
+constexpr std::uint32_t pixel_data_tag = tags::pixel_data;
+constexpr std::uint32_t item_tag = tags::item;
+constexpr std::uint32_t item_delimiter_tag = tags::item_delimiter;
+constexpr std::uint32_t sequence_delimiter_tag = tags::sequence_delimiter;
 constexpr std::uint32_t undefined_length = 0xffffffff;
 // Deeper nesting than this is garbage, not data; it would only exhaust the stack.
 constexpr int max_depth = 64;
