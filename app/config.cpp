@@ -123,6 +123,8 @@ const std::vector<key_descriptor>& key_table() {
                &config::sessions_include_ip_and_useragent),
 
       flag_key("ingest.original_contexts", &config::ingest_original_contexts),
+
+      flag_key("anonymization.purge_empty_keys", &config::anonymization_purge_empty_keys),
   };
   return keys;
 }

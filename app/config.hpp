@@ -41,6 +41,9 @@ struct config {
   /// instead of also the compressed syntaxes GDCM decodes and the real DX-for-processing class.
   bool ingest_original_contexts = false;
 
+  /// anonymization.purge_empty_keys: delete the keys of deleted images (spec §7.7).
+  bool anonymization_purge_empty_keys = true;
+
   /// The SQLite file actually used.
   std::filesystem::path effective_sqlite_path() const {
     return sqlite_path.empty() ? data_dir / "slicebox.db" : sqlite_path;

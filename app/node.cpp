@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 
+#include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
@@ -65,6 +66,7 @@ struct node::impl {
   proto::storage_actor storage;
   proto::import_actor imports;
   proto::image_actor images;
+  proto::anonymization_actor anonymization;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -84,6 +86,7 @@ struct node::impl {
     // Upstream first: nothing new enters ingest once the routes' services are gone.
     caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
@@ -120,12 +123,14 @@ node::node(config c) {
   i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata);
   i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
+  i.anonymization = actors::spawn_anonymization_actor(
+      i.sys, {database, events, i.cfg.anonymization_purge_empty_keys});
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
   http::services services{i.users,    i.log,    i.sources, i.dictionary,
                           i.metadata, i.ingest, i.storage, i.imports,
-                          i.images,   sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
+                          i.images,   i.anonymization, sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));

@@ -184,7 +184,57 @@ std::vector<std::int64_t> int64_array(const rapidjson::Value& array, const char*
   return out;
 }
 
+void write_key(writer& w, const anonymization_key& k) {
+  w.StartObject();
+  put(w, "id", k.id);
+  put(w, "created", k.created);
+  put(w, "imageId", k.image_id);
+  put(w, "patientName", k.patient_name);
+  put(w, "anonPatientName", k.anon_patient_name);
+  put(w, "patientID", k.patient_id);
+  put(w, "anonPatientID", k.anon_patient_id);
+  put(w, "studyInstanceUID", k.study_instance_uid);
+  put(w, "anonStudyInstanceUID", k.anon_study_instance_uid);
+  put(w, "seriesInstanceUID", k.series_instance_uid);
+  put(w, "anonSeriesInstanceUID", k.anon_series_instance_uid);
+  put(w, "sopInstanceUID", k.sop_instance_uid);
+  put(w, "anonSOPInstanceUID", k.anon_sop_instance_uid);
+  w.EndObject();
+}
+
 }  // namespace
+
+std::string encode(const anonymization_key& k) {
+  return write([&](writer& w) { write_key(w, k); });
+}
+
+std::string encode(const std::vector<anonymization_key>& list) {
+  return write_array(list, write_key);
+}
+
+std::string encode(const std::vector<key_value_entry>& list) {
+  return write_array(list, [](writer& w, const key_value_entry& e) {
+    w.StartObject();
+    put(w, "id", e.value.id);
+    put(w, "anonymizationKeyId", e.value.anonymization_key_id);
+    w.Key("tagPath");
+    write_tag_path(w, e.path);
+    put(w, "value", e.value.value);
+    put(w, "anonymizedValue", e.value.anonymized_value);
+    w.EndObject();
+  });
+}
+
+std::string encode(const std::vector<confidentiality_option_info>& list) {
+  return write_array(list, [](writer& w, const confidentiality_option_info& o) {
+    w.StartObject();
+    put(w, "name", o.name);
+    put(w, "title", o.title);
+    put(w, "description", o.description);
+    put(w, "rank", static_cast<std::int64_t>(o.rank));
+    w.EndObject();
+  });
+}
 
 std::string encode(const patient& p) {
   return write([&](writer& w) { write_patient(w, p); });

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/anonymization_actor.hpp"
 #include "proto/dictionary_actor.hpp"
 #include "proto/image_attribute.hpp"
 #include "proto/import_session.hpp"
@@ -69,6 +70,14 @@ std::string encode(const image_attribute& a);
 std::string encode(const std::vector<image_attribute>& list);
 /// `ImageInformation` {"numberOfFrames","frameIndex","minimumPixelValue","maximumPixelValue"}.
 std::string encode(const image_information& i);
+
+/// `AnonymizationKey` and a list of them.
+std::string encode(const anonymization_key& k);
+std::string encode(const std::vector<anonymization_key>& list);
+/// A list of `AnonymizationKeyValue` (tag paths in JSON form).
+std::string encode(const std::vector<key_value_entry>& list);
+/// A list of `ConfidentialityOption`.
+std::string encode(const std::vector<confidentiality_option_info>& list);
 
 /// `SystemInformation` {"version"}.
 std::string system_information(std::string_view version);

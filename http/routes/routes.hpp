@@ -6,6 +6,7 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "proto/anonymization_actor.hpp"
 #include "proto/dictionary_actor.hpp"
 #include "proto/image_actor.hpp"
 #include "proto/import_actor.hpp"
@@ -29,6 +30,7 @@ struct services {
   proto::storage_actor storage;
   proto::import_actor imports;
   proto::image_actor images;
+  proto::anonymization_actor anonymization;
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
 };
@@ -41,6 +43,7 @@ void add_dictionary_routes(router& r, const services& s);
 void add_metadata_routes(router& r, const services& s);
 void add_image_routes(router& r, const services& s);
 void add_import_routes(router& r, const services& s);
+void add_anonymization_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

@@ -60,6 +60,8 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return !c.sessions_include_ip_and_useragent; }},
       {"ingest.original_contexts", "true", "true",
        [](const config& c) { return c.ingest_original_contexts; }},
+      {"anonymization.purge_empty_keys", "false", "false",
+       [](const config& c) { return !c.anonymization_purge_empty_keys; }},
   };
   return cases;
 }
@@ -113,6 +115,7 @@ void check_same(const config& a, const config& b) {
   CHECK(a.session_timeout == b.session_timeout);
   CHECK(a.sessions_include_ip_and_useragent == b.sessions_include_ip_and_useragent);
   CHECK(a.ingest_original_contexts == b.ingest_original_contexts);
+  CHECK(a.anonymization_purge_empty_keys == b.anonymization_purge_empty_keys);
 }
 
 /// A file under the temp directory, removed again at scope exit.

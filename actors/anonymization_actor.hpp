@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
+
+#include "persistence/database.hpp"
+#include "proto/anonymization_actor.hpp"
+
+namespace sbx::actors {
+
+/// What the anonymization service needs.
+struct anonymization_service_config {
+  persistence::database_config database;
+  caf::group events;             ///< images_deleted arrives here
+  bool purge_empty_keys = true;  ///< delete the keys of deleted images (spec §7.7)
+};
+
+/// Spawns the anonymization service on its own thread (it owns the key tables; key operations
+/// are serialised through it, as §7.5 requires).
+proto::anonymization_actor spawn_anonymization_actor(caf::actor_system& sys,
+                                                     anonymization_service_config config);
+
+}  // namespace sbx::actors

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "proto/anonymization_key.hpp"
+#include "proto/atoms.hpp"
+#include "proto/events.hpp"
+#include "proto/metadata_actor.hpp"
+#include "proto/tag_path.hpp"
+
+namespace sbx::proto {
+
+/// A stored key value with its tag path parsed (for the JSON form).
+struct key_value_entry {
+  anonymization_key_value value;
+  tag_path path;
+};
+
+/// A confidentiality option as `GET /anonymization/options` shows it.
+struct confidentiality_option_info {
+  std::string name;
+  std::string title;
+  std::string description;
+  int rank = 0;
+};
+
+/// Which keys to list (`GET /anonymization/keys`); an empty `order_by` keeps id order.
+struct key_listing {
+  std::int64_t start = 0;
+  std::int64_t count = 20;
+  std::string order_by;
+  bool ascending = true;
+  std::string filter;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_value_entry& x) {
+  return f(x.value, x.path);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, confidentiality_option_info& x) {
+  return f(x.name, x.title, x.description, x.rank);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_listing& x) {
+  return f(x.start, x.count, x.order_by, x.ascending, x.filter);
+}
+
+/// The anonymization service (spec §7, §11.4): keys and options. Unknown key: errc::not_found;
+/// unknown property: errc::bad_request.
+using anonymization_actor = caf::typed_actor<
+    caf::replies_to<list_atom, keys_atom, key_listing>::with<std::vector<anonymization_key>>,
+    caf::replies_to<get_atom, keys_atom, std::int64_t>::with<anonymization_key>,
+    caf::replies_to<delete_atom, keys_atom, std::int64_t>::with<bool>,
+    caf::replies_to<values_atom, std::int64_t>::with<std::vector<key_value_entry>>,
+    caf::replies_to<query_atom, keys_atom, metadata_query>::with<std::vector<anonymization_key>>,
+    // The options a client may choose, BASIC_PROFILE excepted, in rank order.
+    caf::replies_to<options_atom>::with<std::vector<confidentiality_option_info>>,
+    // Every key and value as the CSV of spec §7.9.
+    caf::replies_to<csv_atom>::with<std::string>,
+    // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
+    caf::reacts_to<images_deleted>>;
+
+}  // namespace sbx::proto
