@@ -27,13 +27,7 @@ struct anonymization_state {
 
 template <class T, class F>
 caf::result<T> guarded(F&& body) {
-  return database_call<T>("anonymization", [&]() -> caf::result<T> {
-    try {
-      return body();
-    } catch (const std::invalid_argument& e) {
-      return make_error(errc::bad_request, e.what());
-    }
-  });
+  return checked_database_call<T>("anonymization", std::forward<F>(body));
 }
 
 std::optional<order_by> order_of(const std::string& by, bool ascending) {

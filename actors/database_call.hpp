@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include <caf/result.hpp>
 
 #include "persistence/database.hpp"
@@ -20,6 +22,19 @@ caf::result<Ts...> database_call(const char* what, F&& body) {
     spdlog::error("{}: database failure: {}", what, e.what());
     return proto::make_error(proto::errc::internal, "There was an internal server error.");
   }
+}
+
+/// As database_call; input the repository refuses (std::invalid_argument, e.g. an unknown
+/// property) becomes errc::bad_request with the repository's message.
+template <class... Ts, class F>
+caf::result<Ts...> checked_database_call(const char* what, F&& body) {
+  return database_call<Ts...>(what, [&]() -> caf::result<Ts...> {
+    try {
+      return body();
+    } catch (const std::invalid_argument& e) {
+      return proto::make_error(proto::errc::bad_request, e.what());
+    }
+  });
 }
 
 }  // namespace sbx::actors

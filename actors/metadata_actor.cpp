@@ -45,15 +45,7 @@ caf::error not_found() {
 /// Runs a read or write; a bad property becomes 400, a database failure 500.
 template <class T, class F>
 caf::result<T> guarded(F&& body) {
-  return database_call<T>("metadata", [&]() -> caf::result<T> {
-    try {
-      return body();
-    } catch (const persistence::invalid_property& e) {
-      return make_error(errc::bad_request, e.what());
-    } catch (const std::invalid_argument& e) {
-      return make_error(errc::bad_request, e.what());
-    }
-  });
+  return checked_database_call<T>("metadata", std::forward<F>(body));
 }
 
 template <class T>
