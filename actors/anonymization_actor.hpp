@@ -4,7 +4,12 @@
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
+#include <memory>
+
 #include "persistence/database.hpp"
+#include "persistence/file_store.hpp"
+#include "proto/ingest_actor.hpp"
+#include "proto/metadata_actor.hpp"
 #include "proto/anonymization_actor.hpp"
 
 namespace sbx::actors {
@@ -14,6 +19,9 @@ struct anonymization_service_config {
   persistence::database_config database;
   caf::group events;             ///< images_deleted arrives here
   bool purge_empty_keys = true;  ///< delete the keys of deleted images (spec §7.7)
+  std::shared_ptr<const persistence::file_store> store;
+  proto::metadata_actor metadata;
+  proto::ingest_actor ingest;
 };
 
 /// Spawns the anonymization service on its own thread (it owns the key tables; key operations

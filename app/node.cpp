@@ -124,7 +124,7 @@ node::node(config c) {
   i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
   i.anonymization = actors::spawn_anonymization_actor(
-      i.sys, {database, events, i.cfg.anonymization_purge_empty_keys});
+      i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 

@@ -21,17 +21,17 @@ std::optional<std::string_view> http_request::header(std::string_view name) cons
 }
 
 http_response text_response(int status, std::string body) {
-  return {status, "text/plain; charset=UTF-8", std::move(body), {}, {}};
+  return {status, "text/plain; charset=UTF-8", std::move(body), {}, {}, false};
 }
 
 http_response json_response(int status, std::string body) {
-  return {status, "application/json", std::move(body), {}, {}};
+  return {status, "application/json", std::move(body), {}, {}, false};
 }
 
-http_response empty_response(int status) { return {status, {}, {}, {}, {}}; }
+http_response empty_response(int status) { return {status, {}, {}, {}, {}, false}; }
 
 http_response file_response(std::string path, std::string content_type) {
-  return {200, std::move(content_type), {}, {}, std::move(path)};
+  return {200, std::move(content_type), {}, {}, std::move(path), false};
 }
 
 }  // namespace sbx::http

@@ -38,6 +38,7 @@ struct http_response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string file;  ///< if set, the body is this file's content, streamed from disk
+  bool remove_file = false;  ///< the file is temporary: remove it once sent (or not sendable)
 };
 
 /// Writes the answer to one request; called exactly once, from any thread.

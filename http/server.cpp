@@ -315,6 +315,7 @@ class session : public std::enable_shared_from_this<session> {
   template <class Body>
   void send(std::shared_ptr<bhttp::response<Body>> res, const http_response& r,
             std::chrono::seconds extra_time = std::chrono::seconds{0}) {
+    std::string temporary = r.remove_file ? r.file : std::string{};
     res->set(bhttp::field::server, "slicebox");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) res->insert(name, value);
@@ -322,7 +323,12 @@ class session : public std::enable_shared_from_this<session> {
     res->prepare_payload();
     stream_.expires_after(ctx_->options.write_timeout + extra_time);
     bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                       [self = shared_from_this(), res, temporary](beast::error_code ec,
+                                                                  std::size_t) {
+                         if (!temporary.empty()) {
+                           std::error_code fec;
+                           std::filesystem::remove(temporary, fec);
+                         }
                          if (ec || !res->keep_alive()) return self->close();
                          self->do_read_header();
                        });

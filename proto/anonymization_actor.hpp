@@ -39,6 +39,28 @@ struct key_listing {
   std::string filter;
 };
 
+/// What an anonymization produced: a file to send (`anonymized`) or the stored image (in place).
+struct anonymization_output {
+  std::string file;
+  image img;
+};
+
+/// One image of a bulk anonymization and its custom tag values (`ImageTagValues`).
+struct image_tag_values {
+  std::int64_t image_id = -1;
+  std::vector<tag_value> values;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, image_tag_values& x) {
+  return f(x.image_id, x.values);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, anonymization_output& x) {
+  return f(x.file, x.img);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, key_value_entry& x) {
   return f(x.value, x.path);
@@ -66,6 +88,15 @@ using anonymization_actor = caf::typed_actor<
     caf::replies_to<options_atom>::with<std::vector<confidentiality_option_info>>,
     // Every key and value as the CSV of spec §7.9.
     caf::replies_to<csv_atom>::with<std::string>,
+    // Anonymizes an image with a profile (option names) and custom tag values, recording a key
+    // (spec §7.5). In place (true): the result is stored through ingest and the original
+    // deleted; otherwise the result is a temporary file for the caller to send and remove.
+    caf::replies_to<anonymize_atom, std::int64_t, std::vector<std::string>, std::vector<tag_value>,
+                    bool>::with<anonymization_output>,
+    // Anonymizes images in place (`POST /anonymization/anonymize`); BASIC_PROFILE is added when
+    // missing; answers the new images of those that existed.
+    caf::replies_to<anonymize_atom, std::vector<std::string>,
+                    std::vector<image_tag_values>>::with<std::vector<image>>,
     // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
     caf::reacts_to<images_deleted>>;
 

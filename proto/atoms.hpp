@@ -8,6 +8,7 @@ namespace sbx::proto {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using added_atom = caf::atom_constant<caf::atom("added")>;
+using anonymize_atom = caf::atom_constant<caf::atom("anonymize")>;
 using attrs_atom = caf::atom_constant<caf::atom("attrs")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using csv_atom = caf::atom_constant<caf::atom("csv")>;

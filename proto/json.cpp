@@ -346,6 +346,54 @@ std::vector<tag_value> decode_tag_mappings(std::string_view body) {
   return out;
 }
 
+namespace {
+
+std::vector<std::string> profile_options(const rapidjson::Value& object) {
+  auto profile = object.FindMember("profile");
+  if (profile == object.MemberEnd() || !profile->value.IsObject())
+    throw malformed("Object is missing required member 'profile'");
+  std::vector<std::string> names;
+  for (const auto& o : required_array(profile->value, "options").GetArray()) {
+    if (o.IsString())
+      names.emplace_back(o.GetString(), o.GetStringLength());
+    else if (o.IsObject())
+      names.push_back(required_string(o, "name"));
+    else
+      throw malformed("options must hold option names");
+  }
+  return names;
+}
+
+std::vector<tag_value> tag_values_of(const rapidjson::Value& object) {
+  std::vector<tag_value> out;
+  for (const auto& v : required_array(object, "tagValues").GetArray()) {
+    if (!v.IsObject()) throw malformed("tagValues must hold objects");
+    auto path = v.FindMember("tagPath");
+    if (path == v.MemberEnd()) throw malformed("Object is missing required member 'tagPath'");
+    out.push_back({decode_tag_path(path->value, false), required_string(v, "value")});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::pair<std::vector<std::string>, std::vector<tag_value>> decode_anonymization_data(
+    std::string_view body) {
+  auto doc = parse_object(body);
+  return {profile_options(doc), tag_values_of(doc)};
+}
+
+std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_anonymization(
+    std::string_view body) {
+  auto doc = parse_object(body);
+  std::vector<image_tag_values> set;
+  for (const auto& i : required_array(doc, "imageTagValuesSet").GetArray()) {
+    if (!i.IsObject()) throw malformed("imageTagValuesSet must hold objects");
+    set.push_back({required_int64(i, "imageId"), tag_values_of(i)});
+  }
+  return {profile_options(doc), std::move(set)};
+}
+
 std::vector<std::int64_t> decode_ids(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());

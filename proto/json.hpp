@@ -97,6 +97,13 @@ series_tag decode_series_tag(std::string_view body);
 /// Reads a JSON array of `TagMapping` {"tagPath": TagPathTag, "value": "..."}; names in paths
 /// are left for the caller to resolve.
 std::vector<tag_value> decode_tag_mappings(std::string_view body);
+/// Reads `AnonymizationData` {"profile":{"options":[...]},"tagValues":[...]}: the option names
+/// (options may be objects with a `name` or plain strings) and the tag values.
+std::pair<std::vector<std::string>, std::vector<tag_value>> decode_anonymization_data(
+    std::string_view body);
+/// Reads `BulkAnonymizationData` {"profile":..., "imageTagValuesSet":[{"imageId","tagValues"}]}.
+std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_anonymization(
+    std::string_view body);
 /// Reads a JSON array of ids.
 std::vector<std::int64_t> decode_ids(std::string_view body);
 /// Reads an `ImportSession` body; only its name is used.

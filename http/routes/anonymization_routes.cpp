@@ -8,6 +8,33 @@ void add_anonymization_routes(router& r, const services& s) {
   using namespace proto;
   auto anon = s.anonymization;
 
+  r.add("POST", "/api/images/{id}/anonymized", access::user,
+        [anon](auto self, const exchange_ptr& ex) {
+          auto [options, values] = json::decode_anonymization_data(ex->json_body());
+          ask(self, ex, anon, anonymize_atom::value, ex->params.id("id"), std::move(options),
+              std::move(values), false)
+              .then([ex](const anonymization_output& o) {
+                auto res = file_response(o.file);
+                res.remove_file = true;
+                ex->reply(std::move(res));
+              });
+        });
+  r.add("PUT", "/api/images/{id}/anonymize", access::user,
+        [anon](auto self, const exchange_ptr& ex) {
+          auto [options, values] = json::decode_anonymization_data(ex->json_body());
+          ask(self, ex, anon, anonymize_atom::value, ex->params.id("id"), std::move(options),
+              std::move(values), true)
+              .then([ex](const anonymization_output& o) {
+                ex->reply(json_response(200, json::encode(o.img)));
+              });
+        });
+  r.add("POST", "/api/anonymization/anonymize", access::user,
+        [anon](auto self, const exchange_ptr& ex) {
+          auto [options, set] = json::decode_bulk_anonymization(ex->json_body());
+          ask(self, ex, anon, anonymize_atom::value, std::move(options), std::move(set))
+              .then(reply_json(ex));
+        });
+
   r.add("GET", "/api/anonymization/keys", access::user, [anon](auto self, const exchange_ptr& ex) {
     auto q = ex->query();
     // Quirk Q15, kept: paging here accepts any int64.
