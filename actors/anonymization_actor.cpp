@@ -285,7 +285,7 @@ anonymization_actor::behavior_type anonymization_behavior(
                                       if (!out) return (void)promise.deliver(internal());
                                       self->request(cfg.ingest, caf::infinite, ingest_atom::value,
                                                     ingest_request{out->string(), src,
-                                                                   context_set::extended})
+                                                                   context_set::extended, false})
                                           .then(
                                               [=](const ingest_result& r) mutable {
                                                 // The original goes once its copy is stored.
@@ -337,6 +337,41 @@ anonymization_actor::behavior_type anonymization_behavior(
                     if (--p->left == 0) promise.deliver(p->done);
                   });
         return promise;
+      },
+      [=](reverse_atom, const std::string& file) -> caf::result<std::string> {
+        try {
+          auto anon = dicom::root_values(file);
+          auto match = self->state.repo->best_match_by_anon(
+              {anon[patient_name], anon[patient_id], anon[study_uid], anon[series_uid],
+               anon[sop_uid]});
+          if (!match) return file;
+          auto level = static_cast<int>(match->level);
+          auto level_of = [](std::uint32_t tag) {
+            for (const auto& vt : dicom::value_tags())
+              if (vt.tag == tag) return static_cast<int>(vt.level);
+            return 99;
+          };
+          const auto& k = match->key;
+          std::vector<dicom::tag_mapping> mappings;
+          for (auto [tag, real] : {std::pair{patient_name, k.patient_name},
+                                   {patient_id, k.patient_id}, {study_uid, k.study_instance_uid},
+                                   {series_uid, k.series_instance_uid}, {sop_uid, k.sop_instance_uid}})
+            if (level_of(tag) <= level && !real.empty())
+              mappings.push_back({tag_path{{tag, "", false, 0}}, real});
+          for (const auto& v : self->state.repo->values_of(k.id)) {
+            auto path = parsed(v.tag_path);
+            if (path.size() == 1 && level_of(path.front().tag) <= level)
+              mappings.push_back({path, v.value});
+          }
+          auto out = self->state.config.store->temp_path();
+          dicom::modify_file(file, out, mappings);
+          std::error_code ec;
+          std::filesystem::remove(file, ec);
+          return out.string();
+        } catch (const std::exception& e) {
+          spdlog::error("reverse anonymization of {} failed: {}", file, e.what());
+          return make_error(errc::internal, "There was an internal server error.");
+        }
       },
       [=](const images_deleted& e) {
         if (!self->state.config.purge_empty_keys || e.image_ids.empty()) return;

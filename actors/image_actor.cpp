@@ -57,7 +57,7 @@ void store_modified(image_actor::pointer self, const image_service_config& confi
                     std::string file, source src, std::vector<series_tag> tags,
                     caf::typed_response_promise<image> promise) {
   self->request(config.ingest, caf::infinite, ingest_atom::value,
-                ingest_request{std::move(file), std::move(src), context_set::any})
+                ingest_request{std::move(file), std::move(src), context_set::any, false})
       .then(
           [=](const ingest_result& r) mutable {
             if (tags.empty()) return (void)promise.deliver(r.img);

@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <filesystem>
 
 #include "dicom/dataset_header.hpp"
 #include "proto/error.hpp"
@@ -18,6 +19,33 @@ namespace {
 
 using namespace proto;
 
+/// Stores a validated file: adopt it, index it, publish image_added, answer.
+void store(proto::ingest_actor::pointer self, const ingest_service_config& config,
+           std::string file, image_attributes attributes, source src,
+           caf::typed_response_promise<ingest_result> promise) {
+  std::string key;
+  try {
+    key = config.store->adopt(file);
+  } catch (const std::exception& e) {
+    spdlog::error("ingest: could not store {}: {}", file, e.what());
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    promise.deliver(make_error(errc::internal, "There was an internal server error."));
+    return;
+  }
+  self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key)
+      .then(
+          [=](upsert_result& u) mutable {
+            if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
+            caf::anon_send(config.events, image_added{u.img.id, src, !u.image_added});
+            promise.deliver(ingest_result{std::move(u.img), u.image_added});
+          },
+          [=](caf::error& e) mutable {
+            config.store->remove(key);
+            promise.deliver(std::move(e));
+          });
+}
+
 proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer self,
                                                  ingest_service_config config) {
   auto defaults =
@@ -26,7 +54,6 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
       std::array{dicom::image_data_contexts(defaults), dicom::extended_contexts(defaults)});
   return {
       [=](ingest_atom, ingest_request& r) -> caf::result<ingest_result> {
-        const auto& store = *config.store;
         std::error_code ec;
         dicom::header_info header;
         try {
@@ -37,26 +64,30 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
           std::filesystem::remove(r.file, ec);
           return make_error(errc::bad_request, e.what());
         }
-        std::string key;
-        try {
-          key = store.adopt(r.file);
-        } catch (const std::exception& e) {
-          spdlog::error("ingest: could not store {}: {}", r.file, e.what());
-          std::filesystem::remove(r.file, ec);
-          return make_error(errc::internal, "There was an internal server error.");
-        }
         auto promise = self->make_response_promise<ingest_result>();
+        if (!r.reverse_anonymization || !header.patient_identity_removed || !*config.reverser) {
+          store(self, config, std::move(r.file), std::move(header.attributes), std::move(r.src),
+                promise);
+          return promise;
+        }
+        // Known anonymous data comes back under its real identities (spec §7.8).
         auto src = r.src;
-        self->request(config.metadata, caf::infinite, add_atom::value, std::move(header.attributes),
-                      r.src, key)
+        auto original = r.file;
+        self->request(*config.reverser, caf::infinite, reverse_atom::value, r.file)
             .then(
-                [=](upsert_result& u) mutable {
-                  if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
-                  caf::anon_send(config.events, image_added{u.img.id, src, !u.image_added});
-                  promise.deliver(ingest_result{std::move(u.img), u.image_added});
+                [=](const std::string& file) mutable {
+                  try {
+                    auto attributes = dicom::read_header(file).attributes;
+                    store(self, config, file, std::move(attributes), src, promise);
+                  } catch (const dicom::invalid_dicom& e) {
+                    std::error_code ec;
+                    std::filesystem::remove(file, ec);
+                    promise.deliver(make_error(errc::bad_request, e.what()));
+                  }
                 },
                 [=](caf::error& e) mutable {
-                  config.store->remove(key);
+                  std::error_code ec;
+                  std::filesystem::remove(original, ec);
                   promise.deliver(std::move(e));
                 });
         return promise;

@@ -7,6 +7,7 @@
 #include <caf/group.hpp>
 
 #include "persistence/file_store.hpp"
+#include "proto/anonymization_actor.hpp"
 #include "proto/ingest_actor.hpp"
 #include "proto/metadata_actor.hpp"
 
@@ -19,6 +20,10 @@ struct ingest_service_config {
   caf::group events;                ///< where image_added is published
   bool original_contexts = false;   ///< Slicebox 2.1.1's exact accepted lists
   unsigned workers = 2;
+  /// Where anonymous data goes for reverse anonymization. The anonymization service itself
+  /// stores through ingest, so its handle is filled in after both are spawned (before the node
+  /// takes requests).
+  std::shared_ptr<proto::anonymization_actor> reverser = std::make_shared<proto::anonymization_actor>();
 };
 
 /// Spawns the ingest service: a round-robin pool of workers on their own threads (they read

@@ -118,13 +118,15 @@ node::node(config c) {
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
               i.cfg.sessions_include_ip_and_useragent, i.log, verified});
   i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+  auto reverser = std::make_shared<proto::anonymization_actor>();
   i.ingest = actors::spawn_ingest_actor(
-      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2});
+      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, reverser});
   i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata);
   i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
   i.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
+  *reverser = i.anonymization;  // before the server starts: no ingest has run yet
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 

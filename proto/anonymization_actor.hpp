@@ -97,6 +97,9 @@ using anonymization_actor = caf::typed_actor<
     // missing; answers the new images of those that existed.
     caf::replies_to<anonymize_atom, std::vector<std::string>,
                     std::vector<image_tag_values>>::with<std::vector<image>>,
+    // Reverse anonymization (spec §7.8) of an anonymous file about to be ingested: answers the
+    // file to ingest instead (a new file with the real identities, or the same one if no key).
+    caf::replies_to<reverse_atom, std::string>::with<std::string>,
     // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
     caf::reacts_to<images_deleted>>;
 

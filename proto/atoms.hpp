@@ -44,6 +44,7 @@ using rename_atom = caf::atom_constant<caf::atom("rename")>;
 using series_atom = caf::atom_constant<caf::atom("series")>;
 using session_atom = caf::atom_constant<caf::atom("session")>;
 using source_atom = caf::atom_constant<caf::atom("source")>;
+using reverse_atom = caf::atom_constant<caf::atom("reverse")>;
 using sources_atom = caf::atom_constant<caf::atom("sources")>;
 using study_atom = caf::atom_constant<caf::atom("study")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;

@@ -22,6 +22,7 @@ struct ingest_request {
   std::string file;
   source src;
   context_set contexts = context_set::extended;
+  bool reverse_anonymization = true;  ///< restore real identities of known anonymous data (§7.8)
 };
 
 /// The stored image and whether its row is new (201) or existed (200).
@@ -32,7 +33,7 @@ struct ingest_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ingest_request& x) {
-  return f(x.file, x.src, x.contexts);
+  return f(x.file, x.src, x.contexts, x.reverse_anonymization);
 }
 
 template <class Inspector>

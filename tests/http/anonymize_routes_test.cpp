@@ -74,8 +74,6 @@ TEMPLATE_TEST_CASE("POST /images/{id}/anonymized returns an anonymous file and r
   CHECK(std::string(keys[0]["patientName"].GetString()) == "anon270");
   CHECK(std::string(keys[0]["anonPatientName"].GetString()) == "Anon Pat 1");
   CHECK(std::string(keys[0]["anonPatientID"].GetString()) != "anon270");
-  // Storing the anonymous file back is reverse-anonymized by nobody yet, but it is valid DICOM.
-  CHECK(n.client().request("POST", "/api/images", r.body, {basic_auth("admin", "admin")}).status == 201);
   CHECK(n.admin("POST", "/api/images/666/anonymized", basic).status == 404);
 }
 
@@ -134,4 +132,28 @@ TEMPLATE_TEST_CASE("concurrent anonymizations of one series share one anonymous 
   std::set<std::string> patient_ids;
   for (const auto& k : keys.GetArray()) patient_ids.insert(k["anonPatientID"].GetString());
   CHECK(patient_ids.size() == 1);
+}
+
+TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real identity",
+                   "[http][anonymization]", sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  auto id = upload(n, fixture("test.dcm"));
+  auto anonymous = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
+  REQUIRE(anonymous.status == 200);
+  // Same instance as the original once reversed: 200 and the original's id.
+  auto back = n.client().request("POST", "/api/images", anonymous.body, {basic_auth("admin", "admin")});
+  REQUIRE(back.status == 200);
+  CHECK(parse_json(back.body)["id"].GetInt64() == id);
+  auto patients = parse_json(n.admin("GET", "/api/metadata/patients").body);
+  REQUIRE(patients.Size() == 1);
+  CHECK(std::string(patients[0]["patientName"]["value"].GetString()) == "anon270");
+
+  // Anonymous data without a key is stored as it is.
+  auto stranger = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
+  REQUIRE(stranger.status == 200);
+  for (const auto& k : parse_json(n.admin("GET", "/api/anonymization/keys").body).GetArray())
+    REQUIRE(n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(k["id"].GetInt64())).status == 204);
+  auto kept = n.client().request("POST", "/api/images", stranger.body, {basic_auth("admin", "admin")});
+  CHECK(kept.status == 201);
+  CHECK(parse_json(n.admin("GET", "/api/metadata/patients").body).Size() == 2);
 }
