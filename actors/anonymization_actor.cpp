@@ -56,6 +56,32 @@ tag_path parsed(const std::string& text) {
 constexpr std::uint32_t patient_name = 0x00100010, patient_id = 0x00100020,
                         study_uid = 0x0020000D, series_uid = 0x0020000E, sop_uid = 0x00080018;
 
+/// The five identities a key holds in columns: their tags and (real, anonymous) fields.
+struct key_column {
+  std::uint32_t tag;
+  std::string anonymization_key::*real;
+  std::string anonymization_key::*anon;
+};
+
+constexpr key_column key_columns[] = {
+    {patient_name, &anonymization_key::patient_name, &anonymization_key::anon_patient_name},
+    {patient_id, &anonymization_key::patient_id, &anonymization_key::anon_patient_id},
+    {study_uid, &anonymization_key::study_instance_uid,
+     &anonymization_key::anon_study_instance_uid},
+    {series_uid, &anonymization_key::series_instance_uid,
+     &anonymization_key::anon_series_instance_uid},
+    {sop_uid, &anonymization_key::sop_instance_uid, &anonymization_key::anon_sop_instance_uid},
+};
+
+const key_column* column_of(std::uint32_t tag) {
+  for (const auto& c : key_columns)
+    if (c.tag == tag) return &c;
+  return nullptr;
+}
+
+/// The string form of a root-level tag's path, as key values store it.
+std::string root_path(std::uint32_t tag) { return dicom::to_string(tag_path{{tag, "", false, 0}}); }
+
 bool is_yes(const std::string& v) {
   return v.size() == 3 && std::toupper(v[0]) == 'Y' && std::toupper(v[1]) == 'E' &&
          std::toupper(v[2]) == 'S';
@@ -106,17 +132,11 @@ std::filesystem::path anonymize_with_key(anonymization_state& st, std::int64_t i
   if (match) {
     std::map<std::string, std::string> stored;
     for (auto& v : st.repo->values_of(match->key.id)) stored[v.tag_path] = v.anonymized_value;
-    const auto& k = match->key;
-    const std::map<std::uint32_t, std::string> columns = {
-        {patient_name, k.anon_patient_name}, {patient_id, k.anon_patient_id},
-        {study_uid, k.anon_study_instance_uid}, {series_uid, k.anon_series_instance_uid},
-        {sop_uid, k.anon_sop_instance_uid}};
     for (auto& e : entries) {
       if (static_cast<int>(e.vt.level) > level) continue;
-      if (auto c = columns.find(e.vt.tag); c != columns.end()) {
-        e.anon = c->second;
-      } else if (auto v = stored.find(dicom::to_string(tag_path{{e.vt.tag, "", false, 0}}));
-                 v != stored.end()) {
+      if (const auto* c = column_of(e.vt.tag)) {
+        e.anon = match->key.*(c->anon);
+      } else if (auto v = stored.find(root_path(e.vt.tag)); v != stored.end()) {
         e.anon = v->second;
       }
     }
@@ -127,25 +147,11 @@ std::filesystem::path anonymize_with_key(anonymization_state& st, std::int64_t i
   key.image_id = image_id;
   std::vector<anonymization_key_value> values;
   for (const auto& e : entries) {
-    switch (e.vt.tag) {
-      case patient_name:
-        key.patient_name = e.real, key.anon_patient_name = e.anon;
-        break;
-      case patient_id:
-        key.patient_id = e.real, key.anon_patient_id = e.anon;
-        break;
-      case study_uid:
-        key.study_instance_uid = e.real, key.anon_study_instance_uid = e.anon;
-        break;
-      case series_uid:
-        key.series_instance_uid = e.real, key.anon_series_instance_uid = e.anon;
-        break;
-      case sop_uid:
-        key.sop_instance_uid = e.real, key.anon_sop_instance_uid = e.anon;
-        break;
-      default:
-        values.push_back(
-            {-1, -1, dicom::to_string(tag_path{{e.vt.tag, "", false, 0}}), e.real, e.anon});
+    if (const auto* c = column_of(e.vt.tag)) {
+      key.*(c->real) = e.real;
+      key.*(c->anon) = e.anon;
+    } else {
+      values.push_back({-1, -1, root_path(e.vt.tag), e.real, e.anon});
     }
   }
   {
@@ -353,11 +359,9 @@ anonymization_actor::behavior_type anonymization_behavior(
           };
           const auto& k = match->key;
           std::vector<dicom::tag_mapping> mappings;
-          for (auto [tag, real] : {std::pair{patient_name, k.patient_name},
-                                   {patient_id, k.patient_id}, {study_uid, k.study_instance_uid},
-                                   {series_uid, k.series_instance_uid}, {sop_uid, k.sop_instance_uid}})
-            if (level_of(tag) <= level && !real.empty())
-              mappings.push_back({tag_path{{tag, "", false, 0}}, real});
+          for (const auto& c : key_columns)
+            if (level_of(c.tag) <= level && !(k.*(c.real)).empty())
+              mappings.push_back({tag_path{{c.tag, "", false, 0}}, k.*(c.real)});
           for (const auto& v : self->state.repo->values_of(k.id)) {
             auto path = parsed(v.tag_path);
             if (path.size() == 1 && level_of(path.front().tag) <= level)

@@ -271,3 +271,12 @@ proto::metadata_actor spawn_metadata_actor(caf::actor_system& sys, metadata_serv
 }
 
 }  // namespace sbx::actors
+
+namespace sbx::actors {
+
+std::vector<std::string> referenced_storage_keys(const persistence::database_config& database) {
+  auto db = persistence::open_database(database);
+  return persistence::metadata_repo{*db}.all_storage_keys();
+}
+
+}  // namespace sbx::actors

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
@@ -24,5 +26,9 @@ struct metadata_service_config {
 /// into one transaction, after one file-system flush for all their files) and whose other
 /// workers read. Every worker runs on its own thread.
 proto::metadata_actor spawn_metadata_actor(caf::actor_system& sys, metadata_service_config config);
+
+/// Every storage key an image row references (read once at start, before the service runs, for
+/// the storage sweep).
+std::vector<std::string> referenced_storage_keys(const persistence::database_config& database);
 
 }  // namespace sbx::actors

@@ -6,7 +6,6 @@
 #include <caf/typed_response_promise.hpp>
 #include <unordered_set>
 
-#include "persistence/metadata_repo.hpp"
 #include "proto/error.hpp"
 
 namespace sbx::actors {
@@ -43,11 +42,8 @@ proto::storage_actor spawn_storage_actor(caf::actor_system& sys,
 }
 
 std::size_t sweep_orphans(const persistence::file_store& store,
-                          const persistence::database_config& database) {
-  auto db = persistence::open_database(database);
-  persistence::metadata_repo repo{*db};
-  auto keys = repo.all_storage_keys();
-  return store.sweep(std::unordered_set<std::string>(keys.begin(), keys.end()));
+                          const std::vector<std::string>& referenced) {
+  return store.sweep(std::unordered_set<std::string>(referenced.begin(), referenced.end()));
 }
 
 }  // namespace sbx::actors

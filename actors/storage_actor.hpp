@@ -5,7 +5,9 @@
 
 #include <caf/fwd.hpp>
 
-#include "persistence/database.hpp"
+#include <string>
+#include <vector>
+
 #include "persistence/file_store.hpp"
 #include "proto/metadata_actor.hpp"
 #include "proto/storage_actor.hpp"
@@ -18,8 +20,9 @@ proto::storage_actor spawn_storage_actor(caf::actor_system& sys,
                                          std::shared_ptr<const persistence::file_store> store,
                                          proto::metadata_actor metadata);
 
-/// Removes unreferenced files; returns how many (run before the node serves requests).
+/// Removes temporary files and files no key in `referenced` names; returns how many (run before
+/// the node serves requests).
 std::size_t sweep_orphans(const persistence::file_store& store,
-                          const persistence::database_config& database);
+                          const std::vector<std::string>& referenced);
 
 }  // namespace sbx::actors

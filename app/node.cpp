@@ -107,7 +107,7 @@ node::node(config c) {
     for (const auto& name : persistence::migrate(*db)) spdlog::info("applied migration {}", name);
   }
   auto store = std::make_shared<const persistence::file_store>(c.data_dir);
-  if (auto n = actors::sweep_orphans(*store, database))
+  if (auto n = actors::sweep_orphans(*store, actors::referenced_storage_keys(database)))
     spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);
   impl_ = std::make_unique<impl>(std::move(c));
   auto& i = *impl_;
