@@ -25,11 +25,7 @@ struct import_state {
 
 using import_pointer = import_actor::stateful_pointer<import_state>;
 
-caf::error no_session() {
-  return make_error(errc::not_found,
-                    "The requested resource could not be found but may be available again in the "
-                    "future.");
-}
+caf::error no_session() { return bare_not_found(); }
 
 /// Records a rejected upload: counter, log entry, and the error the client gets.
 caf::error rejected(import_pointer self, std::int64_t session_id, const std::string& filename,

@@ -120,6 +120,9 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
       [=](get_atom, file_atom, std::int64_t id) {
         return guarded<std::string>([&] { return found(repo().storage_key(id)); });
       },
+      [=](get_atom, location_atom, const std::vector<std::int64_t>& ids) {
+        return guarded<std::vector<image_location>>([&] { return repo().locations(ids); });
+      },
       [=](list_atom, patient_atom, const listing& l) {
         return guarded<std::vector<patient>>([&] { return repo().list_patients(l); });
       },

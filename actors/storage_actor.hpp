@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -14,11 +15,12 @@
 
 namespace sbx::actors {
 
-/// Spawns the storage service (on its own thread: it touches the file system). At start it
-/// removes temporary files and files no image row references (left by a crash).
-proto::storage_actor spawn_storage_actor(caf::actor_system& sys,
-                                         std::shared_ptr<const persistence::file_store> store,
-                                         proto::metadata_actor metadata);
+/// Spawns the storage service (on its own thread: it touches the file system). It keeps export
+/// sets in memory, each for `export_lifetime` after its creation (spec: 6 hours).
+proto::storage_actor spawn_storage_actor(
+    caf::actor_system& sys, std::shared_ptr<const persistence::file_store> store,
+    proto::metadata_actor metadata,
+    std::chrono::milliseconds export_lifetime = std::chrono::hours{6});
 
 /// Removes temporary files and files no key in `referenced` names; returns how many (run before
 /// the node serves requests).

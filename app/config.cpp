@@ -125,6 +125,9 @@ const std::vector<key_descriptor>& key_table() {
       flag_key("ingest.original_contexts", &config::ingest_original_contexts),
 
       flag_key("anonymization.purge_empty_keys", &config::anonymization_purge_empty_keys),
+
+      integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
+      integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
   };
   return keys;
 }

@@ -43,6 +43,10 @@ struct config {
 
   /// anonymization.purge_empty_keys: delete the keys of deleted images (spec §7.7).
   bool anonymization_purge_empty_keys = true;
+  /// export.lifetime_seconds: how long an export set can be downloaded (spec: 6 hours).
+  std::chrono::seconds export_lifetime{6 * 3600};
+  /// export.compression_level: deflate level of export ZIPs, 0 (stored) to 9.
+  int export_compression_level = 1;
 
   /// The SQLite file actually used.
   std::filesystem::path effective_sqlite_path() const {

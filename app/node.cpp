@@ -121,7 +121,7 @@ node::node(config c) {
   auto reverser = std::make_shared<proto::anonymization_actor>();
   i.ingest = actors::spawn_ingest_actor(
       i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, reverser});
-  i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata);
+  i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata, i.cfg.export_lifetime);
   i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
   i.anonymization = actors::spawn_anonymization_actor(
@@ -132,7 +132,7 @@ node::node(config c) {
 
   http::services services{i.users,    i.log,    i.sources, i.dictionary,
                           i.metadata, i.ingest, i.storage, i.imports,
-                          i.images,   i.anonymization, sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
+                          i.images,   i.anonymization, i.cfg.export_compression_level, sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));

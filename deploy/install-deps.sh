@@ -8,7 +8,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config ccache
   libcaf-dev libboost-dev libgdcm-dev libgdcm-tools libdcmtk-dev
   libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
-  libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev
+  libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
 )
 test_pkgs=(postgresql-15 dcmtk curl wrk python3 python3-pydicom)
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,17 @@ struct http_request {
   std::optional<std::string_view> header(std::string_view name) const;
 };
 
+/// A response body made while it is sent (e.g. a ZIP written on the fly), pulled piece by piece
+/// on the connection's thread.
+class body_source {
+ public:
+  virtual ~body_source() = default;
+  /// The next piece of the body, valid until the next call; empty once the body is complete.
+  /// Throws when the body cannot be completed: the connection is then closed mid-body, so the
+  /// client sees a truncated response rather than one that looks whole.
+  virtual std::string_view next() = 0;
+};
+
 /// A response to write.
 struct http_response {
   int status = 200;
@@ -39,6 +51,7 @@ struct http_response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string file;  ///< if set, the body is this file's content, streamed from disk
   bool remove_file = false;  ///< the file is temporary: remove it once sent (or not sendable)
+  std::shared_ptr<body_source> source;  ///< if set, the body comes from here (length unknown)
 };
 
 /// Writes the answer to one request; called exactly once, from any thread.

@@ -78,6 +78,38 @@ struct chunked_file_body {
   };
 };
 
+/// A body of unknown length pulled from a body_source (sent chunked).
+struct source_body {
+  using value_type = std::shared_ptr<body_source>;
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool is_request, class Fields>
+    writer(bhttp::header<is_request, Fields>&, value_type& body) : body_(body) {}
+
+    void init(beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      std::string_view piece;
+      try {
+        piece = body_->next();
+      } catch (const std::exception& e) {
+        spdlog::warn("response body aborted: {}", e.what());
+        ec = net::error::operation_aborted;
+        return boost::none;
+      }
+      if (piece.empty()) return boost::none;
+      return {{const_buffers_type{piece.data(), piece.size()}, true}};
+    }
+
+   private:
+    value_type& body_;
+  };
+};
+
 /// What sessions share with the listener: options, the handler, and the registry used to stop.
 struct shared_context {
   server_options options;
@@ -334,8 +366,40 @@ class session : public std::enable_shared_from_this<session> {
                        });
   }
 
+  /// Sends a response whose body is made while it is sent: piece by piece, each write bounded by
+  /// the write timeout; a body that fails midway closes the connection.
+  void send_stream(http_response r, unsigned version) {
+    auto res = std::make_shared<bhttp::response<source_body>>(static_cast<bhttp::status>(r.status),
+                                                              version);
+    res->body() = std::move(r.source);
+    res->set(bhttp::field::server, "slicebox");
+    if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res->insert(name, value);
+    // HTTP/1.0 has no chunked encoding: the end of the connection ends the body.
+    res->keep_alive(version == 11 && keep_alive_ && !ctx_->stopping);
+    res->chunked(version == 11);
+    auto serializer = std::make_shared<bhttp::response_serializer<source_body>>(*res);
+    write_some(std::move(res), std::move(serializer));
+  }
+
+  void write_some(std::shared_ptr<bhttp::response<source_body>> res,
+                  std::shared_ptr<bhttp::response_serializer<source_body>> serializer) {
+    stream_.expires_after(ctx_->options.write_timeout);
+    auto& s = *serializer;
+    bhttp::async_write_some(
+        stream_, s,
+        [self = shared_from_this(), res = std::move(res), serializer = std::move(serializer)](
+            beast::error_code ec, std::size_t) mutable {
+          if (ec) return self->close();
+          if (!serializer->is_done()) return self->write_some(std::move(res), std::move(serializer));
+          if (!res->keep_alive()) return self->close();
+          self->do_read_header();
+        });
+  }
+
   void write(http_response r) {
     auto version = version_ ? version_ : 11;
+    if (r.source) return send_stream(std::move(r), version);
     if (!r.file.empty()) {
       // Files stream from disk; the write timeout then bounds each chunk, not the whole file.
       auto res = std::make_shared<bhttp::response<chunked_file_body>>(

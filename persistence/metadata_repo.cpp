@@ -7,6 +7,7 @@
 #include <charconv>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 namespace sbx::persistence {
@@ -542,6 +543,29 @@ std::optional<std::string> metadata_repo::storage_key(std::int64_t image_id) {
   auto res = db_.exec("SELECT storage_key FROM images WHERE id = $1", {image_id});
   if (res.rows.empty()) return std::nullopt;
   return res.rows[0].text(0);
+}
+
+std::vector<proto::image_location> metadata_repo::locations(
+    const std::vector<std::int64_t>& image_ids) {
+  std::unordered_map<std::int64_t, proto::image_location> found;
+  statement st(db_.kind());
+  auto sql =
+      "SELECT i.id, p.id, p.patient_name, p.patient_id, st.id, st.study_date, se.id, "
+      "se.series_date, se.modality, i.storage_key FROM images i "
+      "JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id "
+      "JOIN patients p ON p.id = st.patient_id WHERE " +
+      in_list(st, "i.id", image_ids);
+  for (const auto& r : db_.exec(sql, st.params()).rows)
+    found[r.int64(0)] = {r.int64(0), r.int64(1), r.text(2), r.text(3), r.int64(4), r.text(5),
+                         r.int64(6),  r.text(7),  r.text(8), r.text(9)};
+  std::vector<proto::image_location> out;
+  out.reserve(image_ids.size());
+  for (auto id : image_ids) {
+    auto f = found.find(id);
+    if (f == found.end()) break;
+    out.push_back(f->second);
+  }
+  return out;
 }
 
 // -----------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ class metadata_repo {
   std::optional<proto::flat_series> flat_series(std::int64_t series_id);
   /// The storage key of an image's file.
   std::optional<std::string> storage_key(std::int64_t image_id);
+  /// Where images are, in the order asked, up to (not including) the first that does not exist.
+  std::vector<proto::image_location> locations(const std::vector<std::int64_t>& image_ids);
 
   /// `GET /metadata/patients`: order on Patients columns, filter on the four patient columns.
   std::vector<proto::patient> list_patients(const proto::listing& l);

@@ -138,6 +138,18 @@ struct upsert_result {
   std::string replaced_storage_key;  ///< the old file of an image that existed; else empty
 };
 
+/// Where an image sits in the index and in storage: what an export names its entry by (§11.3).
+struct image_location {
+  std::int64_t image_id = 0;
+  std::int64_t patient_row = 0;
+  std::string patient_name, patient_id;
+  std::int64_t study_row = 0;
+  std::string study_date;
+  std::int64_t series_row = 0;
+  std::string series_date, modality;
+  std::string storage_key;
+};
+
 /// What a deletion removed (spec §6).
 struct deletion {
   std::vector<std::int64_t> patient_ids;

@@ -70,6 +70,12 @@ typename Inspector::result_type inspect(Inspector& f, upsert_result& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, image_location& x) {
+  return f(x.image_id, x.patient_row, x.patient_name, x.patient_id, x.study_row, x.study_date,
+           x.series_row, x.series_date, x.modality, x.storage_key);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, deletion& x) {
   return f(x.patient_ids, x.study_ids, x.series_ids, x.image_ids, x.storage_keys);
 }
@@ -88,6 +94,9 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<get_atom, images_atom, std::vector<std::int64_t>>::with<std::vector<image>>,
     // The storage key of an image's file.
     caf::replies_to<get_atom, file_atom, std::int64_t>::with<std::string>,
+    // Where images are, in input order, up to (not including) the first that does not exist.
+    caf::replies_to<get_atom, location_atom, std::vector<std::int64_t>>::with<
+        std::vector<image_location>>,
     // Listings.
     caf::replies_to<list_atom, patient_atom, listing>::with<std::vector<patient>>,
     caf::replies_to<list_atom, study_atom, std::int64_t, listing>::with<std::vector<study>>,

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -11,9 +12,36 @@
 
 namespace sbx::proto {
 
-/// The image files. Missing image or file: errc::not_found.
+/// One file of an export: its name inside the archive and its path on disk.
+struct export_entry {
+  std::string name;
+  std::string path;
+};
+
+/// What to write for an export set (spec §11.3): its entries in request order.
+struct export_plan {
+  std::vector<export_entry> entries;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, export_entry& x) {
+  return f(x.name, x.path);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, export_plan& x) {
+  return f(x.entries);
+}
+
+/// The image files and the export sets (kept in memory, each for a limited time). Missing image,
+/// file or export set: errc::not_found.
 using storage_actor = caf::typed_actor<
     // The path of an image's file, checked to exist.
-    caf::replies_to<file_atom, std::int64_t>::with<std::string>>;
+    caf::replies_to<file_atom, std::int64_t>::with<std::string>,
+    // A new export set of these image ids (not checked yet); its id.
+    caf::replies_to<add_atom, export_atom, std::vector<std::int64_t>>::with<std::int64_t>,
+    // What to write for an export set; not_found as well if one of its images no longer exists
+    // (checked before the download starts, spec Q12).
+    caf::replies_to<get_atom, export_atom, std::int64_t>::with<export_plan>>;
 
 }  // namespace sbx::proto

@@ -3,6 +3,7 @@
 
 #include "http/routes/replies.hpp"
 #include "http/routes/routes.hpp"
+#include "http/zip_source.hpp"
 
 namespace sbx::http {
 namespace {
@@ -83,6 +84,30 @@ void add_image_routes(router& r, const services& s) {
       ex->reply(file_response(path));
     });
   });
+
+  r.add("POST", "/api/images/export", access::user, [storage](auto self, const exchange_ptr& ex) {
+    auto ids = json::decode_ids(ex->json_body());
+    if (ids.empty()) return ex->reply(empty_response(204));
+    ask(self, ex, storage, add_atom::value, export_atom::value, std::move(ids))
+        .then([ex](std::int64_t id) {
+          ex->reply(json_response(200, "{\"id\":" + std::to_string(id) + "}"));
+        });
+  });
+  r.add("GET", "/api/images/export", access::user,
+        [storage, level = s.export_compression_level](auto self, const exchange_ptr& ex) {
+          auto id = ex->query().required_int64("id");
+          ask(self, ex, storage, get_atom::value, export_atom::value, id)
+              .then([ex, level](const export_plan& plan) {
+                std::vector<zip_item> items;
+                items.reserve(plan.entries.size());
+                for (const auto& e : plan.entries) items.push_back({e.name, e.path});
+                http_response res{200, "application/octet-stream", {}, {}, {}};
+                res.headers.emplace_back("Content-Disposition",
+                                         "attachment; filename=slicebox-export.zip");
+                res.source = zip_source(std::move(items), level);
+                ex->reply(std::move(res));
+              });
+        });
 
   r.add("DELETE", "/api/images/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
     ask(self, ex, md, delete_atom::value, std::vector<std::int64_t>{ex->params.id("id")})

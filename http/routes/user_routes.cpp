@@ -35,9 +35,7 @@ void add_user_routes(router& r, const services& s) {
                   client_identity_of(ex->request))
         .then([ex](const api_user& u) { ex->reply(json_response(200, json::encode(u))); },
               [ex](caf::error&) {
-                ex->reply(text_response(404,
-                                        "The requested resource could not be found but may be "
-                                        "available again in the future."));
+                ex->reply(text_response(404, proto::bare_not_found_text));
               });
   });
 

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/zip_source.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace sbx::http {
+namespace {
+
+class zip_writer final : public body_source {
+ public:
+  zip_writer(std::vector<zip_item> items, int level)
+      : items_(std::move(items)), owner_(archive_write_new(), &archive_write_free),
+        archive_(owner_.get()) {
+    if (!archive_) throw std::runtime_error("cannot create a ZIP writer");
+    const auto options = "zip:hdrcharset=UTF-8,zip:compression-level=" + std::to_string(level);
+    check(archive_write_set_format_zip(archive_));
+    check(archive_write_set_options(archive_, options.c_str()));
+    // No blocking: every piece libarchive writes reaches `pending_` at once.
+    check(archive_write_set_bytes_per_block(archive_, 0));
+    check(archive_write_open2(archive_, this, nullptr, &zip_writer::on_write, nullptr, nullptr));
+  }
+
+  ~zip_writer() override {
+    close_file();
+    // Unfinished (failed or abandoned): freeing must not write a central directory.
+    if (!finished_) archive_write_fail(archive_);
+    owner_.reset();
+  }
+
+  std::string_view next() override {
+    pending_.clear();
+    while (pending_.size() < piece && !finished_) step();
+    return pending_;
+  }
+
+ private:
+  static constexpr std::size_t piece = 256 * 1024;
+
+  static la_ssize_t on_write(struct archive*, void* self, const void* data, size_t size) {
+    static_cast<zip_writer*>(self)->pending_.append(static_cast<const char*>(data), size);
+    return static_cast<la_ssize_t>(size);
+  }
+
+  void check(int status) {
+    if (status < ARCHIVE_WARN) throw std::runtime_error(archive_error_string(archive_));
+  }
+
+  void close_file() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void step() {
+    if (fd_ < 0) return open_next();
+    if (!buffer_) buffer_ = std::make_unique<char[]>(piece);
+    auto n = ::read(fd_, buffer_.get(), piece);
+    if (n < 0) throw std::runtime_error("cannot read " + items_[index_].path + ": " +
+                                        std::strerror(errno));
+    if (n == 0) {
+      close_file();
+      check(archive_write_finish_entry(archive_));
+      ++index_;
+      return;
+    }
+    if (archive_write_data(archive_, buffer_.get(), static_cast<size_t>(n)) != n)
+      throw std::runtime_error(archive_error_string(archive_));
+  }
+
+  void open_next() {
+    if (index_ == items_.size()) {
+      check(archive_write_close(archive_));
+      finished_ = true;
+      return;
+    }
+    const auto& item = items_[index_];
+    fd_ = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd_ < 0 || ::fstat(fd_, &st) != 0)
+      throw std::runtime_error("cannot open " + item.path + ": " + std::strerror(errno));
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
+                                                                   &archive_entry_free);
+    archive_entry_set_pathname_utf8(entry.get(), item.name.c_str());
+    archive_entry_set_size(entry.get(), st.st_size);
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_mtime(entry.get(), st.st_mtime, 0);
+    check(archive_write_header(archive_, entry.get()));
+  }
+
+  std::vector<zip_item> items_;
+  std::unique_ptr<struct archive, int (*)(struct archive*)> owner_;
+  struct archive* archive_;
+  std::size_t index_ = 0;
+  int fd_ = -1;
+  bool finished_ = false;
+  std::unique_ptr<char[]> buffer_;
+  std::string pending_;
+};
+
+}  // namespace
+
+std::shared_ptr<body_source> zip_source(std::vector<zip_item> items, int level) {
+  return std::make_shared<zip_writer>(std::move(items), level);
+}
+
+}  // namespace sbx::http
