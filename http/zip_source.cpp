@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <stdexcept>
 
 namespace sbx::http {
@@ -31,6 +32,7 @@ class zip_writer final : public body_source {
 
   ~zip_writer() override {
     close_file();
+    for (auto& [index, fd] : ahead_) ::close(fd);
     // Unfinished (failed or abandoned): freeing must not write a central directory.
     if (!finished_) archive_write_fail(archive_);
     owner_.reset();
@@ -82,11 +84,16 @@ class zip_writer final : public body_source {
       return;
     }
     const auto& item = items_[index_];
-    fd_ = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (!ahead_.empty() && ahead_.front().first == index_) {
+      fd_ = ahead_.front().second;
+      ahead_.pop_front();
+    } else {
+      fd_ = ::open(item.path.c_str(), O_RDONLY | O_CLOEXEC);
+    }
     struct stat st {};
     if (fd_ < 0 || ::fstat(fd_, &st) != 0)
       throw std::runtime_error("cannot open " + item.path + ": " + std::strerror(errno));
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    read_ahead();
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
                                                                    &archive_entry_free);
     archive_entry_set_pathname_utf8(entry.get(), item.name.c_str());
@@ -97,7 +104,22 @@ class zip_writer final : public body_source {
     check(archive_write_header(archive_, entry.get()));
   }
 
+  /// Asks the kernel to fetch the next files while this one is sent: reading one file at a time
+  /// leaves the disk idle between requests.
+  void read_ahead() {
+    auto next = ahead_.empty() ? index_ + 1 : ahead_.back().first + 1;
+    for (; next < items_.size() && next <= index_ + files_ahead; ++next) {
+      int fd = ::open(items_[next].path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;  // reported when its turn comes
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+      ahead_.emplace_back(next, fd);
+    }
+  }
+
+  static constexpr std::size_t files_ahead = 8;
+
   std::vector<zip_item> items_;
+  std::deque<std::pair<std::size_t, int>> ahead_;  ///< opened, being fetched: (index, fd)
   std::unique_ptr<struct archive, int (*)(struct archive*)> owner_;
   struct archive* archive_;
   std::size_t index_ = 0;

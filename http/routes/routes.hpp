@@ -31,7 +31,7 @@ struct services {
   proto::import_actor imports;
   proto::image_actor images;
   proto::anonymization_actor anonymization;
-  int export_compression_level = 1;  ///< deflate level of export ZIPs (0 = stored)
+  int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
 };
