@@ -16,6 +16,7 @@
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
 #include "actors/metadata_actor.hpp"
+#include "actors/series_type_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/source_actor.hpp"
@@ -67,6 +68,7 @@ struct node::impl {
   proto::import_actor imports;
   proto::image_actor images;
   proto::anonymization_actor anonymization;
+  proto::series_type_actor series_types;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -87,6 +89,7 @@ struct node::impl {
     caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
@@ -127,12 +130,25 @@ node::node(config c) {
   i.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
   *reverser = i.anonymization;  // before the server starts: no ingest has run yet
+  i.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
-  http::services services{i.users,    i.log,    i.sources, i.dictionary,
-                          i.metadata, i.ingest, i.storage, i.imports,
-                          i.images,   i.anonymization, i.cfg.export_compression_level, sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
+  http::services services;
+  services.users = i.users;
+  services.log = i.log;
+  services.sources = i.sources;
+  services.dictionary = i.dictionary;
+  services.metadata = i.metadata;
+  services.ingest = i.ingest;
+  services.storage = i.storage;
+  services.imports = i.imports;
+  services.images = i.images;
+  services.anonymization = i.anonymization;
+  services.series_types = i.series_types;
+  services.export_compression_level = i.cfg.export_compression_level;
+  services.version = sbx::version;
+  services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));

@@ -138,10 +138,34 @@ void write_flat_series(writer& w, const flat_series& f) {
   w.EndObject();
 }
 
-void write_series_tag(writer& w, const series_tag& t) {
+/// `{"id","name"}`: series tags and series types.
+template <class T>
+void write_id_name(writer& w, const T& t) {
   w.StartObject();
   put(w, "id", t.id);
   put(w, "name", t.name);
+  w.EndObject();
+}
+
+void write_series_tag(writer& w, const series_tag& t) { write_id_name(w, t); }
+void write_series_type(writer& w, const series_type& t) { write_id_name(w, t); }
+
+void write_series_type_rule(writer& w, const series_type_rule& r) {
+  w.StartObject();
+  put(w, "id", r.id);
+  put(w, "seriesTypeId", r.series_type_id);
+  w.EndObject();
+}
+
+void write_series_type_rule_attribute(writer& w, const series_type_rule_attribute& a) {
+  w.StartObject();
+  put(w, "id", a.id);
+  put(w, "seriesTypeRuleId", a.rule_id);
+  put(w, "tag", a.tag);
+  put(w, "name", a.name);
+  if (a.tag_path) put(w, "tagPath", *a.tag_path);
+  if (a.name_path) put(w, "namePath", *a.name_path);
+  put(w, "values", a.values);
   w.EndObject();
 }
 
@@ -264,6 +288,48 @@ std::string encode(const series_tag& t) {
 std::string encode(const std::vector<series_tag>& list) {
   return write_array(list, write_series_tag);
 }
+std::string encode(const series_type& t) {
+  return write([&](writer& w) { write_series_type(w, t); });
+}
+std::string encode(const std::vector<series_type>& list) {
+  return write_array(list, write_series_type);
+}
+std::string encode(const series_type_rule& r) {
+  return write([&](writer& w) { write_series_type_rule(w, r); });
+}
+std::string encode(const std::vector<series_type_rule>& list) {
+  return write_array(list, write_series_type_rule);
+}
+std::string encode(const series_type_rule_attribute& a) {
+  return write([&](writer& w) { write_series_type_rule_attribute(w, a); });
+}
+std::string encode(const std::vector<series_type_rule_attribute>& list) {
+  return write_array(list, write_series_type_rule_attribute);
+}
+std::string encode(const std::vector<series_id_series_type>& links) {
+  return write([&](writer& w) {
+    w.StartObject();
+    w.Key("seriesIdSeriesTypes");
+    w.StartArray();
+    for (const auto& l : links) {
+      w.StartObject();
+      put(w, "seriesId", l.series_id);
+      w.Key("seriesType");
+      write_series_type(w, l.type);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+std::string running_status(bool running) {
+  return write([&](writer& w) {
+    w.StartObject();
+    w.Key("running");
+    w.Bool(running);
+    w.EndObject();
+  });
+}
 std::string encode(const source& s) {
   return write([&](writer& w) {
     w.StartObject();
@@ -319,15 +385,57 @@ metadata_query decode_query(std::string_view body) {
   return q;
 }
 
-series_tag decode_series_tag(std::string_view body) {
+namespace {
+
+/// An `{"id","name"}` body (id optional).
+template <class T>
+T decode_id_name(std::string_view body) {
   auto doc = parse_object(body);
-  series_tag t;
+  T t;
   if (auto it = doc.FindMember("id"); it != doc.MemberEnd()) {
     if (!it->value.IsInt64()) throw malformed("Member 'id' must be an integer");
     t.id = it->value.GetInt64();
   }
   t.name = required_string(doc, "name");
   return t;
+}
+
+std::optional<std::string> optional_string(const rapidjson::Value& object, const char* key) {
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || it->value.IsNull()) return std::nullopt;
+  if (!it->value.IsString()) throw malformed(std::string("Member '") + key + "' must be a string");
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+}  // namespace
+
+series_tag decode_series_tag(std::string_view body) { return decode_id_name<series_tag>(body); }
+
+series_type decode_series_type(std::string_view body) { return decode_id_name<series_type>(body); }
+
+series_type_rule decode_series_type_rule(std::string_view body) {
+  auto doc = parse_object(body);
+  return {-1, required_int64(doc, "seriesTypeId")};
+}
+
+series_type_rule_attribute decode_series_type_rule_attribute(std::string_view body) {
+  auto doc = parse_object(body);
+  series_type_rule_attribute a;
+  a.rule_id = required_int64(doc, "seriesTypeRuleId");
+  a.tag = required_int64(doc, "tag");
+  if (a.tag < std::numeric_limits<std::int32_t>::min() ||
+      a.tag > std::numeric_limits<std::uint32_t>::max())
+    throw malformed("Member 'tag' must be a 32-bit tag number");
+  a.name = optional_string(doc, "name").value_or("");
+  a.tag_path = optional_string(doc, "tagPath");
+  a.name_path = optional_string(doc, "namePath");
+  a.values = required_string(doc, "values");
+  return a;
+}
+
+std::vector<std::int64_t> decode_ids_query(std::string_view body) {
+  auto doc = parse_object(body);
+  return int64_array(required_array(doc, "ids"), "ids");
 }
 
 std::vector<tag_value> decode_tag_mappings(std::string_view body) {

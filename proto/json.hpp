@@ -13,6 +13,7 @@
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
 #include "proto/metadata.hpp"
+#include "proto/series_type.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_path.hpp"
 #include "proto/tag_path.hpp"
@@ -57,6 +58,17 @@ std::string encode(const std::vector<flat_series>& list);
 /// `SeriesTag` and a list of them.
 std::string encode(const series_tag& t);
 std::string encode(const std::vector<series_tag>& list);
+/// `SeriesType`, `SeriesTypeRule`, `SeriesTypeRuleAttribute` and lists of them.
+std::string encode(const series_type& t);
+std::string encode(const std::vector<series_type>& list);
+std::string encode(const series_type_rule& r);
+std::string encode(const std::vector<series_type_rule>& list);
+std::string encode(const series_type_rule_attribute& a);
+std::string encode(const std::vector<series_type_rule_attribute>& list);
+/// `SeriesIdSeriesTypesResult` {"seriesIdSeriesTypes":[{"seriesId","seriesType"}]}.
+std::string encode(const std::vector<series_id_series_type>& links);
+/// `UpdateSeriesTypesRunningStatus` {"running"}.
+std::string running_status(bool running);
 /// One `Source`.
 std::string encode(const source& s);
 /// `ImportSession` and a list of them.
@@ -94,6 +106,15 @@ credentials decode_user_pass(std::string_view body);
 metadata_query decode_query(std::string_view body);
 /// Reads a `SeriesTag` body {"id","name"} (id optional, -1 if absent).
 series_tag decode_series_tag(std::string_view body);
+/// Reads a `SeriesType` body {"id","name"} (id optional, -1 if absent).
+series_type decode_series_type(std::string_view body);
+/// Reads a `SeriesTypeRule` body; only `seriesTypeId` is used.
+series_type_rule decode_series_type_rule(std::string_view body);
+/// Reads a `SeriesTypeRuleAttribute` body {"seriesTypeRuleId","tag","name","tagPath"?,
+/// "namePath"?,"values"} (id ignored).
+series_type_rule_attribute decode_series_type_rule_attribute(std::string_view body);
+/// Reads `IdsQuery` {"ids":[...]}.
+std::vector<std::int64_t> decode_ids_query(std::string_view body);
 /// Reads a JSON array of `TagMapping` {"tagPath": TagPathTag, "value": "..."}; names in paths
 /// are left for the caller to resolve.
 std::vector<tag_value> decode_tag_mappings(std::string_view body);

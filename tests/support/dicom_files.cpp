@@ -39,7 +39,8 @@ std::string fixture(const std::string& name) {
 }
 
 std::string dicom_variant(const std::string& fixture_name,
-                          const std::map<std::uint32_t, std::string>& values) {
+                          const std::map<std::uint32_t, std::string>& values,
+                          const std::vector<std::uint32_t>& removed) {
   gdcm::Reader reader;
   reader.SetFileName((std::string(SBX_FIXTURES_DIR) + "/" + fixture_name).c_str());
   if (!reader.Read()) throw std::runtime_error("cannot read fixture " + fixture_name);
@@ -57,6 +58,9 @@ std::string dicom_variant(const std::string& fixture_name,
     de.SetByteValue(padded.data(), static_cast<std::uint32_t>(padded.size()));
     ds.Replace(de);
   }
+  for (auto tag : removed)
+    file.GetDataSet().Remove(
+        gdcm::Tag(static_cast<std::uint16_t>(tag >> 16), static_cast<std::uint16_t>(tag & 0xffff)));
   gdcm::Writer writer;
   writer.SetFile(file);
   // GDCM rewrites the meta header (group length, MediaStorageSOPInstanceUID) to match.
@@ -75,6 +79,17 @@ std::string f1_in(const std::string& patient, const std::string& study, const st
                                     {tags::series_uid, uid_of(series)},
                                     {tags::sop_uid, sop},
                                     {tags::instance_number, instance_number}});
+}
+
+std::string small_f1_in(const std::string& patient, const std::string& study,
+                        const std::string& series, const std::string& instance) {
+  return dicom_variant("test.dcm",
+                       {{tags::patient_name, patient},
+                        {tags::patient_id, patient},
+                        {tags::study_uid, uid_of(study)},
+                        {tags::series_uid, uid_of(series)},
+                        {tags::sop_uid, uid_of(instance)}},
+                       {tags::pixel_data});
 }
 
 }  // namespace sbx::test

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "persistence/database.hpp"
+#include "proto/series_type.hpp"
+
+namespace sbx::persistence {
+
+/// Series types, their rules and rule attributes, and the links of series to types (spec §8).
+/// Input that names a missing row throws std::invalid_argument with the message for the client.
+class series_type_repo {
+ public:
+  explicit series_type_repo(database& db) : db_(db) {}
+
+  /// A page of types in id order.
+  std::vector<proto::series_type> list_types(std::int64_t start, std::int64_t count);
+  std::optional<proto::series_type> type(std::int64_t id);
+  /// Inserts a type (id ignored); a taken name throws invalid_argument.
+  proto::series_type insert_type(const std::string& name);
+  /// Renames the type `t.id`; false if there is none; a taken name throws invalid_argument.
+  bool rename_type(const proto::series_type& t);
+  /// Deletes a type with its rules, attributes and links; false if there was none.
+  bool remove_type(std::int64_t id);
+
+  std::vector<proto::series_type_rule> rules_of(std::int64_t type_id);
+  /// Inserts a rule of an existing type (else invalid_argument).
+  proto::series_type_rule insert_rule(std::int64_t type_id);
+  bool remove_rule(std::int64_t id);
+
+  std::vector<proto::series_type_rule_attribute> attributes_of(std::int64_t rule_id);
+  /// Inserts an attribute of an existing rule (else invalid_argument).
+  proto::series_type_rule_attribute insert_attribute(const proto::series_type_rule_attribute& a);
+  bool remove_attribute(std::int64_t id);
+
+  /// Every type with its rules and their attributes.
+  proto::series_type_rules all_rules();
+
+  /// The types linked to a series, in type id order.
+  std::vector<proto::series_type> types_of_series(std::int64_t series_id);
+  /// The links among these series.
+  std::vector<proto::series_id_series_type> links_of(const std::vector<std::int64_t>& series_ids);
+  /// Links a series to a type (idempotent); false if the series or the type does not exist.
+  bool link(std::int64_t series_id, std::int64_t type_id);
+  void unlink(std::int64_t series_id, std::int64_t type_id);
+  void unlink_all(std::int64_t series_id);
+  /// Replaces the links of these series by `links` (series id, type id) of existing series,
+  /// in one transaction.
+  void replace_links(const std::vector<std::int64_t>& series_ids,
+                     const std::vector<std::pair<std::int64_t, std::int64_t>>& links);
+
+  /// Every series id, ascending.
+  std::vector<std::int64_t> all_series_ids();
+  /// The series of an image, if it exists.
+  std::optional<std::int64_t> series_of_image(std::int64_t image_id);
+  /// The storage key of the first image (lowest id) of each of these series that has one.
+  std::vector<std::pair<std::int64_t, std::string>> first_images(
+      const std::vector<std::int64_t>& series_ids);
+
+ private:
+  database& db_;
+};
+
+}  // namespace sbx::persistence
