@@ -10,7 +10,7 @@ build_pkgs=(
   libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
 )
-test_pkgs=(postgresql-15 dcmtk curl wrk python3 python3-pydicom)
+test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
@@ -21,6 +21,15 @@ for p in "${want[@]}"; do
 done
 if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  # Packages like orthanc and postgresql start daemons listening on all interfaces: forbid service
+  # starts during the installation (the tests start their own, on loopback) unless a policy exists.
+  policy_made=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    policy_made=1
+  fi
+  trap '[[ $policy_made == 0 ]] || $SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
