@@ -5,23 +5,32 @@
 # started here and removed afterwards, whatever the outcome.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh --test
-
 build_dir=${SBX_TEST_BUILD_DIR:-build-test}
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug
-cmake --build "$build_dir"
+if [[ -z "${SBX_TEST_IN_NETNS:-}" ]]; then
+  deploy/install-deps.sh --test
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug
+  cmake --build "$build_dir"
+  # The tests run in a private network namespace that has only a loopback interface: DCMTK
+  # (3.6.7) listens on every interface and Orthanc has no bind address, so the DICOM peers the
+  # tests start stay unreachable from outside. Root makes the namespace directly; others map
+  # themselves to root in a user namespace.
+  unshare_flags=(--net)
+  [[ $(id -u) -eq 0 ]] || unshare_flags+=(--map-root-user)
+  SBX_TEST_IN_NETNS=1 SBX_TEST_REAL_UID=$(id -u) exec unshare "${unshare_flags[@]}" -- "$BASH" "$0" "$@"
+fi
+ip link set lo up
 
 # A throwaway PostgreSQL cluster: loopback only, its own port and socket folder.
 pg_bin=/usr/lib/postgresql/15/bin
 pg_root=$(mktemp -d /tmp/sbx-test-pg.XXXXXX)
 pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-run_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+run_pg() { if [[ $SBX_TEST_REAL_UID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 stop_pg() {
   run_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$pg_root"
 }
 trap stop_pg EXIT
-[[ $(id -u) -eq 0 ]] && chown postgres:postgres "$pg_root"
+[[ $SBX_TEST_REAL_UID -eq 0 ]] && chown postgres:postgres "$pg_root"
 chmod 700 "$pg_root"
 run_pg "$pg_bin/initdb" -D "$pg_root/data" -U postgres --auth=trust --encoding=UTF8 --no-locale >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -l "$pg_root/server.log" -w -t 30 \
