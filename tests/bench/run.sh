@@ -21,11 +21,8 @@
 # Needs root (the driver runs both servers in a private network namespace with unshare -n).
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-shared=$(cd "$repo/../shared" 2>/dev/null && pwd) ||
-  { echo "no shared/ beside the repository ($repo/../shared)" >&2; exit 2; }
-bench=$shared/bench
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # here, repo, shared, bench, log, our_binary
 
 runs=1 small_runs=1 work=/tmp/sbx-bench phases=rest1,rest8,read,small samples=""
 get_samples=0 sbx_bin="" sbx_args="" install=1 build=1 limits=1
@@ -47,7 +44,6 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see --help)" >&2; exit 2;;
   esac
 done
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 [ "$(id -u)" = 0 ] || { echo "run as root (unshare -n, apt-get)" >&2; exit 2; }
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -83,17 +79,7 @@ for c in Orthanc python3 curl ip unshare; do
 done
 
 # --------------------------------------------------------------- our node, Release build
-if [ -z "$sbx_bin" ]; then
-  sbx_bin=$repo/build-bench/slicebox
-  if [ "$build" = 1 ]; then
-    log "building slicebox (Release, $repo/build-bench)"
-    cmake -S "$repo" -B "$repo/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DSBX_BUILD_TESTS=OFF >/dev/null
-    ninja -C "$repo/build-bench" slicebox
-  fi
-fi
-[ -x "$sbx_bin" ] || { echo "no binary $sbx_bin" >&2; exit 2; }
-sbx_bin=$(readlink -f "$sbx_bin")
+our_binary "$sbx_bin" "$build"
 
 # --------------------------------------------------------------- machine limits (~1 min)
 if [ "$limits" = 1 ]; then

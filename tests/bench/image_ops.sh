@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Image operations of our node beside Orthanc 1.10 in the same run: PNG rendering, anonymization,
+# export of all images as one ZIP (warm and cold page cache), and the disk's read bandwidth.
+# Not part of the test suite (never registered in CTest).
+#
+# Usage: tests/bench/image_ops.sh [options]
+#   --work DIR         scratch, corpus and results (default /tmp/sbx-imageops)
+#   --sbx-bin PATH     our binary (default build-bench/slicebox, built in Release unless --no-build)
+#   --images N         images ingested into both servers (default 500, 512x512 CT, 0.5 MB each)
+#   --n-lat N          sequential requests per latency figure (default 50)
+#   --n-thr N          requests per throughput figure (default: all N images, each once)
+#   --export-runs N    cold + warm exports per server (default 2)
+#   --no-build         use build-bench/slicebox as it is
+# Output: DIR/report.md (table ours | Orthanc | ratio, then the JSON lines), DIR/run/results.jsonl,
+# DIR/run/sbx.log, DIR/run/orthanc.log, DIR/run/driver.out.
+# Needs root: both servers run in a private network namespace (unshare -n) with only loopback,
+# and the cold-cache figures drop the page cache (/proc/sys/vm/drop_caches).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # here, repo, shared, bench, log, our_binary
+
+work=/tmp/sbx-imageops sbx_bin="" images=500 n_lat=50 n_thr=0 export_runs=2 build=1
+args=("$@")
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --work) work=$2; shift 2;;
+    --sbx-bin) sbx_bin=$2; build=0; shift 2;;
+    --images) images=$2; shift 2;;
+    --n-lat) n_lat=$2; shift 2;;
+    --n-thr) n_thr=$2; shift 2;;
+    --export-runs) export_runs=$2; shift 2;;
+    --no-build) build=0; shift;;
+    -h|--help) sed -n '3,18p' "$0"; exit 0;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "run as root (unshare -n, drop_caches)" >&2; exit 2; }
+for c in Orthanc python3 curl ip unshare dd; do
+  command -v "$c" >/dev/null ||
+    { echo "missing $c (tests/bench/run.sh installs the tools, Orthanc without starting it)" >&2
+      exit 2; }
+done
+((images >= n_lat + 3)) || { echo "--images must be at least --n-lat + 3" >&2; exit 2; }
+((n_thr > 0 && n_thr <= images)) || n_thr=$images
+
+# Everything below runs in a fresh network namespace holding only "lo": Orthanc 1.10 binds
+# 0.0.0.0 and has no bind-address option.
+if [ -z "${IMAGEOPS_IN_NETNS:-}" ]; then
+  exec unshare --net env IMAGEOPS_IN_NETNS=1 bash "$0" "${args[@]}"
+fi
+ip link set lo up
+
+# --------------------------------------------------------------- our node, Release build
+our_binary "$sbx_bin" "$build"
+
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+run=$work/run
+if [ -d "$run" ]; then rm -rf "$run.prev"; mv "$run" "$run.prev"; fi
+mkdir -p "$run"
+exec > >(tee "$run/driver.out") 2>&1
+
+# --------------------------------------------------------------- corpus and disk scratch
+# 5 patients x 2 studies x 2 series x 25 images per 500 (the shared generator, as the big
+# corpus of peer_orthanc.sh but another seed's size); a directory without files.txt is half made.
+corpus=$work/corpus-$images
+[ ! -d "$corpus" ] || [ -f "$corpus/files.txt" ] || rm -rf "$corpus"
+if [ ! -d "$corpus" ]; then
+  log "corpus: $images files of 512x512 -> $corpus"
+  python3 "$bench/make_corpus.py" "$corpus" -P $(((images + 99) / 100)) -S 2 -R 2 -I 25 \
+    --seed 1 -q
+fi
+head -n "$images" "$corpus/files.txt" > "$run/files.txt"
+scratch=$work/disk-read-1GiB.bin   # for dd's read bandwidth; random, so no layer can elide it
+if [ "$(stat -c %s "$scratch" 2>/dev/null || echo 0)" != 1073741824 ]; then
+  log "writing $scratch (1 GiB, random) for the disk read figures"
+  dd if=/dev/urandom of="$scratch" bs=1M count=1024 conv=fdatasync status=none
+fi
+
+# --------------------------------------------------------------- servers
+# Orthanc's configuration and the start/stop functions are those of the shared driver
+# peer_orthanc.sh (same settings as its baseline): its functions orthanc_config, wait_http,
+# stop_server and start_server are read from it (heredocs included) and used as they are.
+shared_functions() {
+  awk -v want="orthanc_config wait_http stop_server start_server" '
+    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
+    !on && /^[a-z_]+\(\) \{/ { if (substr($0, 1, index($0, "(") - 1) in keep) on = 1 }
+    !on { next }
+    { print }
+    doc != "" { if ($0 == doc) doc = ""; next }
+    match($0, /<<[A-Z_]+$/) { doc = substr($0, RSTART + 2); next }
+    $0 == "}" { on = 0 }' "$bench/peer_orthanc.sh"
+}
+eval "$(shared_functions)"
+for f in orthanc_config wait_http stop_server start_server; do
+  declare -F "$f" >/dev/null ||
+    { echo "$bench/peer_orthanc.sh has no function $f any more: update $0" >&2; exit 2; }
+done
+# shellcheck disable=SC2034  # read by the functions from peer_orthanc.sh
+WORK=$run ORTHANC_PDU=16384 ORTHANC_ENV="" SBX_DICOM="" SBX_CREATE_SCP=0
+SBX_URL=http://127.0.0.1:5000 SBX_AUTH=admin:admin
+SBX_START="$(printf '%q' "$sbx_bin") --data-dir \"\$SBX_DATA\" --port \"\$SBX_PORT\""
+declare -A PID URL AUTH FLAVOR DATA
+URL[orthanc]=http://127.0.0.1:8042 AUTH[orthanc]=admin:admin FLAVOR[orthanc]=orthanc
+URL[sbx]=$SBX_URL AUTH[sbx]=$SBX_AUTH FLAVOR[sbx]=slicebox
+DATA[orthanc]=$run/orthanc-db DATA[sbx]=$run/sbx-data
+PID[orthanc]=0 PID[sbx]=0
+cleanup() { for t in sbx orthanc; do stop_server "$t" || true; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+RESULTS=$run/results.jsonl
+B() {   # target subcommand args...: the shared client bench.py with the target's flags
+  local t=$1 c=$2; shift 2
+  python3 "$bench/bench.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \
+    --auth "${AUTH[$t]}" --name "$t" --pid "${PID[$t]}" --out "$RESULTS" "$@" ||
+    log "bench.py $c failed for $t"
+}
+X() {   # target subcommand args...: image_ops.py (export) with the target's flags
+  local t=$1 c=$2; shift 2
+  python3 "$here/image_ops.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \
+    --auth "${AUTH[$t]}" --name "$t" --pid "${PID[$t]}" --out "$RESULTS" "$@" ||
+    log "image_ops.py $c failed for $t"
+}
+
+log "our node: $SBX_START"
+log "Orthanc: $(Orthanc --version 2>&1 | head -1); $images images, latency n $n_lat," \
+    "throughput n $n_thr, export runs $export_runs, work $work"
+targets=(sbx orthanc)
+for t in "${targets[@]}"; do
+  start_server "$t" || { log "$t did not start (see $run/$t.log)"; exit 1; }
+done
+
+# --------------------------------------------------------------- ingest (8 clients)
+for t in "${targets[@]}"; do
+  log "$t: ingest of $images files"
+  B "$t" ingest --run 1 --files "$run/files.txt" --clients 8 --ids-out "$run/ids-$t.txt"
+  got=$(grep -c . "$run/ids-$t.txt" || true)
+  [ "$got" = "$images" ] || { log "$t stored $got of $images images: stopping"; exit 1; }
+done
+
+# --------------------------------------------------------------- PNG, anonymization
+# Interleaved: each measurement on ours, then on Orthanc, on the same images in the same
+# order (both id lists follow the corpus order; one shuffle seed per measurement), each
+# request of a measurement on a different image.
+seed=0
+each() {   # bench.py subcommand and arguments, for both targets
+  seed=$((seed + 1))
+  for t in "${targets[@]}"; do
+    B "$t" "$@" --run 1 --ids "$run/ids-$t.txt" --shuffle-seed "$seed"
+  done
+}
+log "PNG: latency ($n_lat sequential), throughput (8 clients, $n_thr)"
+each latency --ops png -n "$n_lat"
+each throughput --op png --clients 8 -n "$n_thr"
+log "anonymization: latency ($n_lat sequential), throughput (1 and 8 clients, $n_thr)"
+each latency --ops anonymize -n "$n_lat"
+each throughput --op anonymize --clients 1 -n "$n_thr"
+each throughput --op anonymize --clients 8 -n "$n_thr"
+
+# --------------------------------------------------------------- export, cold and warm
+for r in $(seq 1 "$export_runs"); do
+  order=("${targets[@]}")
+  [ $((r % 2)) = 1 ] || order=(orthanc sbx)
+  for cache in cold warm; do
+    for t in "${order[@]}"; do
+      log "export run $r, $cache page cache: $t"
+      X "$t" export --run "$r" --ids "$run/ids-$t.txt" --files "$run/files.txt" \
+        --cache "$cache" --data-dir "${DATA[$t]}"
+    done
+  done
+done
+
+# --------------------------------------------------------------- disk read bandwidth
+log "disk read bandwidth: dd of 1 GiB (O_DIRECT, and cold buffered), cold reads of stored files"
+python3 "$here/image_ops.py" disk --out "$RESULTS" --scratch "$scratch" --runs 3 \
+  --stored "sbx=${DATA[sbx]}" --stored "orthanc=${DATA[orthanc]}" || log "disk figures failed"
+for t in "${targets[@]}"; do B "$t" mem --run 1 --suffix @after-image-ops; done
+cleanup
+
+# --------------------------------------------------------------- report
+{
+  echo "# Image operations, slicebox vs Orthanc: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  # The build directory names its source; that tree's HEAD now may be newer than the binary.
+  src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$(dirname "$sbx_bin")/CMakeCache.txt" \
+        2>/dev/null || true)
+  head=$(git -C "${src:-/nonexistent}" log -1 --format='%h %ct' 2>/dev/null || echo '? 0')
+  state=""
+  [ "${head#* }" -le "$(stat -c %Y "$sbx_bin")" ] ||
+    state=" (HEAD is newer than the binary: rebuild it)"
+  [ -z "$src" ] || [ -z "$(git -C "$src" status --porcelain -uno 2>/dev/null)" ] ||
+    state="$state, with uncommitted changes"
+  echo "Node: \`$sbx_bin\`, built $(date -u -r "$sbx_bin" +%Y-%m-%dT%H:%MZ) from ${src:-?}," \
+    "whose HEAD is ${head% *}$state."
+  echo "Orthanc: $(Orthanc --version 2>&1 | head -1). Machine: $(nproc) cores, load average" \
+    "$(cut -d' ' -f1-3 /proc/loadavg) at the end."
+  echo
+  python3 "$here/image_ops.py" report "$RESULTS"
+} > "$work/report.md"
+log "report: $work/report.md"
+cat "$work/report.md"
