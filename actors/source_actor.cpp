@@ -3,40 +3,84 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <functional>
 #include <limits>
+#include <memory>
 
 namespace sbx::actors {
 namespace {
 
-proto::source_actor::behavior_type source_behavior(proto::source_actor::pointer self,
-                                                   source_owners owners) {
+using namespace proto;
+using pointer = source_actor::pointer;
+
+/// One owner's part of a catalogue: asks the owner for all its rows, appends them to `out` and
+/// calls `next`, or `fail`.
+template <class Entry>
+using part = std::function<void(pointer self, std::shared_ptr<std::vector<Entry>> out,
+                                std::function<void()> next, std::function<void(caf::error)> fail)>;
+
+/// A part listing every row of `owner` (`list_atom, start, count`), each turned into an entry.
+template <class Entry, class Row, class Owner, class Convert>
+part<Entry> rows_of(Owner owner, Convert convert) {
+  return [owner, convert](pointer self, std::shared_ptr<std::vector<Entry>> out,
+                          std::function<void()> next, std::function<void(caf::error)> fail) {
+    self->request(owner, caf::infinite, list_atom::value, std::int64_t{0},
+                  std::numeric_limits<std::int64_t>::max())
+        .then(
+            [out, next, convert](const std::vector<Row>& rows) {
+              for (const auto& r : rows) out->push_back(convert(r));
+              next();
+            },
+            [fail](caf::error& e) { fail(std::move(e)); });
+  };
+}
+
+/// Runs the parts in order and delivers the concatenation (kept alive by the pending part).
+template <class Entry>
+struct gathering : std::enable_shared_from_this<gathering<Entry>> {
+  pointer self;
+  std::vector<part<Entry>> parts;
+  caf::typed_response_promise<std::vector<Entry>> promise;
+  std::shared_ptr<std::vector<Entry>> out = std::make_shared<std::vector<Entry>>();
+
+  void run(std::size_t i) {
+    if (i == parts.size()) {
+      promise.deliver(std::move(*out));
+      return;
+    }
+    auto me = this->shared_from_this();
+    parts[i](self, out, [me, i] { me->run(i + 1); },
+             [me](caf::error e) { me->promise.deliver(std::move(e)); });
+  }
+};
+
+template <class Entry>
+caf::result<std::vector<Entry>> gather(pointer self, const std::vector<part<Entry>>& parts) {
+  auto g = std::make_shared<gathering<Entry>>();
+  g->self = self;
+  g->parts = parts;
+  g->promise = self->make_response_promise<std::vector<Entry>>();
+  g->run(0);
+  return g->promise;
+}
+
+source_actor::behavior_type source_behavior(pointer self, source_owners owners) {
+  // Spec part B §5: users, boxes, SCPs, directory watches, import sessions, in that order.
+  std::vector<part<source>> sources = {
+      rows_of<source, api_user>(owners.users,
+                                [](const api_user& u) { return source{"user", u.user, u.id}; }),
+      rows_of<source, watched_directory>(
+          owners.directories,
+          [](const watched_directory& d) { return source{"directory", d.name, d.id}; }),
+      rows_of<source, import_session>(
+          owners.imports, [](const import_session& s) { return source{"import", s.name, s.id}; }),
+  };
+  // Boxes, then SCUs.
+  std::vector<part<destination>> destinations = {};
   return {
-      [=](proto::get_atom, proto::sources_atom) -> caf::result<std::vector<proto::source>> {
-        auto rp = self->make_response_promise<std::vector<proto::source>>();
-        self->request(owners.users, caf::infinite, proto::list_atom::value, std::int64_t{0},
-                      std::numeric_limits<std::int64_t>::max())
-            .then(
-                [=](const std::vector<proto::api_user>& users) mutable {
-                  std::vector<proto::source> out;
-                  out.reserve(users.size());
-                  for (const auto& u : users) out.push_back({"user", u.user, u.id});
-                  // Boxes, SCPs and directory watches join here (in that order) when they exist.
-                  self->request(owners.imports, caf::infinite, proto::list_atom::value,
-                                std::int64_t{0}, std::numeric_limits<std::int64_t>::max())
-                      .then(
-                          [rp, out](const std::vector<proto::import_session>& sessions) mutable {
-                            for (const auto& s : sessions) out.push_back({"import", s.name, s.id});
-                            rp.deliver(std::move(out));
-                          },
-                          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-                },
-                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-        return rp;
-      },
-      [=](proto::get_atom, proto::dests_atom) -> caf::result<std::vector<proto::destination>> {
-        // Boxes and SCUs add their destinations here when those services exist.
-        return std::vector<proto::destination>{};
-      },
+      [=](get_atom, sources_atom) { return gather(self, sources); },
+      [=](get_atom, dests_atom) { return gather(self, destinations); },
   };
 }
 

@@ -3,6 +3,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "proto/directory_watch_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
@@ -13,6 +14,7 @@ namespace sbx::actors {
 struct source_owners {
   proto::user_actor users;
   proto::import_actor imports;
+  proto::directory_watch_actor directories;
 };
 
 /// Spawns the catalogue of sources and destinations; it asks the owners on every request and

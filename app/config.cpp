@@ -126,6 +126,9 @@ const std::vector<key_descriptor>& key_table() {
 
       flag_key("anonymization.purge_empty_keys", &config::anonymization_purge_empty_keys),
 
+      flag_key("directory_watch.delete_on_import", &config::directory_watch_delete_on_import),
+      integer_key("directory_watch.rescan_seconds", &config::directory_watch_rescan, at_least(1)),
+
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
   };

@@ -150,6 +150,14 @@ void write_id_name(writer& w, const T& t) {
 void write_series_tag(writer& w, const series_tag& t) { write_id_name(w, t); }
 void write_series_type(writer& w, const series_type& t) { write_id_name(w, t); }
 
+void write_watched_directory(writer& w, const watched_directory& d) {
+  w.StartObject();
+  put(w, "id", d.id);
+  put(w, "name", d.name);
+  put(w, "path", d.path);
+  w.EndObject();
+}
+
 void write_series_type_rule(writer& w, const series_type_rule& r) {
   w.StartObject();
   put(w, "id", r.id);
@@ -322,6 +330,12 @@ std::string encode(const std::vector<series_id_series_type>& links) {
     w.EndObject();
   });
 }
+std::string encode(const watched_directory& w) {
+  return write([&](writer& wr) { write_watched_directory(wr, w); });
+}
+std::string encode(const std::vector<watched_directory>& list) {
+  return write_array(list, write_watched_directory);
+}
 std::string running_status(bool running) {
   return write([&](writer& w) {
     w.StartObject();
@@ -431,6 +445,12 @@ series_type_rule_attribute decode_series_type_rule_attribute(std::string_view bo
   a.name_path = optional_string(doc, "namePath");
   a.values = required_string(doc, "values");
   return a;
+}
+
+watched_directory decode_watched_directory(std::string_view body) {
+  auto d = decode_id_name<watched_directory>(body);
+  d.path = required_string(parse_object(body), "path");
+  return d;
 }
 
 std::vector<std::int64_t> decode_ids_query(std::string_view body) {

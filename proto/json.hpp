@@ -12,6 +12,7 @@
 #include "proto/image_attribute.hpp"
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
+#include "proto/directory_watch.hpp"
 #include "proto/metadata.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
@@ -69,6 +70,9 @@ std::string encode(const std::vector<series_type_rule_attribute>& list);
 std::string encode(const std::vector<series_id_series_type>& links);
 /// `UpdateSeriesTypesRunningStatus` {"running"}.
 std::string running_status(bool running);
+/// `WatchedDirectory` and a list of them.
+std::string encode(const watched_directory& w);
+std::string encode(const std::vector<watched_directory>& list);
 /// One `Source`.
 std::string encode(const source& s);
 /// `ImportSession` and a list of them.
@@ -113,6 +117,8 @@ series_type_rule decode_series_type_rule(std::string_view body);
 /// Reads a `SeriesTypeRuleAttribute` body {"seriesTypeRuleId","tag","name","tagPath"?,
 /// "namePath"?,"values"} (id ignored).
 series_type_rule_attribute decode_series_type_rule_attribute(std::string_view body);
+/// Reads a `WatchedDirectory` body {"id","name","path"} (id optional).
+watched_directory decode_watched_directory(std::string_view body);
 /// Reads `IdsQuery` {"ids":[...]}.
 std::vector<std::int64_t> decode_ids_query(std::string_view body);
 /// Reads a JSON array of `TagMapping` {"tagPath": TagPathTag, "value": "..."}; names in paths

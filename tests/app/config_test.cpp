@@ -62,6 +62,10 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.ingest_original_contexts; }},
       {"anonymization.purge_empty_keys", "false", "false",
        [](const config& c) { return !c.anonymization_purge_empty_keys; }},
+      {"directory_watch.delete_on_import", "true", "true",
+       [](const config& c) { return c.directory_watch_delete_on_import; }},
+      {"directory_watch.rescan_seconds", "2", "2",
+       [](const config& c) { return c.directory_watch_rescan == 2s; }},
       {"export.lifetime_seconds", "90", "90",
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
@@ -120,6 +124,8 @@ void check_same(const config& a, const config& b) {
   CHECK(a.sessions_include_ip_and_useragent == b.sessions_include_ip_and_useragent);
   CHECK(a.ingest_original_contexts == b.ingest_original_contexts);
   CHECK(a.anonymization_purge_empty_keys == b.anonymization_purge_empty_keys);
+  CHECK(a.directory_watch_delete_on_import == b.directory_watch_delete_on_import);
+  CHECK(a.directory_watch_rescan == b.directory_watch_rescan);
   CHECK(a.export_lifetime == b.export_lifetime);
   CHECK(a.export_compression_level == b.export_compression_level);
 }

@@ -42,6 +42,12 @@ class running_node {
     std::filesystem::remove_all(data_dir_, ec);
   }
 
+  /// Stops the node and starts it again on the same database and data folder (a new port).
+  void restart() {
+    node_.reset();
+    node_ = std::make_unique<app::node>(config_);
+  }
+
   /// The node's port.
   std::uint16_t port() const { return node_->port(); }
   /// A client for this node.

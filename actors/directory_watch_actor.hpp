@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "persistence/database.hpp"
+#include "persistence/file_store.hpp"
+#include "proto/directory_watch_actor.hpp"
+#include "proto/ingest_actor.hpp"
+#include "proto/log_actor.hpp"
+
+namespace sbx::actors {
+
+/// What the directory-watch service needs.
+struct directory_watch_config {
+  persistence::database_config database;
+  std::shared_ptr<const persistence::file_store> store;
+  proto::ingest_actor ingest;
+  proto::log_actor log;
+  bool delete_on_import = false;                    ///< remove a file once it is stored
+  std::chrono::milliseconds rescan{std::chrono::seconds{5}};  ///< full walks of each tree
+};
+
+/// Spawns the directory-watch service (its own thread; one more thread a watch). At start it
+/// resumes every stored watch whose folder still exists and deletes the others (spec §9).
+/// Files are copied to the store's tmp/ folder and ingested (image-data contexts, source
+/// `directory`), at most 5 at a time; rejected files are logged and left in place.
+proto::directory_watch_actor spawn_directory_watch_actor(caf::actor_system& sys,
+                                                         directory_watch_config config);
+
+}  // namespace sbx::actors
