@@ -12,6 +12,7 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
+#include "actors/filtering_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
@@ -67,6 +68,7 @@ struct node::impl {
   proto::import_actor imports;
   proto::image_actor images;
   proto::anonymization_actor anonymization;
+  proto::filtering_actor filtering;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -88,6 +90,7 @@ struct node::impl {
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sources, caf::exit_reason::user_shutdown);
@@ -116,13 +119,15 @@ node::node(config c) {
   auto verified = std::make_shared<actors::credential_cache>();
   i.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
-              i.cfg.sessions_include_ip_and_useragent, i.log, verified});
+              i.cfg.sessions_include_ip_and_useragent, i.log, events, verified});
   i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+  auto filters = std::make_shared<actors::source_filters>();
+  i.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
   auto reverser = std::make_shared<proto::anonymization_actor>();
   i.ingest = actors::spawn_ingest_actor(
-      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, reverser});
+      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser});
   i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata, i.cfg.export_lifetime);
-  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
+  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log, events});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
   i.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
@@ -130,9 +135,13 @@ node::node(config c) {
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
-  http::services services{i.users,    i.log,    i.sources, i.dictionary,
-                          i.metadata, i.ingest, i.storage, i.imports,
-                          i.images,   i.anonymization, i.cfg.export_compression_level, sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
+  http::services services{i.users,      i.log,
+                          i.sources,    i.dictionary,
+                          i.metadata,   i.ingest,
+                          i.storage,    i.imports,
+                          i.images,     i.anonymization,
+                          i.filtering,  i.cfg.export_compression_level,
+                          sbx::version, [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));

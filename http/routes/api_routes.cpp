@@ -13,6 +13,7 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_image_routes(*r, s);
   add_import_routes(*r, s);
   add_anonymization_routes(*r, s);
+  add_filtering_routes(*r, s);
   return r;
 }
 

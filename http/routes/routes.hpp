@@ -8,6 +8,7 @@
 #include "http/router.hpp"
 #include "proto/anonymization_actor.hpp"
 #include "proto/dictionary_actor.hpp"
+#include "proto/filtering_actor.hpp"
 #include "proto/image_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/ingest_actor.hpp"
@@ -31,6 +32,7 @@ struct services {
   proto::import_actor imports;
   proto::image_actor images;
   proto::anonymization_actor anonymization;
+  proto::filtering_actor filtering;
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
@@ -45,6 +47,7 @@ void add_metadata_routes(router& r, const services& s);
 void add_image_routes(router& r, const services& s);
 void add_import_routes(router& r, const services& s);
 void add_anonymization_routes(router& r, const services& s);
+void add_filtering_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);
