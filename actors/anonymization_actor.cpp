@@ -11,6 +11,7 @@
 #include <map>
 
 #include "actors/database_call.hpp"
+#include "actors/event_relay.hpp"
 #include "actors/clock.hpp"
 #include "dicom/anonymization.hpp"
 #include "dicom/anonymization_keys.hpp"
@@ -394,15 +395,7 @@ proto::anonymization_actor spawn_anonymization_actor(caf::actor_system& sys,
                                                      anonymization_service_config config) {
   auto events = config.events;
   auto target = sys.spawn<caf::detached>(anonymization_behavior, std::move(config));
-  // Typed actors cannot join groups in CAF 0.17: a linked relay subscribes for it (and dies
-  // with it).
-  if (events)
-    sys.spawn([target, events](caf::event_based_actor* relay) -> caf::behavior {
-      relay->join(events);
-      relay->link_to(target);
-      relay->set_default_handler(caf::drop);  // other events are not ours
-      return {[=](const images_deleted& e) { relay->send(target, e); }};
-    });
+  relay_events<images_deleted>(sys, events, target);
   return target;
 }
 

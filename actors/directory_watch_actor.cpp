@@ -16,6 +16,7 @@
 #include "actors/directory_watcher.hpp"
 #include "persistence/directory_watch_repo.hpp"
 #include "proto/error.hpp"
+#include "proto/events.hpp"
 
 namespace sbx::actors {
 namespace {
@@ -145,6 +146,7 @@ directory_watch_actor::behavior_type service(service_pointer self, directory_wat
       spdlog::warn("directory watch {}: {} is no longer a directory; the watch is deleted", w.name,
                    w.path);
       st.repo->remove(w.id);
+      caf::anon_send(config.events, source_deleted{{"directory", w.name, w.id}});
     }
   }
   auto repo = [self]() -> persistence::directory_watch_repo& { return *self->state.repo; };
@@ -179,7 +181,11 @@ directory_watch_actor::behavior_type service(service_pointer self, directory_wat
       [=](delete_atom, std::int64_t id) {
         return checked_database_call<bool>("directory watches", [&] {
           self->state.watchers.erase(id);  // stops its thread
-          return repo().remove(id).has_value();
+          auto gone = repo().remove(id);
+          if (gone)
+            caf::anon_send(self->state.config.events,
+                           source_deleted{{"directory", gone->name, gone->id}});
+          return gone.has_value();
         });
       },
   };

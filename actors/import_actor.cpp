@@ -10,6 +10,7 @@
 #include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "persistence/import_session_repo.hpp"
+#include "proto/events.hpp"
 
 namespace sbx::actors {
 namespace {
@@ -86,7 +87,12 @@ import_actor::behavior_type import_behavior(import_pointer self, import_service_
         });
       },
       [=](delete_atom, std::int64_t id) {
-        return database_call<bool>("import", [&]() -> caf::result<bool> { return repo().remove(id); });
+        return database_call<bool>("import", [&]() -> caf::result<bool> {
+          auto s = repo().by_id(id);
+          if (!s || !repo().remove(id)) return false;
+          caf::anon_send(self->state.config.events, source_deleted{{"import", s->name, s->id}});
+          return true;
+        });
       },
       [=](upload_atom, std::int64_t id, std::string& file,
           std::string& filename) -> caf::result<ingest_result> {

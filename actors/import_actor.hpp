@@ -2,6 +2,7 @@
 #pragma once
 
 #include <caf/fwd.hpp>
+#include <caf/group.hpp>
 
 #include "persistence/database.hpp"
 #include "proto/import_actor.hpp"
@@ -17,6 +18,7 @@ struct import_service_config {
   proto::ingest_actor ingest;
   proto::metadata_actor metadata;
   proto::log_actor log;
+  caf::group events;  ///< where source_deleted is published
 };
 
 /// Spawns the import-session service on its own thread (it owns its tables).

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "dicom/dataset_header.hpp"
+#include "dicom/tag_filter.hpp"
 #include "proto/error.hpp"
 #include "proto/events.hpp"
 
@@ -46,6 +47,24 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
           });
 }
 
+/// Applies a source's tag filter (spec §5.1 step 4): `file` is replaced by the filtered file and
+/// `header` by that file's header, so the metadata shows what is stored. On failure the filtered
+/// file is gone and `file` is left for the caller to remove.
+void apply_filter(const ingest_service_config& config, const dicom::tag_filter& filter,
+                  std::string& file, dicom::header_info& header) {
+  const auto filtered = config.store->temp_path();
+  std::error_code ec;
+  try {
+    dicom::filter_file(file, filtered, filter);
+    header = dicom::read_header(filtered);
+  } catch (...) {
+    std::filesystem::remove(filtered, ec);
+    throw;
+  }
+  std::filesystem::remove(file, ec);
+  file = filtered.string();
+}
+
 proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer self,
                                                  ingest_service_config config) {
   auto defaults =
@@ -60,9 +79,15 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
           header = dicom::read_header(r.file);
           if (r.contexts != context_set::any)
             dicom::check_context(header, (*contexts)[r.contexts == context_set::extended ? 1 : 0]);
+          if (auto filter = config.filters->of(r.src))
+            apply_filter(config, *filter, r.file, header);
         } catch (const dicom::invalid_dicom& e) {
           std::filesystem::remove(r.file, ec);
           return make_error(errc::bad_request, e.what());
+        } catch (const std::exception& e) {
+          spdlog::error("ingest: could not process {}: {}", r.file, e.what());
+          std::filesystem::remove(r.file, ec);
+          return make_error(errc::internal, "There was an internal server error.");
         }
         auto promise = self->make_response_promise<ingest_result>();
         if (!r.reverse_anonymization || !header.patient_identity_removed || !*config.reverser) {

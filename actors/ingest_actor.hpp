@@ -6,6 +6,7 @@
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
 
+#include "actors/source_filters.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/anonymization_actor.hpp"
 #include "proto/ingest_actor.hpp"
@@ -20,6 +21,8 @@ struct ingest_service_config {
   caf::group events;                ///< where image_added is published
   bool original_contexts = false;   ///< Slicebox 2.1.1's exact accepted lists
   unsigned workers = 2;
+  /// The tag filters of the sources (spec §9), published by the filtering service.
+  std::shared_ptr<const source_filters> filters = std::make_shared<source_filters>();
   /// Where anonymous data goes for reverse anonymization. The anonymization service itself
   /// stores through ingest, so its handle is filled in after both are spawned (before the node
   /// takes requests).

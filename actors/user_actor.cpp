@@ -17,6 +17,7 @@
 #include "actors/database_call.hpp"
 #include "actors/password.hpp"
 #include "persistence/user_repo.hpp"
+#include "proto/events.hpp"
 
 namespace sbx::actors {
 namespace {
@@ -170,7 +171,9 @@ proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_c
           if (u->user_role == proto::role::superuser)
             return make_error(errc::bad_request, "Superuser may not be deleted");
           st.config.verified->forget(u->user);
-          return st.repo->remove(id);
+          if (!st.repo->remove(id)) return false;
+          caf::anon_send(st.config.events, proto::source_deleted{{"user", u->user, u->id}});
+          return true;
         });
       },
       [=](proto::purge_atom) {

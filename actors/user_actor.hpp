@@ -6,6 +6,7 @@
 #include <string>
 
 #include <caf/fwd.hpp>
+#include <caf/group.hpp>
 
 #include "actors/credential_cache.hpp"
 #include "persistence/database.hpp"
@@ -22,6 +23,7 @@ struct user_service_config {
   std::chrono::seconds session_timeout{3600};
   bool bind_sessions_to_client = true;  ///< user-sessions-include-ip-and-useragent
   proto::log_actor log;
+  caf::group events;  ///< where source_deleted is published
   std::shared_ptr<credential_cache> verified = std::make_shared<credential_cache>();
 };
 

@@ -12,6 +12,7 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
+#include "actors/filtering_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
@@ -71,6 +72,7 @@ struct node::impl {
   proto::anonymization_actor anonymization;
   proto::series_type_actor series_types;
   proto::directory_watch_actor directory_watches;
+  proto::filtering_actor filtering;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -94,6 +96,7 @@ struct node::impl {
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sources, caf::exit_reason::user_shutdown);
@@ -122,20 +125,22 @@ node::node(config c) {
   auto verified = std::make_shared<actors::credential_cache>();
   i.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
-              i.cfg.sessions_include_ip_and_useragent, i.log, verified});
+              i.cfg.sessions_include_ip_and_useragent, i.log, events, verified});
   i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+  auto filters = std::make_shared<actors::source_filters>();
+  i.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
   auto reverser = std::make_shared<proto::anonymization_actor>();
   i.ingest = actors::spawn_ingest_actor(
-      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, reverser});
+      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser});
   i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata, i.cfg.export_lifetime);
-  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log});
+  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log, events});
   i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
   i.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
   *reverser = i.anonymization;  // before the server starts: no ingest has run yet
   i.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
   i.directory_watches = actors::spawn_directory_watch_actor(
-      i.sys, {database, store, i.ingest, i.log, i.cfg.directory_watch_delete_on_import,
+      i.sys, {database, store, i.ingest, i.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
   i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports, i.directory_watches});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
@@ -153,6 +158,7 @@ node::node(config c) {
   services.anonymization = i.anonymization;
   services.series_types = i.series_types;
   services.directory_watches = i.directory_watches;
+  services.filtering = i.filtering;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };

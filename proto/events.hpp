@@ -23,6 +23,11 @@ struct images_deleted {
   std::vector<std::int64_t> series_ids;  ///< series removed because they became empty
 };
 
+/// A source was deleted (a user, an import session); only its type and id are meaningful.
+struct source_deleted {
+  source src;
+};
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, image_added& x) {
   return f(x.image_id, x.src, x.overwrite);
@@ -31,6 +36,11 @@ typename Inspector::result_type inspect(Inspector& f, image_added& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, images_deleted& x) {
   return f(x.image_ids, x.series_ids);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, source_deleted& x) {
+  return f(x.src);
 }
 
 }  // namespace sbx::proto

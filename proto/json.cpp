@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -234,6 +235,42 @@ void write_key(writer& w, const anonymization_key& k) {
   w.EndObject();
 }
 
+void write_tag_filter(writer& w, const tag_filter& f) {
+  w.StartObject();
+  put(w, "id", f.id);
+  put(w, "name", f.name);
+  put(w, "tagFilterType", to_string(f.type));
+  w.EndObject();
+}
+
+void write_tag_filter_tag_path(writer& w, const tag_filter_tag_path& p) {
+  w.StartObject();
+  put(w, "id", p.id);
+  put(w, "tagFilterId", p.tag_filter_id);
+  w.Key("tagPath");
+  write_tag_path(w, p.tree);
+  w.EndObject();
+}
+
+void write_source_tag_filter(writer& w, const source_tag_filter& a) {
+  w.StartObject();
+  put(w, "id", a.id);
+  put(w, "sourceType", a.source_type);
+  put(w, "sourceName", a.source_name);
+  put(w, "sourceId", a.source_id);
+  put(w, "tagFilterId", a.tag_filter_id);
+  put(w, "tagFilterName", a.tag_filter_name);
+  w.EndObject();
+}
+
+/// The optional `id` of an entity body; -1 when absent.
+std::int64_t optional_id(const rapidjson::Value& object) {
+  const auto it = object.FindMember("id");
+  if (it == object.MemberEnd() || it->value.IsNull()) return -1;
+  if (!it->value.IsInt64()) throw malformed("Member 'id' must be an integer");
+  return it->value.GetInt64();
+}
+
 }  // namespace
 
 std::string encode(const anonymization_key& k) {
@@ -406,10 +443,7 @@ template <class T>
 T decode_id_name(std::string_view body) {
   auto doc = parse_object(body);
   T t;
-  if (auto it = doc.FindMember("id"); it != doc.MemberEnd()) {
-    if (!it->value.IsInt64()) throw malformed("Member 'id' must be an integer");
-    t.id = it->value.GetInt64();
-  }
+  t.id = optional_id(doc);
   t.name = required_string(doc, "name");
   return t;
 }
@@ -456,6 +490,63 @@ watched_directory decode_watched_directory(std::string_view body) {
 std::vector<std::int64_t> decode_ids_query(std::string_view body) {
   auto doc = parse_object(body);
   return int64_array(required_array(doc, "ids"), "ids");
+}
+
+std::string encode(const tag_filter& f) {
+  return write([&](writer& w) { write_tag_filter(w, f); });
+}
+std::string encode(const std::vector<tag_filter>& list) {
+  return write_array(list, write_tag_filter);
+}
+std::string encode(const tag_filter_tag_path& p) {
+  return write([&](writer& w) { write_tag_filter_tag_path(w, p); });
+}
+std::string encode(const std::vector<tag_filter_tag_path>& list) {
+  return write_array(list, write_tag_filter_tag_path);
+}
+std::string encode(const source_tag_filter& a) {
+  return write([&](writer& w) { write_source_tag_filter(w, a); });
+}
+std::string encode(const std::vector<source_tag_filter>& list) {
+  return write_array(list, write_source_tag_filter);
+}
+
+tag_filter decode_tag_filter(std::string_view body) {
+  auto doc = parse_object(body);
+  tag_filter f;
+  f.id = optional_id(doc);
+  f.name = required_string(doc, "name");
+  const auto type = required_string(doc, "tagFilterType");
+  const auto parsed = parse_tag_filter_type(type);
+  if (!parsed) throw malformed("Unknown tag filter type '" + type + "'");
+  f.type = *parsed;
+  return f;
+}
+
+tag_filter_tag_path decode_tag_filter_tag_path(std::string_view body) {
+  auto doc = parse_object(body);
+  tag_filter_tag_path p;
+  p.id = optional_id(doc);
+  p.tag_filter_id = required_int64(doc, "tagFilterId");
+  const auto tree = doc.FindMember("tagPath");
+  if (tree == doc.MemberEnd()) throw malformed("Object is missing required member 'tagPath'");
+  p.tree = decode_tag_path(tree->value, true);
+  return p;
+}
+
+source_tag_filter decode_source_tag_filter(std::string_view body) {
+  auto doc = parse_object(body);
+  source_tag_filter a;
+  a.id = optional_id(doc);
+  a.source_type = required_string(doc, "sourceType");
+  constexpr std::string_view known[] = {"user", "box", "directory", "scp", "import"};
+  if (std::find(std::begin(known), std::end(known), a.source_type) == std::end(known))
+    a.source_type = "unknown";
+  a.source_name = required_string(doc, "sourceName");
+  a.source_id = required_int64(doc, "sourceId");
+  a.tag_filter_id = required_int64(doc, "tagFilterId");
+  a.tag_filter_name = required_string(doc, "tagFilterName");
+  return a;
 }
 
 std::vector<tag_value> decode_tag_mappings(std::string_view body) {

@@ -16,7 +16,7 @@
 #include "proto/metadata.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
-#include "proto/tag_path.hpp"
+#include "proto/tag_filter.hpp"
 #include "proto/tag_path.hpp"
 #include "proto/user.hpp"
 #include "proto/user_actor.hpp"
@@ -79,6 +79,16 @@ std::string encode(const source& s);
 std::string encode(const import_session& s);
 std::string encode(const std::vector<import_session>& list);
 
+/// `TagFilter` and a list of them.
+std::string encode(const tag_filter& f);
+std::string encode(const std::vector<tag_filter>& list);
+/// `TagFilterTagPath` (the tree in `TagTree` JSON) and a list of them.
+std::string encode(const tag_filter_tag_path& p);
+std::string encode(const std::vector<tag_filter_tag_path>& list);
+/// `SourceTagFilter` and a list of them.
+std::string encode(const source_tag_filter& a);
+std::string encode(const std::vector<source_tag_filter>& list);
+
 /// `TagPath` / `TagTree` JSON (spec §4.5); see json_tag_path.hpp for the writer-level form.
 std::string encode(const tag_path& path);
 /// `ImageAttribute` {"tagPath","namePath","vr","length","values"} and a list of them.
@@ -135,6 +145,16 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 std::vector<std::int64_t> decode_ids(std::string_view body);
 /// Reads an `ImportSession` body; only its name is used.
 std::string decode_import_session_name(std::string_view body);
+
+/// Reads a `TagFilter` body {"id","name","tagFilterType"} (id optional, ignored); a type other
+/// than WHITELIST or BLACKLIST is malformed.
+tag_filter decode_tag_filter(std::string_view body);
+/// Reads a `TagFilterTagPath` body {"id","tagFilterId","tagPath": TagTree} (id optional,
+/// ignored); names in the tree are left for the caller to resolve.
+tag_filter_tag_path decode_tag_filter_tag_path(std::string_view body);
+/// Reads a `SourceTagFilter` body (id optional, ignored); a source type other than user, box,
+/// directory, scp and import reads as `unknown` (spec §1.4).
+source_tag_filter decode_source_tag_filter(std::string_view body);
 
 /// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
 new_user decode_clear_text_user(std::string_view body);

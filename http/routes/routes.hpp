@@ -9,6 +9,7 @@
 #include "proto/anonymization_actor.hpp"
 #include "proto/dictionary_actor.hpp"
 #include "proto/directory_watch_actor.hpp"
+#include "proto/filtering_actor.hpp"
 #include "proto/image_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/ingest_actor.hpp"
@@ -35,6 +36,7 @@ struct services {
   proto::anonymization_actor anonymization;
   proto::series_type_actor series_types;
   proto::directory_watch_actor directory_watches;
+  proto::filtering_actor filtering;
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
@@ -51,6 +53,7 @@ void add_import_routes(router& r, const services& s);
 void add_anonymization_routes(router& r, const services& s);
 void add_series_type_routes(router& r, const services& s);
 void add_directory_watch_routes(router& r, const services& s);
+void add_filtering_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

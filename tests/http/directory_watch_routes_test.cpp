@@ -99,8 +99,18 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
         std::string::npos);
 
   auto id = std::to_string(w1["id"].GetInt64());
+  // A tag filter association of the watch goes with it (source deleted).
+  auto filter = n.admin("POST", "/api/filtering/filters",
+                        R"({"id":-1,"name":"f","tagFilterType":"BLACKLIST"})");
+  REQUIRE(filter.status == 201);
+  REQUIRE(n.admin("POST", "/api/filtering/associations",
+                  R"({"id":-1,"sourceType":"directory","sourceName":"w1","sourceId":)" + id +
+                      R"(,"tagFilterId":)" + std::to_string(parse_json(filter.body)["id"].GetInt64()) +
+                      R"(,"tagFilterName":"f"})")
+              .status == 201);
   CHECK(n.as("u", "p", "DELETE", "/api/directorywatches/" + id).status == 403);
   CHECK(n.admin("DELETE", "/api/directorywatches/" + id).status == 204);
+  eventually([&] { return n.admin("GET", "/api/filtering/associations").body == "[]"; });
   CHECK(n.admin("DELETE", "/api/directorywatches/" + id).status == 204);
   CHECK(parse_json(n.admin("GET", "/api/directorywatches").body).Size() == 1);
   // Its path can be watched again.
