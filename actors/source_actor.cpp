@@ -34,8 +34,19 @@ proto::source_actor::behavior_type source_behavior(proto::source_actor::pointer 
         return rp;
       },
       [=](proto::get_atom, proto::dests_atom) -> caf::result<std::vector<proto::destination>> {
-        // Boxes and SCUs add their destinations here when those services exist.
-        return std::vector<proto::destination>{};
+        // Boxes join here, before the SCUs, when that service exists.
+        auto rp = self->make_response_promise<std::vector<proto::destination>>();
+        self->request(owners.scus, caf::infinite, proto::list_atom::value, std::int64_t{0},
+                      std::numeric_limits<std::int64_t>::max())
+            .then(
+                [rp](const std::vector<proto::scu>& scus) mutable {
+                  std::vector<proto::destination> out;
+                  out.reserve(scus.size());
+                  for (const auto& s : scus) out.push_back({"scu", s.name, s.id});
+                  rp.deliver(std::move(out));
+                },
+                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
       },
   };
 }

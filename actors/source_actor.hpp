@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 
 #include "proto/import_actor.hpp"
+#include "proto/scu_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 
@@ -13,6 +14,7 @@ namespace sbx::actors {
 struct source_owners {
   proto::user_actor users;
   proto::import_actor imports;
+  proto::scu_actor scus;
 };
 
 /// Spawns the catalogue of sources and destinations; it asks the owners on every request and

@@ -16,6 +16,7 @@
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
 #include "actors/metadata_actor.hpp"
+#include "actors/scu_actor.hpp"
 #include "actors/series_type_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
@@ -69,6 +70,7 @@ struct node::impl {
   proto::image_actor images;
   proto::anonymization_actor anonymization;
   proto::series_type_actor series_types;
+  proto::scu_actor scus;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -90,6 +92,7 @@ struct node::impl {
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(scus, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
@@ -131,7 +134,8 @@ node::node(config c) {
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
   *reverser = i.anonymization;  // before the server starts: no ingest has run yet
   i.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
-  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
+  i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
+  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports, i.scus});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
   http::services services;
@@ -146,6 +150,7 @@ node::node(config c) {
   services.images = i.images;
   services.anonymization = i.anonymization;
   services.series_types = i.series_types;
+  services.scus = i.scus;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };
