@@ -186,8 +186,8 @@ class association {
       std::memcpy(out, command.data() + done, n);
       done += n;
     });
-    // Only a deflated dataset can have an odd length; PS3.5 A.5 pads it with one NUL byte (and
-    // DCMTK peers refuse odd fragments).
+    // Only a deflated dataset can have an odd length; it gets one NUL pad byte, as DCMTK and
+    // pydicom write them (DCMTK peers refuse odd fragments).
     auto left = size - m.dataset_offset;
     write_pdvs(context, DUL_DATASETPDV, left + left % 2, [&](char* out, std::size_t n) {
       const auto from_file = static_cast<std::size_t>(std::min<std::uint64_t>(n, left));

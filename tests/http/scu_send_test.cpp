@@ -49,7 +49,7 @@ TEMPLATE_TEST_CASE("images sent to storescp arrive byte for byte as the node sto
   INFO(storescp.log());
 
   // Each received dataset is exactly the dataset of one stored image; odd (deflated) datasets
-  // arrive with the NUL pad byte PS3.5 A.5 asks for.
+  // arrive with a NUL pad byte.
   std::multiset<std::string> stored;
   std::size_t sendable = 0;
   for (const auto& id : ids) {
