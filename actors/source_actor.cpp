@@ -77,7 +77,10 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
           owners.imports, [](const import_session& s) { return source{"import", s.name, s.id}; }),
   };
   // Boxes, then SCUs.
-  std::vector<part<destination>> destinations = {};
+  std::vector<part<destination>> destinations = {
+      rows_of<destination, scu>(owners.scus,
+                                [](const scu& s) { return destination{"scu", s.name, s.id}; }),
+  };
   return {
       [=](get_atom, sources_atom) { return gather(self, sources); },
       [=](get_atom, dests_atom) { return gather(self, destinations); },

@@ -5,6 +5,7 @@
 
 #include "proto/directory_watch_actor.hpp"
 #include "proto/import_actor.hpp"
+#include "proto/scu_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 
@@ -15,6 +16,7 @@ struct source_owners {
   proto::user_actor users;
   proto::import_actor imports;
   proto::directory_watch_actor directories;
+  proto::scu_actor scus;
 };
 
 /// Spawns the catalogue of sources and destinations; it asks the owners on every request and

@@ -18,6 +18,7 @@
 #include "actors/ingest_actor.hpp"
 #include "actors/metadata_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
+#include "actors/scu_actor.hpp"
 #include "actors/series_type_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
@@ -73,6 +74,7 @@ struct node::impl {
   proto::series_type_actor series_types;
   proto::directory_watch_actor directory_watches;
   proto::filtering_actor filtering;
+  proto::scu_actor scus;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -95,6 +97,7 @@ struct node::impl {
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(scus, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
@@ -142,7 +145,8 @@ node::node(config c) {
   i.directory_watches = actors::spawn_directory_watch_actor(
       i.sys, {database, store, i.ingest, i.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
-  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports, i.directory_watches});
+  i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
+  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports, i.directory_watches, i.scus});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
   http::services services;
@@ -159,6 +163,7 @@ node::node(config c) {
   services.series_types = i.series_types;
   services.directory_watches = i.directory_watches;
   services.filtering = i.filtering;
+  services.scus = i.scus;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };

@@ -460,6 +460,7 @@ class structure_walker {
 struct file_layout {
   std::string transfer_syntax;
   std::string media_storage_sop_class;
+  std::string media_storage_sop_instance;
   std::uint64_t dataset_start = 0;
 };
 
@@ -512,11 +513,12 @@ file_layout read_meta(byte_source& in, bool preamble) {
     if (tag == tag_of(0x0002, 0x0000) && length == 4) {
       in.read(h, 4, "the file meta information group length");
       declared_end = in.pos() + u32(h, false);
-    } else if (tag == tag_of(0x0002, 0x0010) || tag == tag_of(0x0002, 0x0002)) {
+    } else if (auto* uid = tag == tag_of(0x0002, 0x0010)   ? &layout.transfer_syntax
+                           : tag == tag_of(0x0002, 0x0002) ? &layout.media_storage_sop_class
+                           : tag == tag_of(0x0002, 0x0003) ? &layout.media_storage_sop_instance
+                                                           : nullptr) {
       if (length > 1024) throw invalid_dicom("oversized UID in " + tag_text(tag));
-      auto v = std::string(trim(in.read_string(length, "a file meta information value")));
-      (tag == tag_of(0x0002, 0x0010) ? layout.transfer_syntax : layout.media_storage_sop_class) =
-          std::move(v);
+      *uid = std::string(trim(in.read_string(length, "a file meta information value")));
     } else {
       in.skip(length);
     }
@@ -544,9 +546,9 @@ encoding guess_encoding(byte_source& in) {
   return {explicit_vr, big_endian};
 }
 
-/// Checks the structure of the whole file (not the content of deflated datasets) and returns
-/// what its meta information says.
-file_layout check_structure(const std::filesystem::path& file) {
+/// Reads the preamble (if any) and the meta information of a file; `in` is left at the start
+/// of the dataset.
+file_layout read_layout(const std::filesystem::path& file, file_source& in) {
   bool preamble = false;
   {
     file_source head(file);
@@ -558,9 +560,15 @@ file_layout check_structure(const std::filesystem::path& file) {
       preamble = std::string_view(magic, 4) == "DICM";
     }
   }
-  file_source in(file);
   if (preamble) in.skip(132);
-  auto layout = read_meta(in, preamble);
+  return read_meta(in, preamble);
+}
+
+/// Checks the structure of the whole file (not the content of deflated datasets) and returns
+/// what its meta information says.
+file_layout check_structure(const std::filesystem::path& file) {
+  file_source in(file);
+  auto layout = read_layout(file, in);
   const auto& ts = layout.transfer_syntax;
   if (ts == deflated_ts) {
     auto inflated = inflate_source::open(file, layout.dataset_start);
@@ -661,6 +669,13 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+file_meta read_file_meta(const std::filesystem::path& file) {
+  file_source in(file);
+  auto layout = read_layout(file, in);
+  return {std::move(layout.transfer_syntax), std::move(layout.media_storage_sop_class),
+          std::move(layout.media_storage_sop_instance), layout.dataset_start};
+}
 
 header_info read_header(const std::filesystem::path& file) {
   const auto layout = check_structure(file);

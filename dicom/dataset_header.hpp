@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <set>
 #include <stdexcept>
@@ -28,6 +29,18 @@ struct header_info {
 /// complete (the pixel data's declared length, or its fragments, fit in the file). Throws
 /// invalid_dicom for anything that is not a readable DICOM file.
 header_info read_header(const std::filesystem::path& file);
+
+/// What a Part-10 file's meta information says, and where its dataset starts.
+struct file_meta {
+  std::string transfer_syntax_uid;             ///< (0002,0010); "" if absent
+  std::string media_storage_sop_class_uid;     ///< (0002,0002); "" if absent
+  std::string media_storage_sop_instance_uid;  ///< (0002,0003); "" if absent
+  std::uint64_t dataset_offset = 0;            ///< where the dataset's bytes start in the file
+};
+
+/// Reads only the preamble and the file meta information (a file without them has an empty
+/// meta and its dataset at offset 0). Throws invalid_dicom if they are malformed.
+file_meta read_file_meta(const std::filesystem::path& file);
 
 /// A set of accepted presentation contexts.
 struct accepted_contexts {

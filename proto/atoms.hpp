@@ -52,6 +52,7 @@ using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using rename_atom = caf::atom_constant<caf::atom("rename")>;
 using reverse_atom = caf::atom_constant<caf::atom("reverse")>;
 using rule_atom = caf::atom_constant<caf::atom("rule")>;
+using send_atom = caf::atom_constant<caf::atom("send")>;
 using series_atom = caf::atom_constant<caf::atom("series")>;
 using session_atom = caf::atom_constant<caf::atom("session")>;
 using source_atom = caf::atom_constant<caf::atom("source")>;

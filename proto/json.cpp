@@ -192,6 +192,16 @@ void write_import_session(writer& w, const import_session& s) {
   w.EndObject();
 }
 
+void write_scu(writer& w, const scu& s) {
+  w.StartObject();
+  put(w, "id", s.id);
+  put(w, "name", s.name);
+  put(w, "aeTitle", s.ae_title);
+  put(w, "host", s.host);
+  put(w, "port", s.port);
+  w.EndObject();
+}
+
 std::int64_t required_int64(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd())
@@ -396,6 +406,11 @@ std::string encode(const import_session& s) {
 std::string encode(const std::vector<import_session>& list) {
   return write_array(list, write_import_session);
 }
+
+std::string encode(const scu& s) {
+  return write([&](writer& w) { write_scu(w, s); });
+}
+std::string encode(const std::vector<scu>& list) { return write_array(list, write_scu); }
 
 metadata_query decode_query(std::string_view body) {
   auto doc = parse_object(body);
@@ -625,6 +640,13 @@ std::vector<std::int64_t> decode_ids(std::string_view body) {
 std::string decode_import_session_name(std::string_view body) {
   auto doc = parse_object(body);
   return required_string(doc, "name");
+}
+
+scu decode_scu(std::string_view body) {
+  auto doc = parse_object(body);
+  required_int64(doc, "id");
+  return {-1, required_string(doc, "name"), required_string(doc, "aeTitle"),
+          required_string(doc, "host"), required_int64(doc, "port")};
 }
 
 std::string encode(const api_user& u) {

@@ -14,6 +14,7 @@
 #include "proto/log.hpp"
 #include "proto/directory_watch.hpp"
 #include "proto/metadata.hpp"
+#include "proto/scu.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_filter.hpp"
@@ -78,6 +79,9 @@ std::string encode(const source& s);
 /// `ImportSession` and a list of them.
 std::string encode(const import_session& s);
 std::string encode(const std::vector<import_session>& list);
+/// `ScuData` {"id","name","aeTitle","host","port"} and a list of them.
+std::string encode(const scu& s);
+std::string encode(const std::vector<scu>& list);
 
 /// `TagFilter` and a list of them.
 std::string encode(const tag_filter& f);
@@ -155,6 +159,8 @@ tag_filter_tag_path decode_tag_filter_tag_path(std::string_view body);
 /// Reads a `SourceTagFilter` body (id optional, ignored); a source type other than user, box,
 /// directory, scp and import reads as `unknown` (spec §1.4).
 source_tag_filter decode_source_tag_filter(std::string_view body);
+/// Reads `ScuData` {"id","name","aeTitle","host","port"}, every member required (id ignored).
+scu decode_scu(std::string_view body);
 
 /// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
 new_user decode_clear_text_user(std::string_view body);

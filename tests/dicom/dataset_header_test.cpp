@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/dicom_files.hpp"
+#include "support/dicom_peers.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::dicom;
@@ -212,6 +213,25 @@ TEST_CASE("read_header extracts the stored attributes of the NM fixture", "[unit
         "65.2.840.10008.20.7.52.107.48.52.48.56.1.524320.13228481.537347");
   CHECK(a.img.image_type == "ORIGINAL\\PRIMARY\\STATIC\\EMISSION");
   CHECK(a.img.instance_number == "8");
+}
+
+TEST_CASE("read_file_meta reads the meta information and where the dataset starts", "[unit]") {
+  const auto file = fixtures / "test.dcm";
+  const auto m = read_file_meta(file);
+  CHECK(m.transfer_syntax_uid == explicit_le);
+  CHECK(m.media_storage_sop_class_uid == nm_class);
+  CHECK(m.media_storage_sop_instance_uid == read_header(file).attributes.img.sop_instance_uid);
+  CHECK(read_bytes(file).substr(m.dataset_offset) == sbx::test::dataset_bytes(file));
+
+  scratch_dir dir;
+  write_bytes(dir / "bare.dcm", sbx::test::dataset_bytes(file));
+  const auto bare = read_file_meta(dir / "bare.dcm");
+  CHECK(bare.transfer_syntax_uid.empty());
+  CHECK(bare.media_storage_sop_class_uid.empty());
+  CHECK(bare.media_storage_sop_instance_uid.empty());
+  CHECK(bare.dataset_offset == 0);
+  write_bytes(dir / "text.dcm", "not DICOM at all");
+  CHECK_THROWS_AS(read_file_meta(dir / "text.dcm"), invalid_dicom);
 }
 
 TEST_CASE("Secondary Capture is accepted by the extended contexts only", "[unit]") {
