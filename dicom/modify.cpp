@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -200,6 +201,16 @@ void write_file(const gdcm::File& file, const std::filesystem::path& out) {
   writer.CheckFileMetaInformationOff();
   writer.SetFileName(out.string().c_str());
   if (!writer.Write()) throw std::runtime_error("Cannot write DICOM file " + out.string());
+}
+
+std::string written(const gdcm::File& file) {
+  std::ostringstream bytes;
+  gdcm::Writer writer;
+  writer.SetFile(file);
+  writer.CheckFileMetaInformationOff();  // as write_file
+  writer.SetStream(bytes);
+  if (!writer.Write()) throw std::runtime_error("Cannot write a DICOM dataset");
+  return std::move(bytes).str();
 }
 
 void modify_file(const std::filesystem::path& in, const std::filesystem::path& out,
