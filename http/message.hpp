@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,8 +38,9 @@ struct http_response {
   std::string content_type;  ///< empty for bodiless responses
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string file;  ///< if set, the body is this file's content, streamed from disk
-  bool remove_file = false;  ///< the file is temporary: remove it once sent (or not sendable)
+  std::string file;  ///< if set, the body is `body` followed by this file's content, from disk
+  std::uint64_t file_offset = 0;  ///< where in `file` its part of the body starts
+  bool remove_file = false;       ///< the file is temporary: remove it once sent (or not sendable)
 };
 
 /// Writes the answer to one request; called exactly once, from any thread.
