@@ -60,7 +60,9 @@ using key_keeper_actor = anonymization_key_actor::extend<
     // gets (spec §7.5 2-3, custom values excepted).
     caf::replies_to<record_atom, key_request>::with<std::vector<tag_value>>,
     // Finds the key of anonymous root values (spec §7.8).
-    caf::replies_to<reverse_atom, keys_atom, root_value_map>::with<reverse_match>>;
+    caf::replies_to<reverse_atom, keys_atom, root_value_map>::with<reverse_match>,
+    // Records the keys waiting for it (sent to itself).
+    caf::reacts_to<flush_atom>>;
 
 /// Does the file work: reads, de-identifies and writes images; asks the keeper for keys.
 using anonymization_worker_actor =
@@ -70,10 +72,18 @@ using anonymization_worker_actor =
                                      std::vector<image_tag_values>>::with<std::vector<image>>,
                      caf::replies_to<reverse_atom, std::string>::with<std::string>>;
 
+/// A key waiting for the next group commit.
+struct pending_key {
+  key_request request;
+  caf::typed_response_promise<std::vector<tag_value>> promise;
+};
+
 struct key_keeper_state {
   static inline const char* name = "anonymization";
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::anonymization_repo> repo;
+  std::vector<pending_key> pending;
+  bool flush_scheduled = false;
 };
 
 caf::error internal_error() {
@@ -220,6 +230,40 @@ reverse_match match_anonymous(key_keeper_state& st, const root_value_map& anon) 
   return out;
 }
 
+/// Matches and records every waiting key in one transaction, in arrival order, so that each
+/// match sees the keys recorded before it (one commit for many anonymizations).
+void flush_keys(key_keeper_actor::stateful_pointer<key_keeper_state> self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  if (batch.empty()) return;
+  std::vector<std::vector<tag_value>> results;
+  results.reserve(batch.size());
+  try {
+    persistence::transaction tx{*st.db};
+    for (const auto& p : batch) results.push_back(record_key(st, p.request));
+    tx.commit();
+  } catch (const std::exception& e) {
+    // One failure must not fail its neighbours: record each on its own.
+    spdlog::warn("anonymization: batch of {} keys failed ({}); retrying one by one", batch.size(),
+                 e.what());
+    for (auto& p : batch) {
+      try {
+        persistence::transaction tx{*st.db};
+        auto r = record_key(st, p.request);
+        tx.commit();
+        p.promise.deliver(std::move(r));
+      } catch (const std::exception& e2) {
+        spdlog::error("anonymization: recording a key failed: {}", e2.what());
+        p.promise.deliver(internal_error());
+      }
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(results[i]));
+}
+
 key_keeper_actor::behavior_type key_keeper(
     key_keeper_actor::stateful_pointer<key_keeper_state> self,
     persistence::database_config database, bool purge_empty_keys) {
@@ -281,14 +325,18 @@ key_keeper_actor::behavior_type key_keeper(
           return csv::anonymization_keys(rows);
         });
       },
-      [=](record_atom, const key_request& r) {
-        return guarded<std::vector<tag_value>>([&] {
-          persistence::transaction tx{*self->state.db};
-          auto harmonized = record_key(self->state, r);
-          tx.commit();
-          return harmonized;
-        });
+      [=](record_atom, key_request& r) -> caf::result<std::vector<tag_value>> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<std::vector<tag_value>>();
+        st.pending.push_back({std::move(r), promise});
+        // Keys that arrive before this message is handled join the same commit.
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
       },
+      [=](flush_atom) { flush_keys(self); },
       [=](reverse_atom, keys_atom, const root_value_map& anon) {
         return guarded<reverse_match>([&] { return match_anonymous(self->state, anon); });
       },
