@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/anonymization_actor.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <caf/actor_cast.hpp>
+#include <caf/actor_pool.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
-#include <algorithm>
 #include <map>
 
+#include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "actors/event_relay.hpp"
-#include "actors/clock.hpp"
 #include "dicom/anonymization.hpp"
 #include "dicom/anonymization_keys.hpp"
-#include "dicom/modify.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/modify.hpp"
 #include "dicom/tag_path.hpp"
 #include "persistence/anonymization_repo.hpp"
 #include "proto/csv.hpp"
@@ -26,12 +28,68 @@ namespace {
 
 using namespace proto;
 
-struct anonymization_state {
+/// Root-level values by tag, as dicom::root_values gives them.
+using root_value_map = std::map<std::uint32_t, std::string>;
+
+/// What a worker asks the keeper once it has de-identified an image (spec §7.5 steps 1-2).
+struct key_request {
+  std::int64_t image_id = -1;
+  root_value_map real;        ///< the input's values
+  root_value_map anonymized;  ///< the values after de-identification
+  root_value_map custom;      ///< the caller's custom values at root paths
+};
+
+/// The keeper's answer to a reverse lookup (spec §7.8 steps 2-3).
+struct reverse_match {
+  bool matched = false;
+  std::vector<tag_value> real;  ///< the real values to write back
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, key_request& x) {
+  return f(x.image_id, x.real, x.anonymized, x.custom);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reverse_match& x) {
+  return f(x.matched, x.real);
+}
+
+/// Owns the key tables; every key operation runs on it, one at a time, as §7.5 2 requires.
+using key_keeper_actor = anonymization_key_actor::extend<
+    // Records the key of a de-identified image and answers the harmonized values its output
+    // gets (spec §7.5 2-3, custom values excepted).
+    caf::replies_to<record_atom, key_request>::with<std::vector<tag_value>>,
+    // Finds the key of anonymous root values (spec §7.8).
+    caf::replies_to<reverse_atom, keys_atom, root_value_map>::with<reverse_match>,
+    // Records the keys waiting for it (sent to itself).
+    caf::reacts_to<flush_atom>>;
+
+/// Does the file work: reads, de-identifies and writes images; asks the keeper for keys.
+using anonymization_worker_actor =
+    caf::typed_actor<caf::replies_to<anonymize_atom, std::int64_t, std::vector<std::string>,
+                                     std::vector<tag_value>, bool>::with<anonymization_output>,
+                     caf::replies_to<anonymize_atom, std::vector<std::string>,
+                                     std::vector<image_tag_values>>::with<std::vector<image>>,
+                     caf::replies_to<reverse_atom, std::string>::with<std::string>>;
+
+/// A key waiting for the next group commit.
+struct pending_key {
+  key_request request;
+  caf::typed_response_promise<std::vector<tag_value>> promise;
+};
+
+struct key_keeper_state {
   static inline const char* name = "anonymization";
-  anonymization_service_config config;
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::anonymization_repo> repo;
+  std::vector<pending_key> pending;
+  bool flush_scheduled = false;
 };
+
+caf::error internal_error() {
+  return make_error(errc::internal, "There was an internal server error.");
+}
 
 template <class T, class F>
 caf::result<T> guarded(F&& body) {
@@ -54,8 +112,9 @@ tag_path parsed(const std::string& text) {
   }
 }
 
-constexpr std::uint32_t patient_name = 0x00100010, patient_id = 0x00100020,
-                        study_uid = 0x0020000D, series_uid = 0x0020000E, sop_uid = 0x00080018;
+constexpr std::uint32_t patient_name = 0x00100010, patient_id = 0x00100020, study_uid = 0x0020000D,
+                        series_uid = 0x0020000E, sop_uid = 0x00080018,
+                        patient_identity_removed = 0x00120062, media_storage_sop_uid = 0x00020003;
 
 /// The five identities a key holds in columns: their tags and (real, anonymous) fields.
 struct key_column {
@@ -80,55 +139,37 @@ const key_column* column_of(std::uint32_t tag) {
   return nullptr;
 }
 
-/// The string form of a root-level tag's path, as key values store it.
-std::string root_path(std::uint32_t tag) { return dicom::to_string(tag_path{{tag, "", false, 0}}); }
+tag_path root(std::uint32_t tag) { return tag_path{{tag, "", false, 0}}; }
 
-bool is_yes(const std::string& v) {
-  return v.size() == 3 && std::toupper(v[0]) == 'Y' && std::toupper(v[1]) == 'E' &&
-         std::toupper(v[2]) == 'S';
+/// The string form of a root-level tag's path, as key values store it.
+std::string root_path(std::uint32_t tag) { return dicom::to_string(root(tag)); }
+
+/// The five identifying values of `values` (missing ones empty), to look keys up with.
+persistence::key_lookup lookup_of(root_value_map values) {
+  return {values[patient_name], values[patient_id], values[study_uid], values[series_uid],
+          values[sop_uid]};
 }
 
-/// Anonymizes one stored file and records its key (spec §7.3-§7.5); returns the output file.
-/// Runs inside one message handler, so matching and inserting keys is serialised.
-std::filesystem::path anonymize_with_key(anonymization_state& st, std::int64_t image_id,
-                                         const std::filesystem::path& source,
-                                         const std::vector<dicom::confidentiality_option>& profile,
-                                         const std::vector<tag_value>& custom, bool strip) {
-  auto real = dicom::root_values(source);
-  auto out = st.config.store->temp_path();
-  if (!strip && is_yes(real[0x00120062])) {
-    // Already anonymous: sent as it is, no custom values, no key (§7.4).
-    std::filesystem::copy_file(source, out);
-    return out;
-  }
-  if (strip) {
-    real.erase(0x00120062);
-    real.erase(0x00120063);
-  }
-  auto first = st.config.store->temp_path();
-  dicom::anonymize_file(source, first, profile, strip);
-  auto produced = dicom::root_values(first);
-  std::map<std::uint32_t, std::string> custom_root;
-  for (const auto& v : custom)
-    if (v.path.size() == 1 && !custom_root.count(v.path.front().tag))
-      custom_root[v.path.front().tag] = v.value;
-
+/// Matches and records the key of one de-identified image (spec §7.5 2) in the open transaction
+/// and answers the harmonized values of its matched levels that the output gets (§7.5 3b).
+std::vector<tag_value> record_key(key_keeper_state& st, const key_request& r) {
   struct entry {
     dicom::value_tag vt;
     std::string real, anon;
   };
   std::vector<entry> entries;
   for (const auto& vt : dicom::value_tags()) {
-    auto r = real.find(vt.tag);
-    if (r == real.end()) continue;
-    auto c = custom_root.find(vt.tag);
-    auto a = produced.find(vt.tag);
-    entries.push_back({vt, r->second,
-                       c != custom_root.end() ? c->second : a != produced.end() ? a->second : ""});
+    auto real = r.real.find(vt.tag);
+    if (real == r.real.end()) continue;
+    auto c = r.custom.find(vt.tag);
+    auto a = r.anonymized.find(vt.tag);
+    entries.push_back({vt, real->second,
+                       c != r.custom.end()       ? c->second
+                       : a != r.anonymized.end() ? a->second
+                                                 : ""});
   }
 
-  auto match = st.repo->best_match_by_real(
-      {real[patient_name], real[patient_id], real[study_uid], real[series_uid], real[sop_uid]});
+  auto match = st.repo->best_match_by_real(lookup_of(r.real));
   auto level = match ? static_cast<int>(match->level) : 0;
   if (match) {
     std::map<std::string, std::string> stored;
@@ -145,7 +186,7 @@ std::filesystem::path anonymize_with_key(anonymization_state& st, std::int64_t i
 
   anonymization_key key;
   key.created = now_ms();
-  key.image_id = image_id;
+  key.image_id = r.image_id;
   std::vector<anonymization_key_value> values;
   for (const auto& e : entries) {
     if (const auto* c = column_of(e.vt.tag)) {
@@ -155,32 +196,79 @@ std::filesystem::path anonymize_with_key(anonymization_state& st, std::int64_t i
       values.push_back({-1, -1, root_path(e.vt.tag), e.real, e.anon});
     }
   }
-  {
-    persistence::transaction tx{*st.db};
-    st.repo->insert(key, values);
-    tx.commit();
-  }
+  st.repo->insert(key, values);
 
-  // The output gets the custom values and the harmonised values of its matched levels.
-  std::vector<dicom::tag_mapping> mappings;
-  for (const auto& v : custom) mappings.push_back({v.path, v.value});
+  std::vector<tag_value> harmonized;
   for (const auto& e : entries) {
-    if (static_cast<int>(e.vt.level) > level || custom_root.count(e.vt.tag)) continue;
-    mappings.push_back({tag_path{{e.vt.tag, "", false, 0}}, e.anon});
+    if (static_cast<int>(e.vt.level) > level || r.custom.count(e.vt.tag)) continue;
+    harmonized.push_back({root(e.vt.tag), e.anon});
     if (e.vt.tag == sop_uid)  // the meta header names the same instance
-      mappings.push_back({tag_path{{0x00020003, "", false, 0}}, e.anon});
+      harmonized.push_back({root(media_storage_sop_uid), e.anon});
   }
-  dicom::modify_file(first, out, mappings);
-  std::error_code ec;
-  std::filesystem::remove(first, ec);
+  return harmonized;
+}
+
+/// The key matching anonymous root values and the real values it restores (spec §7.8).
+reverse_match match_anonymous(key_keeper_state& st, const root_value_map& anon) {
+  auto match = st.repo->best_match_by_anon(lookup_of(anon));
+  if (!match) return {};
+  auto level = static_cast<int>(match->level);
+  auto level_of = [](std::uint32_t tag) {
+    for (const auto& vt : dicom::value_tags())
+      if (vt.tag == tag) return static_cast<int>(vt.level);
+    return 99;
+  };
+  const auto& k = match->key;
+  reverse_match out{true, {}};
+  for (const auto& c : key_columns)
+    if (level_of(c.tag) <= level && !(k.*(c.real)).empty())
+      out.real.push_back({root(c.tag), k.*(c.real)});
+  for (const auto& v : st.repo->values_of(k.id)) {
+    auto path = parsed(v.tag_path);
+    if (path.size() == 1 && level_of(path.front().tag) <= level)
+      out.real.push_back({path, v.value});
+  }
   return out;
 }
 
-anonymization_actor::behavior_type anonymization_behavior(
-    anonymization_actor::stateful_pointer<anonymization_state> self,
-    anonymization_service_config config) {
-  self->state.config = std::move(config);
-  self->state.db = persistence::open_database(self->state.config.database);
+/// Matches and records every waiting key in one transaction, in arrival order, so that each
+/// match sees the keys recorded before it (one commit for many anonymizations).
+void flush_keys(key_keeper_actor::stateful_pointer<key_keeper_state> self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  if (batch.empty()) return;
+  std::vector<std::vector<tag_value>> results;
+  results.reserve(batch.size());
+  try {
+    persistence::transaction tx{*st.db};
+    for (const auto& p : batch) results.push_back(record_key(st, p.request));
+    tx.commit();
+  } catch (const std::exception& e) {
+    // One failure must not fail its neighbours: record each on its own.
+    spdlog::warn("anonymization: batch of {} keys failed ({}); retrying one by one", batch.size(),
+                 e.what());
+    for (auto& p : batch) {
+      try {
+        persistence::transaction tx{*st.db};
+        auto r = record_key(st, p.request);
+        tx.commit();
+        p.promise.deliver(std::move(r));
+      } catch (const std::exception& e2) {
+        spdlog::error("anonymization: recording a key failed: {}", e2.what());
+        p.promise.deliver(internal_error());
+      }
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(results[i]));
+}
+
+key_keeper_actor::behavior_type key_keeper(
+    key_keeper_actor::stateful_pointer<key_keeper_state> self,
+    persistence::database_config database, bool purge_empty_keys) {
+  self->state.db = persistence::open_database(database);
   self->state.repo = std::make_unique<persistence::anonymization_repo>(*self->state.db);
   auto repo = [self]() -> persistence::anonymization_repo& { return *self->state.repo; };
   return {
@@ -217,8 +305,8 @@ anonymization_actor::behavior_type anonymization_behavior(
         for (auto o : dicom::all_options()) {
           const auto& i = dicom::info(o);
           if (!i.supported || o == dicom::confidentiality_option::basic_profile) continue;
-          out.push_back({std::string(i.name), std::string(i.title), std::string(i.description),
-                         i.rank});
+          out.push_back(
+              {std::string(i.name), std::string(i.title), std::string(i.description), i.rank});
         }
         return out;
       },
@@ -238,6 +326,111 @@ anonymization_actor::behavior_type anonymization_behavior(
           return csv::anonymization_keys(rows);
         });
       },
+      [=](record_atom, key_request& r) -> caf::result<std::vector<tag_value>> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<std::vector<tag_value>>();
+        st.pending.push_back({std::move(r), promise});
+        // Keys that arrive before this message is handled join the same commit.
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
+      },
+      [=](flush_atom) { flush_keys(self); },
+      [=](reverse_atom, keys_atom, const root_value_map& anon) {
+        return guarded<reverse_match>([&] { return match_anonymous(self->state, anon); });
+      },
+      [=](const images_deleted& e) {
+        if (!purge_empty_keys || e.image_ids.empty()) return;
+        try {
+          repo().remove_for_images(e.image_ids);
+        } catch (const persistence::database_error& err) {
+          spdlog::error("anonymization: purging keys failed: {}", err.what());
+        }
+      },
+  };
+}
+
+/// What a worker needs.
+struct worker_config {
+  std::shared_ptr<const persistence::file_store> store;
+  proto::metadata_actor metadata;
+  proto::ingest_actor ingest;
+  key_keeper_actor keeper;
+  /// The service itself, where a bulk anonymization sends its images (set once it exists).
+  std::shared_ptr<const proto::anonymization_actor> service;
+};
+
+void remove_quietly(const std::filesystem::path& file) {
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+}
+
+/// The output of `image` with `mappings` applied: a temporary file for ingest (in place), else,
+/// where possible, the new bytes before the pixel data and the stored file's pixel data.
+anonymization_output output_of(dicom::anonymized_image& image,
+                               const std::vector<dicom::tag_mapping>& mappings, bool in_place,
+                               const std::filesystem::path& temp) {
+  if (!in_place) {
+    if (auto parts = image.output(mappings))
+      return {parts->file.string(), {}, std::move(parts->head), parts->offset, false};
+  }
+  image.write(temp, mappings);
+  return {temp.string(), {}, {}, 0, true};
+}
+
+/// Anonymizes one stored file and records its key (spec §7.3-§7.5): reads and de-identifies it
+/// here, lets the keeper match and record the key, then puts the output together here and hands
+/// it to `done`. In place, PatientIdentityRemoved is stripped first and the output is a file.
+/// Failures go to `promise`.
+template <class Done>
+void anonymize_with_key(anonymization_worker_actor::pointer self, const worker_config& cfg,
+                        std::int64_t image_id, const std::filesystem::path& source,
+                        const std::vector<dicom::confidentiality_option>& profile,
+                        const std::vector<tag_value>& custom, bool in_place,
+                        caf::typed_response_promise<anonymization_output> promise, Done done) {
+  auto temp = cfg.store->temp_path();
+  auto fail = [=](const std::exception& e) mutable {
+    spdlog::error("anonymizing image {} failed: {}", image_id, e.what());
+    remove_quietly(temp);
+    promise.deliver(internal_error());
+  };
+  std::shared_ptr<dicom::anonymized_image> image;
+  try {
+    image = std::make_shared<dicom::anonymized_image>(source, profile, in_place);
+    // Already anonymous: sent as it is, no custom values, no key (§7.4).
+    if (image->unchanged()) return done(output_of(*image, {}, in_place, temp));
+  } catch (const std::exception& e) {
+    return fail(e);
+  }
+  key_request request{image_id, image->real_values(), image->anonymized_values(), {}};
+  // Unless stripped, PatientIdentityRemoved is recorded even when the input has none (real value
+  // ""), so that reverse anonymization (§7.8) clears the flag on data that comes back.
+  if (!in_place) request.real.try_emplace(patient_identity_removed, "");
+  for (const auto& v : custom)
+    if (v.path.size() == 1) request.custom.emplace(v.path.front().tag, v.value);
+  self->request(cfg.keeper, caf::infinite, record_atom::value, std::move(request))
+      .then(
+          [=](const std::vector<tag_value>& harmonized) mutable {
+            // The output gets the custom values and the harmonized values of its matched levels.
+            std::vector<dicom::tag_mapping> mappings;
+            for (const auto& v : custom) mappings.push_back({v.path, v.value});
+            for (const auto& v : harmonized) mappings.push_back({v.path, v.value});
+            anonymization_output out;
+            try {
+              out = output_of(*image, mappings, in_place, temp);
+            } catch (const std::exception& e) {
+              return fail(e);
+            }
+            done(std::move(out));
+          },
+          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+}
+
+anonymization_worker_actor::behavior_type anonymization_worker(
+    anonymization_worker_actor::pointer self, worker_config cfg) {
+  return {
       [=](anonymize_atom, std::int64_t id, const std::vector<std::string>& names,
           std::vector<tag_value>& custom, bool in_place) -> caf::result<anonymization_output> {
         std::vector<dicom::confidentiality_option> profile;
@@ -256,30 +449,21 @@ anonymization_actor::behavior_type anonymization_behavior(
           return make_error(errc::bad_request, e.what());
         }
         auto promise = self->make_response_promise<anonymization_output>();
-        auto& cfg = self->state.config;
         auto missing = [id] {
           return make_error(errc::not_found,
                             "No image meta data found for image id " + std::to_string(id));
         };
-        auto run = [=](const std::string& key) -> std::optional<std::filesystem::path> {
-          try {
-            return anonymize_with_key(self->state, id, self->state.config.store->path_of(key),
-                                      profile, custom, in_place);
-          } catch (const std::exception& e) {
-            spdlog::error("anonymizing image {} failed: {}", id, e.what());
-            return std::nullopt;
-          }
-        };
-        auto internal = [] {
-          return make_error(errc::internal, "There was an internal server error.");
+        auto run = [=](const std::string& key, auto done) {
+          anonymize_with_key(self, cfg, id, cfg.store->path_of(key), profile, custom, in_place,
+                             promise, std::move(done));
         };
         self->request(cfg.metadata, caf::infinite, get_atom::value, file_atom::value, id)
             .then(
                 [=](const std::string& key) mutable {
                   if (!in_place) {
-                    auto out = run(key);
-                    if (!out) return (void)promise.deliver(internal());
-                    return (void)promise.deliver(anonymization_output{out->string(), {}});
+                    return run(key, [=](anonymization_output out) mutable {
+                      promise.deliver(std::move(out));
+                    });
                   }
                   self->request(cfg.metadata, caf::infinite, get_atom::value, image_atom::value, id)
                       .then(
@@ -288,29 +472,29 @@ anonymization_actor::behavior_type anonymization_behavior(
                                           original.series_id)
                                 .then(
                                     [=](const source& src) mutable {
-                                      auto out = run(key);
-                                      if (!out) return (void)promise.deliver(internal());
-                                      self->request(cfg.ingest, caf::infinite, ingest_atom::value,
-                                                    ingest_request{out->string(), src,
-                                                                   context_set::extended, false})
-                                          .then(
-                                              [=](const ingest_result& r) mutable {
-                                                // The original goes once its copy is stored.
-                                                self->request(cfg.metadata, caf::infinite,
-                                                              delete_atom::value,
-                                                              std::vector<std::int64_t>{id})
-                                                    .then(
-                                                        [=](const deletion&) mutable {
-                                                          promise.deliver(
-                                                              anonymization_output{{}, r.img});
-                                                        },
-                                                        [=](caf::error& e) mutable {
-                                                          promise.deliver(std::move(e));
-                                                        });
-                                              },
-                                              [=](caf::error& e) mutable {
-                                                promise.deliver(std::move(e));
-                                              });
+                                      run(key, [=](const anonymization_output& out) mutable {
+                                        self->request(cfg.ingest, caf::infinite, ingest_atom::value,
+                                                      ingest_request{out.file, src,
+                                                                     context_set::extended, false})
+                                            .then(
+                                                [=](const ingest_result& r) mutable {
+                                                  // The original goes once its copy is stored.
+                                                  self->request(cfg.metadata, caf::infinite,
+                                                                delete_atom::value,
+                                                                std::vector<std::int64_t>{id})
+                                                      .then(
+                                                          [=](const deletion&) mutable {
+                                                            promise.deliver(anonymization_output{
+                                                                {}, r.img, {}, 0, false});
+                                                          },
+                                                          [=](caf::error& e) mutable {
+                                                            promise.deliver(std::move(e));
+                                                          });
+                                                },
+                                                [=](caf::error& e) mutable {
+                                                  promise.deliver(std::move(e));
+                                                });
+                                      });
                                     },
                                     [=](caf::error&) mutable { promise.deliver(missing()); });
                           },
@@ -330,10 +514,9 @@ anonymization_actor::behavior_type anonymization_behavior(
           std::vector<image> done;
         };
         auto p = std::make_shared<progress>(progress{set.size(), {}});
-        // Each image goes through this actor's own queue, so keys stay serialised.
-        auto me = caf::actor_cast<anonymization_actor>(self);
+        // Each image goes through the service, so the workers share them.
         for (auto& i : set)
-          self->request(me, caf::infinite, anonymize_atom::value, i.image_id, names,
+          self->request(*cfg.service, caf::infinite, anonymize_atom::value, i.image_id, names,
                         std::move(i.values), true)
               .then(
                   [=](const anonymization_output& o) mutable {
@@ -346,57 +529,79 @@ anonymization_actor::behavior_type anonymization_behavior(
         return promise;
       },
       [=](reverse_atom, const std::string& file) -> caf::result<std::string> {
+        root_value_map anon;
         try {
-          auto anon = dicom::root_values(file);
-          auto match = self->state.repo->best_match_by_anon(
-              {anon[patient_name], anon[patient_id], anon[study_uid], anon[series_uid],
-               anon[sop_uid]});
-          if (!match) return file;
-          auto level = static_cast<int>(match->level);
-          auto level_of = [](std::uint32_t tag) {
-            for (const auto& vt : dicom::value_tags())
-              if (vt.tag == tag) return static_cast<int>(vt.level);
-            return 99;
-          };
-          const auto& k = match->key;
-          std::vector<dicom::tag_mapping> mappings;
-          for (const auto& c : key_columns)
-            if (level_of(c.tag) <= level && !(k.*(c.real)).empty())
-              mappings.push_back({tag_path{{c.tag, "", false, 0}}, k.*(c.real)});
-          for (const auto& v : self->state.repo->values_of(k.id)) {
-            auto path = parsed(v.tag_path);
-            if (path.size() == 1 && level_of(path.front().tag) <= level)
-              mappings.push_back({path, v.value});
-          }
-          auto out = self->state.config.store->temp_path();
-          dicom::modify_file(file, out, mappings);
-          std::error_code ec;
-          std::filesystem::remove(file, ec);
-          return out.string();
+          anon = dicom::root_values(file);
         } catch (const std::exception& e) {
           spdlog::error("reverse anonymization of {} failed: {}", file, e.what());
-          return make_error(errc::internal, "There was an internal server error.");
+          return internal_error();
         }
-      },
-      [=](const images_deleted& e) {
-        if (!self->state.config.purge_empty_keys || e.image_ids.empty()) return;
-        try {
-          repo().remove_for_images(e.image_ids);
-        } catch (const persistence::database_error& err) {
-          spdlog::error("anonymization: purging keys failed: {}", err.what());
-        }
+        auto promise = self->make_response_promise<std::string>();
+        self->request(cfg.keeper, caf::infinite, reverse_atom::value, keys_atom::value,
+                      std::move(anon))
+            .then(
+                [=](const reverse_match& m) mutable {
+                  if (!m.matched) return (void)promise.deliver(file);
+                  std::vector<dicom::tag_mapping> mappings;
+                  for (const auto& v : m.real) mappings.push_back({v.path, v.value});
+                  auto out = cfg.store->temp_path();
+                  try {
+                    dicom::modify_file(file, out, mappings);
+                  } catch (const std::exception& e) {
+                    spdlog::error("reverse anonymization of {} failed: {}", file, e.what());
+                    remove_quietly(out);
+                    return (void)promise.deliver(internal_error());
+                  }
+                  remove_quietly(file);
+                  promise.deliver(out.string());
+                },
+                [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+        return promise;
       },
   };
+}
+
+/// True for the messages the workers take (the file work); the keeper takes the others.
+bool is_file_work(const caf::type_erased_tuple& m) {
+  if (m.empty() || !m.match_element<caf::atom_value>(0)) return false;
+  auto a = m.get_as<caf::atom_value>(0);
+  return a == anonymize_atom::value || a == reverse_atom::value;
 }
 
 }  // namespace
 
 proto::anonymization_actor spawn_anonymization_actor(caf::actor_system& sys,
                                                      anonymization_service_config config) {
-  auto events = config.events;
-  auto target = sys.spawn<caf::detached>(anonymization_behavior, std::move(config));
-  relay_events<images_deleted>(sys, events, target);
-  return target;
+  auto keeper = sys.spawn<caf::detached>(key_keeper, config.database, config.purge_empty_keys);
+  auto service = std::make_shared<proto::anonymization_actor>();
+  worker_config wc{config.store, config.metadata, config.ingest, keeper, service};
+  // Worker 0 is the keeper; the others do the file work, round robin, so that reading and
+  // writing images never waits behind key transactions or each other.
+  auto counter = std::make_shared<std::atomic<std::size_t>>(0);
+  auto policy = [counter](caf::actor_system&, caf::actor_pool::uplock& guard,
+                          const caf::actor_pool::actor_vec& workers, caf::mailbox_element_ptr& m,
+                          caf::execution_unit* host) {
+    caf::actor target = workers.front();
+    if (workers.size() > 1 && is_file_work(m->content())) {
+      auto i = 1 + counter->fetch_add(1, std::memory_order_relaxed) % (workers.size() - 1);
+      target = workers[i];
+    }
+    guard.unlock();
+    target->enqueue(std::move(m), host);
+  };
+  bool keeper_given = false;
+  auto factory = [&]() -> caf::actor {
+    if (!keeper_given) {
+      keeper_given = true;
+      return caf::actor_cast<caf::actor>(keeper);
+    }
+    return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(anonymization_worker, wc));
+  };
+  auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), 1 + std::max(1u, config.workers),
+                                    factory, policy);
+  *service = caf::actor_cast<proto::anonymization_actor>(pool);
+  relay_events<images_deleted>(sys, config.events, pool);  // handled by the keeper
+  return *service;
 }
 
 }  // namespace sbx::actors

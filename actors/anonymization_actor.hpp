@@ -22,10 +22,12 @@ struct anonymization_service_config {
   std::shared_ptr<const persistence::file_store> store;
   proto::metadata_actor metadata;
   proto::ingest_actor ingest;
+  unsigned workers = 2;  ///< threads that read, de-identify and write images
 };
 
-/// Spawns the anonymization service on its own thread (it owns the key tables; key operations
-/// are serialised through it, as §7.5 requires).
+/// Spawns the anonymization service: a keeper on its own thread that owns the key tables (key
+/// operations are serialised through it, as §7.5 requires) and a pool of workers on their own
+/// threads that do the file work of (reverse) anonymization and ask the keeper for keys.
 proto::anonymization_actor spawn_anonymization_actor(caf::actor_system& sys,
                                                      anonymization_service_config config);
 

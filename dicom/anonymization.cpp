@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dicom/anonymization.hpp"
 
+#include <fcntl.h>
 #include <gdcmDataElement.h>
 #include <gdcmDataSet.h>
 #include <gdcmDict.h>
 #include <gdcmDicts.h>
-#include <gdcmExplicitDataElement.h>
 #include <gdcmFileMetaInformation.h>
 #include <gdcmGlobal.h>
 #include <gdcmItem.h>
 #include <gdcmReader.h>
 #include <gdcmSequenceOfItems.h>
-#include <gdcmWriter.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "dicom/charset.hpp"
 #include "dicom/dataset_header.hpp"
+#include "dicom/in_memory.hpp"
 
 namespace sbx::dicom {
 
@@ -1332,9 +1335,9 @@ const gdcm::Tag study_instance_uid(0x0020, 0x000d);
 const gdcm::Tag series_instance_uid(0x0020, 0x000e);
 const gdcm::Tag patient_identity_removed(0x0012, 0x0062);
 const gdcm::Tag deidentification_method(0x0012, 0x0063);
-const gdcm::Tag meta_group_length(0x0002, 0x0000);
 const gdcm::Tag media_storage_sop_instance_uid(0x0002, 0x0003);
 const gdcm::Tag transfer_syntax_uid(0x0002, 0x0010);
+constexpr std::uint32_t pixel_data_tag = 0x7FE00010;
 
 /// The element's VR; implicit-VR files carry none, so public tags fall back to the dictionary.
 gdcm::VR vr_of(const gdcm::DataElement& de) {
@@ -1461,6 +1464,58 @@ bool is_empty_value(const gdcm::DataSet& ds, const gdcm::Tag& t) {
   return !ds.FindDataElement(t) || trim(value_of(ds.GetDataElement(t))).empty();
 }
 
+/// A file descriptor, closed with its owner.
+struct descriptor {
+  explicit descriptor(int f) : fd(f) {}
+  ~descriptor() {
+    if (fd >= 0) ::close(fd);
+  }
+  descriptor(const descriptor&) = delete;
+  descriptor& operator=(const descriptor&) = delete;
+  int fd;
+};
+
+bool write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const auto n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// Appends bytes [offset, end) of `from` to `to`: in the kernel where the file systems allow,
+/// else through a buffer.
+bool copy_range(int from, off_t offset, off_t end, int to) {
+  while (offset < end) {
+    const auto n =
+        ::copy_file_range(from, &offset, to, nullptr, static_cast<std::size_t>(end - offset), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) return false;  // the file shrank
+    break;                     // not supported here (e.g. across file systems): copy it ourselves
+  }
+  std::vector<char> buffer(1 << 18);
+  while (offset < end) {
+    const auto n =
+        ::pread(from, buffer.data(),
+                static_cast<std::size_t>(std::min<off_t>(end - offset, 1 << 18)), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || !write_all(to, buffer.data(), static_cast<std::size_t>(n))) return false;
+    offset += n;
+  }
+  return true;
+}
+
+/// True if a mapping sets a value at or after the pixel data.
+bool reaches_pixel_data(const std::vector<tag_mapping>& mappings) {
+  return std::any_of(mappings.begin(), mappings.end(), [](const auto& m) {
+    return !m.path.empty() && m.path.front().tag >= pixel_data_tag;
+  });
+}
+
 }  // namespace
 
 const option_info& info(confidentiality_option opt) {
@@ -1567,28 +1622,48 @@ std::string new_uid() {
   return "2.25." + digits;
 }
 
-anonymization_result anonymize_file(const std::filesystem::path& in,
-                                    const std::filesystem::path& out,
-                                    const std::vector<confidentiality_option>& profile,
-                                    bool strip_identity_removed) {
-  // GDCM aborts on some malformed input; read_header walks the structure first.
-  const auto header = read_header(in);
-  anonymization_result result{header.patient_identity_removed};
-  if (result.was_anonymous && !strip_identity_removed) {
-    std::filesystem::copy_file(in, out, std::filesystem::copy_options::overwrite_existing);
-    return result;
-  }
+struct anonymized_image::state {
+  std::filesystem::path source;
+  bool was_anonymous = false;
+  bool unchanged = false;
+  std::unique_ptr<gdcm::Reader> reader = std::make_unique<gdcm::Reader>();  // owns the dataset
+  /// Where the source's pixel data starts when `reader` holds all the rest: the pixel data is
+  /// then copied to the output as it is instead of going through GDCM.
+  std::optional<std::uint64_t> pixel_data_offset;
+  std::map<std::uint32_t, std::string> real;
+  std::map<std::uint32_t, std::string> anonymized;
+};
 
-  gdcm::Reader reader;
-  reader.SetFileName(in.c_str());
-  if (!reader.Read()) throw invalid_dicom("cannot read " + in.string());
-  auto& file = reader.GetFile();
+anonymized_image::anonymized_image(const std::filesystem::path& in,
+                                   const std::vector<confidentiality_option>& profile,
+                                   bool strip_identity_removed)
+    : state_(std::make_unique<state>()) {
+  auto& st = *state_;
+  st.source = in;
+  // GDCM aborts on some malformed input; read_header walks the structure first.
+  const auto header = read_header(in, *st.reader);
+  st.was_anonymous = header.info.patient_identity_removed;
+  if (st.was_anonymous && !strip_identity_removed) {
+    st.unchanged = true;
+    return;
+  }
+  if (header.trailing_pixel_data && !header.info.transfer_syntax_uid.empty()) {
+    st.pixel_data_offset = header.trailing_pixel_data;
+  } else {
+    st.reader = std::make_unique<gdcm::Reader>();
+    st.reader->SetFileName(in.c_str());
+    if (!st.reader->Read()) throw invalid_dicom("cannot read " + in.string());
+  }
+  auto& file = st.reader->GetFile();
   auto& meta = file.GetHeader();
   auto& ds = file.GetDataSet();
+  st.real = root_values(ds);
 
   if (strip_identity_removed) {
     ds.Remove(patient_identity_removed);
     ds.Remove(deidentification_method);
+    st.real.erase(tag_value(patient_identity_removed));
+    st.real.erase(tag_value(deidentification_method));
   }
   const utf8_converter converter(ds.FindDataElement(specific_character_set)
                                      ? value_of(ds.GetDataElement(specific_character_set))
@@ -1616,24 +1691,76 @@ anonymization_result anonymize_file(const std::filesystem::path& in,
     if (is_empty_value(ds, tag)) put(ds, tag, vr, new_uid());
   }
 
-  gdcm::Writer writer;
   if (meta.FindDataElement(transfer_syntax_uid)) {
     // Deviation from 2.1.1 (quirk Q6): DICOM requires the meta header to name the instance.
     put(meta, media_storage_sop_instance_uid, gdcm::VR::UI,
         value_of(ds.GetDataElement(sop_instance_uid)));
-    put(meta, meta_group_length, gdcm::VR::UL, std::string(4, '\0'));
-    const std::uint32_t length =
-        meta.ComputeGroupLength<gdcm::ExplicitDataElement>(meta_group_length);
-    const char le[4] = {static_cast<char>(length), static_cast<char>(length >> 8),
-                        static_cast<char>(length >> 16), static_cast<char>(length >> 24)};
-    put(meta, meta_group_length, gdcm::VR::UL, std::string(le, 4));
-    writer.CheckFileMetaInformationOff();  // keep the rest of the meta header as it was
+  } else {
+    // What GDCM's writer does for a file without one: a meta header made from the dataset.
+    meta.FillFromDataSet(ds);
   }
-  // Without a meta header GDCM builds one from the dataset.
-  writer.SetFile(file);
-  writer.SetFileName(out.c_str());
-  if (!writer.Write()) throw std::runtime_error("cannot write " + out.string());
-  return result;
+  st.anonymized = root_values(ds);
+}
+
+anonymized_image::anonymized_image(anonymized_image&&) noexcept = default;
+anonymized_image& anonymized_image::operator=(anonymized_image&&) noexcept = default;
+anonymized_image::~anonymized_image() = default;
+
+bool anonymized_image::was_anonymous() const { return state_->was_anonymous; }
+
+bool anonymized_image::unchanged() const { return state_->unchanged; }
+
+const std::map<std::uint32_t, std::string>& anonymized_image::real_values() const {
+  return state_->real;
+}
+
+const std::map<std::uint32_t, std::string>& anonymized_image::anonymized_values() const {
+  return state_->anonymized;
+}
+
+std::optional<output_parts> anonymized_image::output(const std::vector<tag_mapping>& mappings) {
+  auto& st = *state_;
+  if (st.unchanged) return output_parts{{}, st.source, 0};
+  if (!st.pixel_data_offset || reaches_pixel_data(mappings)) return std::nullopt;
+  auto& file = st.reader->GetFile();
+  modify_dataset(file, mappings);
+  return output_parts{written(file), st.source, *st.pixel_data_offset};
+}
+
+void anonymized_image::write(const std::filesystem::path& out,
+                             const std::vector<tag_mapping>& mappings) {
+  if (auto parts = output(mappings)) {
+    const descriptor from(::open(parts->file.c_str(), O_RDONLY | O_CLOEXEC));
+    const descriptor to(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+    struct stat st {};
+    if (from.fd < 0 || to.fd < 0 || ::fstat(from.fd, &st) != 0 ||
+        !write_all(to.fd, parts->head.data(), parts->head.size()) ||
+        !copy_range(from.fd, static_cast<off_t>(parts->offset), st.st_size, to.fd)) {
+      throw std::runtime_error("cannot write " + out.string());
+    }
+    return;
+  }
+  auto& st = *state_;
+  auto& file = st.reader->GetFile();
+  if (st.pixel_data_offset) {
+    // A value at or after the pixel data: the pixel data has to be in the dataset after all.
+    gdcm::Reader full;
+    full.SetFileName(st.source.c_str());
+    if (!full.Read()) throw std::runtime_error("cannot read " + st.source.string());
+    for (const auto& de : full.GetFile().GetDataSet().GetDES())
+      if (tag_value(de.GetTag()) >= pixel_data_tag) file.GetDataSet().Insert(de);
+  }
+  modify_dataset(file, mappings);
+  write_file(file, out);
+}
+
+anonymization_result anonymize_file(const std::filesystem::path& in,
+                                    const std::filesystem::path& out,
+                                    const std::vector<confidentiality_option>& profile,
+                                    bool strip_identity_removed) {
+  anonymized_image image(in, profile, strip_identity_removed);
+  image.write(out);
+  return {image.was_anonymous()};
 }
 
 }  // namespace sbx::dicom

@@ -4,11 +4,15 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "dicom/modify.hpp"
 
 namespace sbx::dicom {
 
@@ -90,17 +94,63 @@ inline constexpr std::uint32_t safe_private_mask = 0xFFFF00FF;
 std::optional<deid_action> action_for(std::uint32_t tag,
                                       const std::vector<confidentiality_option>& profile);
 
+/// A Part-10 output made of `head` followed by the bytes of `file` from `offset` to its end.
+struct output_parts {
+  std::string head;
+  std::filesystem::path file;
+  std::uint64_t offset = 0;
+};
+
+/// An image de-identified in memory from one read of its Part-10 file (spec §7.3-§7.5): the
+/// key values before and after de-identification are at hand, and the output is written once,
+/// with the values the key brings (custom and harmonized, spec §7.5 step 3) already applied.
+class anonymized_image {
+ public:
+  /// Reads `in` (checked by read_header first: GDCM aborts on some malformed input) and
+  /// de-identifies it with `profile` (spec §7.3). With strip_identity_removed false an already
+  /// anonymous input is left unchanged (the `anonymized` route, §7.4); with true its
+  /// PatientIdentityRemoved/DeidentificationMethod are dropped first and it is anonymized again.
+  /// Deliberate deviation from 2.1.1 (quirk Q6): MediaStorageSOPInstanceUID is set to the
+  /// output's SOPInstanceUID. Throws invalid_dicom for unreadable input.
+  anonymized_image(const std::filesystem::path& in,
+                   const std::vector<confidentiality_option>& profile, bool strip_identity_removed);
+  anonymized_image(anonymized_image&&) noexcept;
+  anonymized_image& operator=(anonymized_image&&) noexcept;
+  ~anonymized_image();
+
+  /// The input had PatientIdentityRemoved YES.
+  bool was_anonymous() const;
+  /// The input is passed on as it is (anonymous, not stripped): no values, no key (§7.4).
+  bool unchanged() const;
+  /// root_values of the input, without PatientIdentityRemoved and DeidentificationMethod when
+  /// they were stripped (the "real" values of a key).
+  const std::map<std::uint32_t, std::string>& real_values() const;
+  /// root_values of the de-identified dataset.
+  const std::map<std::uint32_t, std::string>& anonymized_values() const;
+
+  /// The output without writing it, when the input's pixel data ends it and no mapping reaches
+  /// it: the de-identified dataset with `mappings` applied as modify_file applies them, up to
+  /// the pixel data, and where the rest lies in the input (or the whole unchanged input).
+  /// nullopt otherwise: then write() it. Call output() or write() once.
+  std::optional<output_parts> output(const std::vector<tag_mapping>& mappings = {});
+
+  /// Writes the output: the de-identified dataset with `mappings` applied as modify_file
+  /// applies them (or the unchanged input). Pixel data is copied bit-exact. Throws
+  /// std::runtime_error when the output cannot be written.
+  void write(const std::filesystem::path& out, const std::vector<tag_mapping>& mappings = {});
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
 /// What anonymize_file found.
 struct anonymization_result {
   bool was_anonymous = false;  ///< the input had PatientIdentityRemoved YES
 };
 
-/// Writes the de-identified form of Part-10 file `in` to `out` (spec §7.3). With
-/// strip_identity_removed false an already anonymous input is copied unchanged (the `anonymized`
-/// route, §7.4); with true its PatientIdentityRemoved/DeidentificationMethod are dropped first and
-/// it is anonymized again. Pixel data is copied bit-exact. Deliberate deviation from 2.1.1 (quirk
-/// Q6): MediaStorageSOPInstanceUID is set to the output's SOPInstanceUID.
-/// Throws invalid_dicom for unreadable input, std::runtime_error when the output cannot be written.
+/// Writes the de-identified form of Part-10 file `in` to `out`: anonymized_image written without
+/// mappings (an unchanged input is copied).
 anonymization_result anonymize_file(const std::filesystem::path& in,
                                     const std::filesystem::path& out,
                                     const std::vector<confidentiality_option>& profile,

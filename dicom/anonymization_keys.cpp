@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dicom/anonymization_keys.hpp"
 
-#include "dicom/attributes.hpp"
+#include "dicom/in_memory.hpp"
+#include "dicom/tags.hpp"
 
 namespace sbx::dicom {
 
@@ -25,19 +26,31 @@ const std::vector<value_tag>& value_tags() {
   return tags;
 }
 
-std::map<std::uint32_t, std::string> root_values(const std::filesystem::path& file) {
-  std::map<std::uint32_t, std::string> wanted;
-  for (const auto& t : value_tags()) wanted[t.tag];
+std::map<std::uint32_t, std::string> root_values(const gdcm::DataSet& ds) {
+  std::string charset;
+  const gdcm::Tag specific_character_set(0x0008, 0x0005);
+  if (ds.FindDataElement(specific_character_set)) {
+    const auto* bv = ds.GetDataElement(specific_character_set).GetByteValue();
+    if (bv != nullptr && bv->GetPointer() != nullptr)
+      charset.assign(bv->GetPointer(), bv->GetLength());
+  }
+  const text_decoder decoder(charset);
   std::map<std::uint32_t, std::string> out;
-  for (const auto& a : read_attributes(file)) {
-    if (a.tag_path.size() != 1 || a.tag_path.front().tag < 0x00080000) continue;
-    auto tag = a.tag_path.front().tag;
-    if (!wanted.count(tag)) continue;
+  for (const auto& t : value_tags()) {
+    const gdcm::Tag tag(static_cast<std::uint16_t>(t.tag >> 16), static_cast<std::uint16_t>(t.tag));
+    if (!ds.FindDataElement(tag)) continue;
     std::string joined;
-    for (const auto& v : a.values) joined += (joined.empty() ? "" : "\\") + v;
-    if (!joined.empty()) out[tag] = joined;
+    for (const auto& v : listed_values(ds.GetDataElement(tag), decoder))
+      joined += (joined.empty() ? "" : "\\") + v;
+    if (!joined.empty()) out[t.tag] = joined;
   }
   return out;
+}
+
+std::map<std::uint32_t, std::string> root_values(const std::filesystem::path& file) {
+  gdcm::Reader reader;
+  read_up_to(reader, file, tags::pixel_data);
+  return root_values(reader.GetFile().GetDataSet());
 }
 
 }  // namespace sbx::dicom

@@ -22,6 +22,7 @@
 
 #include "dicom/charset.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/in_memory.hpp"
 #include "dicom/tags.hpp"
 
 namespace sbx::dicom {
@@ -64,16 +65,6 @@ void quiet_gdcm() {
     gdcm::Trace::WarningOff();
     gdcm::Trace::ErrorOff();
   });
-}
-
-/// Reads `file` up to (not including) root element `stop`, whose value is skipped.
-void read_up_to(gdcm::Reader& reader, const std::filesystem::path& file, std::uint32_t stop) {
-  quiet_gdcm();
-  reader.SetFileName(file.c_str());
-  const gdcm::Tag tag(static_cast<std::uint16_t>(stop >> 16), static_cast<std::uint16_t>(stop));
-  if (!reader.ReadUpToTag(tag, {tag})) {
-    throw std::runtime_error("cannot read DICOM file " + file.string());
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,10 +283,7 @@ class attribute_walk {
       return;
     }
     a.length = declared < 0 ? 0 : declared;
-    if (bytes != nullptr && bytes->GetPointer() != nullptr) {
-      a.values =
-          to_strings(a.vr, std::string_view(bytes->GetPointer(), bytes->GetLength()), decoder);
-    }
+    a.values = listed_values(de, decoder);
     out_.push_back(std::move(a));
   }
 
@@ -338,6 +326,26 @@ int clamp_int(std::int64_t v) {
 }
 
 }  // namespace
+
+void read_up_to(gdcm::Reader& reader, const std::filesystem::path& file, std::uint32_t stop) {
+  quiet_gdcm();
+  reader.SetFileName(file.c_str());
+  const gdcm::Tag tag(static_cast<std::uint16_t>(stop >> 16), static_cast<std::uint16_t>(stop));
+  if (!reader.ReadUpToTag(tag, {tag})) {
+    throw std::runtime_error("cannot read DICOM file " + file.string());
+  }
+}
+
+std::vector<std::string> listed_values(const gdcm::DataElement& de, const text_decoder& decoder) {
+  const auto* bytes = de.GetByteValue();
+  if (bytes == nullptr || bytes->GetPointer() == nullptr) {
+    if (!de.IsEmpty() && de.GetSequenceOfFragments() != nullptr) return {"< Fragments >"};
+    return {};
+  }
+  const auto vr = vr_text(de, tag_number(de.GetTag()));
+  if (vr == "SQ") return {};
+  return to_strings(vr, std::string_view(bytes->GetPointer(), bytes->GetLength()), decoder);
+}
 
 std::vector<proto::image_attribute> read_attributes(const std::filesystem::path& file) {
   gdcm::Reader reader;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dicom/charset.hpp"
+#include "dicom/in_memory.hpp"
 #include "dicom/tags.hpp"
 
 namespace sbx::dicom {
@@ -272,6 +273,7 @@ struct element_header {
   std::uint32_t tag = 0;
   std::string vr;  // "" in implicit VR and for item/delimiter tags
   std::uint32_t length = 0;
+  bool zero_reserved = true;  // the two reserved bytes of a long explicit header are zero
 };
 
 /// The value size of a fixed-size binary VR (a value must be a whole number of them), else 0.
@@ -289,6 +291,10 @@ std::size_t binary_unit(std::string_view vr) {
 class structure_walker {
  public:
   explicit structure_walker(byte_source& in) : in_(in) {}
+
+  /// Where the root pixel data element starts if it is the last root element walked so far and
+  /// is plain (is_plain_pixel_data, even lengths).
+  std::optional<std::uint64_t> trailing_pixel_data() const { return trailing_pixel_data_; }
 
   /// Walks a dataset until `end` (bounded) or, unbounded, until the end of the file (root) or
   /// an item delimiter (items of undefined length).
@@ -322,7 +328,12 @@ class structure_walker {
                             " is out of order (after " + tag_text(*previous) + ")");
       }
       previous = h.tag;
-      value(enc, h, end, depth);
+      const bool even = value(enc, h, end, depth);
+      if (depth == 0) {
+        trailing_pixel_data_.reset();
+        if (h.tag == pixel_data_tag && even && is_plain_pixel_data(enc, h))
+          trailing_pixel_data_ = at;
+      }
     }
   }
 
@@ -342,6 +353,7 @@ class structure_walker {
     h.vr.assign(reinterpret_cast<const char*>(b + 4), 2);
     if (has_long_length(h.vr)) {
       in_.read(b, 6, "an element header");  // 2 reserved bytes, then the length
+      h.zero_reserved = b[0] == 0 && b[1] == 0;
       h.length = u32(b + 2, enc.big_endian);
     } else if (is_short_length_vr(h.vr)) {
       in_.read(b, 2, "an element header");
@@ -353,7 +365,16 @@ class structure_walker {
     return h;
   }
 
-  void value(encoding enc, const element_header& h, std::optional<std::uint64_t> end, int depth) {
+  /// Pixel data that GDCM writes back byte for byte: OB or OW (OB if encapsulated) with zero
+  /// reserved bytes, or native pixel data in implicit VR.
+  static bool is_plain_pixel_data(encoding enc, const element_header& h) {
+    if (!enc.explicit_vr) return h.length != undefined_length;
+    return h.zero_reserved && (h.vr == "OB" || (h.vr == "OW" && h.length != undefined_length));
+  }
+
+  /// Walks the value of `h`; true if it is not a sequence and it (or every fragment of
+  /// encapsulated pixel data) has an even length.
+  bool value(encoding enc, const element_header& h, std::optional<std::uint64_t> end, int depth) {
     if (h.length == undefined_length) {
       // Undefined length: a sequence of datasets, or encapsulated (fragmented) pixel data.
       if (h.tag == pixel_data_tag &&
@@ -366,7 +387,8 @@ class structure_walker {
       }
       // A UN sequence of undefined length is implicit VR (CP-246); GDCM keeps the byte order.
       const encoding inner = h.vr == "UN" ? encoding{false, enc.big_endian} : enc;
-      return sequence(inner, std::nullopt, depth + 1);
+      sequence(inner, std::nullopt, depth + 1);
+      return false;
     }
     const auto bound = end.value_or(in_.size());
     if (h.length > bound - in_.pos()) {
@@ -387,12 +409,15 @@ class structure_walker {
     }
     if (h.vr == "SQ") {
       if (h.tag == pixel_data_tag) throw invalid_dicom("pixel data encoded as a sequence");
-      return sequence(enc, in_.pos() + h.length, depth + 1);
+      sequence(enc, in_.pos() + h.length, depth + 1);
+      return false;
     }
     if (!enc.explicit_vr && looks_like_sequence(h.length, enc)) {
-      return sequence(enc, in_.pos() + h.length, depth + 1);
+      sequence(enc, in_.pos() + h.length, depth + 1);
+      return false;
     }
     in_.skip(h.length);
+    return h.length % 2 == 0;
   }
 
   /// In implicit VR a defined-length sequence is only recognisable by its first item tag; other
@@ -433,14 +458,15 @@ class structure_walker {
     }
   }
 
-  void fragments(encoding enc) {
+  bool fragments(encoding enc) {
+    bool even = true;
     for (;;) {
       const auto at = in_.pos();
       unsigned char b[8];
       in_.read(b, 8, "an encapsulated pixel data item header");
       const auto tag = (std::uint32_t{u16(b, enc.big_endian)} << 16) | u16(b + 2, enc.big_endian);
       const auto length = u32(b + 4, enc.big_endian);
-      if (tag == sequence_delimiter_tag && length == 0) return;
+      if (tag == sequence_delimiter_tag && length == 0) return even;
       if (tag != item_tag || length == undefined_length) {
         throw invalid_dicom("malformed encapsulated pixel data at offset " + std::to_string(at));
       }
@@ -449,11 +475,13 @@ class structure_walker {
                             " bytes at offset " + std::to_string(at) +
                             " does not fit in the file (size " + std::to_string(in_.size()) + ")");
       }
+      even = even && length % 2 == 0;
       in_.skip(length);
     }
   }
 
   byte_source& in_;
+  std::optional<std::uint64_t> trailing_pixel_data_;
 };
 
 /// What the file meta information says, and where the dataset starts.
@@ -462,6 +490,8 @@ struct file_layout {
   std::string media_storage_sop_class;
   std::string media_storage_sop_instance;
   std::uint64_t dataset_start = 0;
+  /// Where the root pixel data starts if it ends the file (a dataset that is not deflated).
+  std::optional<std::uint64_t> trailing_pixel_data;
 };
 
 /// Reads the File Meta Information group (always explicit VR little endian; required after a
@@ -584,7 +614,9 @@ file_layout check_structure(const std::filesystem::path& file) {
   } else if (ts == explicit_be_ts) {
     enc = {true, true};
   }
-  structure_walker(in).dataset(enc, std::nullopt, false, 0);
+  structure_walker walker(in);
+  walker.dataset(enc, std::nullopt, false, 0);
+  layout.trailing_pixel_data = walker.trailing_pixel_data();
   return layout;
 }
 
@@ -678,6 +710,11 @@ file_meta read_file_meta(const std::filesystem::path& file) {
 }
 
 header_info read_header(const std::filesystem::path& file) {
+  gdcm::Reader reader;
+  return read_header(file, reader).info;
+}
+
+read_header_result read_header(const std::filesystem::path& file, gdcm::Reader& reader) {
   const auto layout = check_structure(file);
 
   // GDCM reports what it tolerates on stderr; the caller reports what is rejected.
@@ -687,7 +724,6 @@ header_info read_header(const std::filesystem::path& file) {
     gdcm::Trace::ErrorOff();
   });
 
-  gdcm::Reader reader;
   reader.SetFileName(file.c_str());
   const gdcm::Tag pixel_data(0x7fe0, 0x0010);
   bool ok = false;
@@ -710,7 +746,7 @@ header_info read_header(const std::filesystem::path& file) {
   if (h.sop_class_uid.empty()) h.sop_class_uid = std::string(trim(raw_value(ds, 0x0008, 0x0016)));
   h.attributes = extract(ds);
   h.patient_identity_removed = equals_ignore_case(trim(raw_value(ds, 0x0012, 0x0062)), "YES");
-  return h;
+  return {std::move(h), layout.trailing_pixel_data};
 }
 
 void check_context(const header_info& h, const accepted_contexts& accepted) {

@@ -12,12 +12,14 @@
 
 #include <array>
 #include <cstdint>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
 
 #include "dicom/charset.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/in_memory.hpp"
 
 namespace sbx::dicom {
 
@@ -167,14 +169,8 @@ void recompute_group_length(gdcm::FileMetaInformation& header) {
 
 }  // namespace
 
-void modify_file(const std::filesystem::path& in, const std::filesystem::path& out,
-                 const std::vector<tag_mapping>& mappings) {
-  gdcm::Reader reader;
-  reader.SetFileName(in.string().c_str());
-  if (!reader.Read()) throw std::runtime_error("Cannot read DICOM file " + in.string());
-  gdcm::File& file = reader.GetFile();
+void modify_dataset(gdcm::File& file, const std::vector<tag_mapping>& mappings) {
   gdcm::DataSet& ds = file.GetDataSet();
-
   std::string charset;
   if (ds.FindDataElement(gdcm::Tag(0x0008, 0x0005))) {
     if (const auto* bv = ds.GetDataElement(gdcm::Tag(0x0008, 0x0005)).GetByteValue())
@@ -195,14 +191,35 @@ void modify_file(const std::filesystem::path& in, const std::filesystem::path& o
     applied.push_back(&m);
     apply(file, m);
   }
-
   recompute_group_length(file.GetHeader());
+}
+
+void write_file(const gdcm::File& file, const std::filesystem::path& out) {
   gdcm::Writer writer;
   writer.SetFile(file);
   // Keep the meta header as it is (GDCM would otherwise stamp its own implementation name).
   writer.CheckFileMetaInformationOff();
   writer.SetFileName(out.string().c_str());
   if (!writer.Write()) throw std::runtime_error("Cannot write DICOM file " + out.string());
+}
+
+std::string written(const gdcm::File& file) {
+  std::ostringstream bytes;
+  gdcm::Writer writer;
+  writer.SetFile(file);
+  writer.CheckFileMetaInformationOff();  // as write_file
+  writer.SetStream(bytes);
+  if (!writer.Write()) throw std::runtime_error("Cannot write a DICOM dataset");
+  return std::move(bytes).str();
+}
+
+void modify_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                 const std::vector<tag_mapping>& mappings) {
+  gdcm::Reader reader;
+  reader.SetFileName(in.string().c_str());
+  if (!reader.Read()) throw std::runtime_error("Cannot read DICOM file " + in.string());
+  modify_dataset(reader.GetFile(), mappings);
+  write_file(reader.GetFile(), out);
 }
 
 }  // namespace sbx::dicom

@@ -31,7 +31,7 @@ http_response json_response(int status, std::string body) {
 http_response empty_response(int status) { return {status, {}, {}, {}, {}, false}; }
 
 http_response file_response(std::string path, std::string content_type) {
-  return {200, std::move(content_type), {}, {}, std::move(path), false};
+  return {200, std::move(content_type), {}, {}, std::move(path), 0, false};
 }
 
 }  // namespace sbx::http

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,8 +50,9 @@ struct http_response {
   std::string content_type;  ///< empty for bodiless responses
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string file;  ///< if set, the body is this file's content, streamed from disk
-  bool remove_file = false;  ///< the file is temporary: remove it once sent (or not sendable)
+  std::string file;  ///< if set, the body is `body` followed by this file's content, from disk
+  std::uint64_t file_offset = 0;  ///< where in `file` its part of the body starts
+  bool remove_file = false;       ///< the file is temporary: remove it once sent (or not sendable)
   std::shared_ptr<body_source> source;  ///< if set, the body comes from here (length unknown)
 };
 

@@ -33,16 +33,17 @@ using tcp = net::ip::tcp;
 class session;
 
 /// A file response body read in 256 KiB pieces: Beast's file_body reads 4 KiB at a time, which
-/// turns a 0.5 MB download into 128 socket writes.
+/// turns a 0.5 MB download into 128 socket writes. Bytes held in memory may come first.
 struct chunked_file_body {
   static constexpr std::size_t chunk = 256 * 1024;
 
   struct value_type {
-    beast::file file;
-    std::uint64_t size = 0;
+    std::string head;        ///< sent before the file's bytes
+    beast::file file;        ///< positioned where its bytes start
+    std::uint64_t size = 0;  ///< how many bytes of the file are sent
   };
 
-  static std::uint64_t size(const value_type& v) { return v.size; }
+  static std::uint64_t size(const value_type& v) { return v.head.size() + v.size; }
 
   class writer {
    public:
@@ -55,6 +56,11 @@ struct chunked_file_body {
     void init(beast::error_code& ec) { ec = {}; }
 
     boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      if (!head_sent_ && !body_.head.empty()) {
+        head_sent_ = true;
+        ec = {};
+        return {{const_buffers_type{body_.head.data(), body_.head.size()}, remain_ > 0}};
+      }
       auto amount = static_cast<std::size_t>(std::min<std::uint64_t>(remain_, chunk));
       if (amount == 0) {
         ec = {};
@@ -74,6 +80,7 @@ struct chunked_file_body {
    private:
     value_type& body_;
     std::uint64_t remain_;
+    bool head_sent_ = false;
     std::unique_ptr<char[]> buffer_;
   };
 };
@@ -408,7 +415,10 @@ class session : public std::enable_shared_from_this<session> {
       auto& body = res->body();
       body.file.open(r.file.c_str(), beast::file_mode::scan, ec);
       if (!ec) body.size = body.file.size(ec);
-      if (!ec) {
+      if (!ec && r.file_offset > 0) body.file.seek(r.file_offset, ec);
+      if (!ec && r.file_offset <= body.size) {
+        body.size -= r.file_offset;
+        body.head = std::move(r.body);
         // Allow a slow reader 1 MiB/s on top of the usual timeout.
         return send(std::move(res), r, std::chrono::seconds(body.size >> 20));
       }

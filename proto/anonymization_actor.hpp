@@ -39,10 +39,15 @@ struct key_listing {
   std::string filter;
 };
 
-/// What an anonymization produced: a file to send (`anonymized`) or the stored image (in place).
+/// What an anonymization produced: the bytes to send (`anonymized`) or the stored image (in
+/// place). The bytes are `head` followed by `file` from `offset` to its end; a `temporary` file
+/// is the caller's to remove once sent.
 struct anonymization_output {
   std::string file;
   image img;
+  std::string head;
+  std::uint64_t offset = 0;
+  bool temporary = true;
 };
 
 /// One image of a bulk anonymization and its custom tag values (`ImageTagValues`).
@@ -58,7 +63,7 @@ typename Inspector::result_type inspect(Inspector& f, image_tag_values& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, anonymization_output& x) {
-  return f(x.file, x.img);
+  return f(x.file, x.img, x.head, x.offset, x.temporary);
 }
 
 template <class Inspector>
@@ -76,9 +81,9 @@ typename Inspector::result_type inspect(Inspector& f, key_listing& x) {
   return f(x.start, x.count, x.order_by, x.ascending, x.filter);
 }
 
-/// The anonymization service (spec §7, §11.4): keys and options. Unknown key: errc::not_found;
-/// unknown property: errc::bad_request.
-using anonymization_actor = caf::typed_actor<
+/// The key side of the anonymization service (spec §7.5-§7.9): listing, querying, deleting and
+/// exporting keys. Unknown key: errc::not_found; unknown property: errc::bad_request.
+using anonymization_key_actor = caf::typed_actor<
     caf::replies_to<list_atom, keys_atom, key_listing>::with<std::vector<anonymization_key>>,
     caf::replies_to<get_atom, keys_atom, std::int64_t>::with<anonymization_key>,
     caf::replies_to<delete_atom, keys_atom, std::int64_t>::with<bool>,
@@ -88,6 +93,11 @@ using anonymization_actor = caf::typed_actor<
     caf::replies_to<options_atom>::with<std::vector<confidentiality_option_info>>,
     // Every key and value as the CSV of spec §7.9.
     caf::replies_to<csv_atom>::with<std::string>,
+    // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
+    caf::reacts_to<images_deleted>>;
+
+/// The anonymization service (spec §7, §11.4): keys, options and the anonymization of images.
+using anonymization_actor = anonymization_key_actor::extend<
     // Anonymizes an image with a profile (option names) and custom tag values, recording a key
     // (spec §7.5). In place (true): the result is stored through ingest and the original
     // deleted; otherwise the result is a temporary file for the caller to send and remove.
@@ -99,8 +109,6 @@ using anonymization_actor = caf::typed_actor<
                     std::vector<image_tag_values>>::with<std::vector<image>>,
     // Reverse anonymization (spec §7.8) of an anonymous file about to be ingested: answers the
     // file to ingest instead (a new file with the real identities, or the same one if no key).
-    caf::replies_to<reverse_atom, std::string>::with<std::string>,
-    // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
-    caf::reacts_to<images_deleted>>;
+    caf::replies_to<reverse_atom, std::string>::with<std::string>>;
 
 }  // namespace sbx::proto

@@ -13,9 +13,11 @@ void add_anonymization_routes(router& r, const services& s) {
           auto [options, values] = json::decode_anonymization_data(ex->json_body());
           ask(self, ex, anon, anonymize_atom::value, ex->params.id("id"), std::move(options),
               std::move(values), false)
-              .then([ex](const anonymization_output& o) {
-                auto res = file_response(o.file);
-                res.remove_file = true;
+              .then([ex](anonymization_output& o) {
+                auto res = file_response(std::move(o.file));
+                res.body = std::move(o.head);
+                res.file_offset = o.offset;
+                res.remove_file = o.temporary;
                 ex->reply(std::move(res));
               });
         });

@@ -5,10 +5,14 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 
+#include "dicom/anonymization_keys.hpp"
 #include "dicom/dataset_header.hpp"
+#include "dicom/modify.hpp"
 #include "support/dicom_files.hpp"
 #include "support/phi_corpus.hpp"
 #include "support/scratch_files.hpp"
@@ -123,6 +127,44 @@ std::vector<profile_t> option_sets() {
 
 constexpr std::uint32_t root_identity[] = {0x00100010, 0x00100020, 0x0020000D, 0x0020000E,
                                            0x00080018};
+
+/// A value with every new UID (random) replaced by one placeholder and its padding trimmed.
+std::string without_new_uids(const std::string& v) {
+  static const std::regex uid("2\\.25\\.[0-9]+");
+  return trimmed(std::regex_replace(v, uid, "<uid>"));
+}
+
+/// The elements of a file, values without their new UIDs: equal for two anonymizations of one
+/// input that differ only in the UIDs they drew.
+std::vector<std::string> shape_of(const std::filesystem::path& file) {
+  std::vector<std::string> out;
+  for (const auto& e : sbx::test::read_flat(file)) {
+    out.push_back(e.key + " " + e.vr + " " + std::to_string(e.items) + " " +
+                  without_new_uids(e.value));
+  }
+  return out;
+}
+
+std::map<std::uint32_t, std::string> without_new_uids(std::map<std::uint32_t, std::string> m) {
+  for (auto& [tag, v] : m) v = without_new_uids(v);
+  return m;
+}
+
+sbx::proto::tag_path root_path(std::uint32_t tag) { return {{tag, "", false, 0}}; }
+
+/// What the anonymization service applies after a key: custom values (root, nested, meta) and
+/// harmonized ones, with a repeated path (the first wins).
+std::vector<sbx::dicom::tag_mapping> key_mappings() {
+  return {
+      {root_path(0x00100010), "Anon^Patient"},
+      {{{0x00081140, "", true, 1}, {0x00081155, "", false, 0}}, "9.8.7"},
+      {root_path(0x00080018), "1.2.3.4"},
+      {root_path(0x00020003), "1.2.3.4"},
+      {root_path(0x00081030), ""},
+      {root_path(0x00100030), "19000101"},
+      {root_path(0x00100010), "Ignored^Second"},
+  };
+}
 
 }  // namespace
 
@@ -416,4 +458,94 @@ TEST_CASE("anonymize_file handles every readable pydicom sample", "[unit]") {
     CHECK(pixels(out) == pixels(sample));
   }
   WARN("anonymized " << done << " pydicom samples");
+}
+
+TEST_CASE("anonymized_image writes in one pass what anonymize_file and modify_file write in two",
+          "[unit]") {
+  require_tool("dcmdump");
+  const scratch_dir dir;
+  std::vector<std::string> inputs;
+  for (const auto& ds : sbx::test::write_phi_corpus(dir / "in")) inputs.push_back(ds.file);
+  for (const auto& sample : sbx::test::pydicom_samples()) inputs.push_back(sample);
+  const auto mappings = key_mappings();
+  int done = 0;
+  for (const auto& in : inputs) {
+    try {
+      sbx::dicom::read_header(in);
+    } catch (const sbx::dicom::invalid_dicom&) {
+      continue;
+    }
+    for (const bool strip : {false, true}) {
+      INFO(in << (strip ? " stripped" : ""));
+      const auto n = std::to_string(done++);
+      sbx::dicom::anonymized_image image(in, {opt::basic_profile}, strip);
+      image.write(dir / (n + "-one.dcm"), mappings);
+
+      const auto first = dir / (n + "-first.dcm");
+      const auto result = sbx::dicom::anonymize_file(in, first, {opt::basic_profile}, strip);
+      CHECK(image.was_anonymous() == result.was_anonymous);
+      if (image.unchanged()) {
+        CHECK(read_bytes(dir / (n + "-one.dcm")) == read_bytes(in));
+        continue;
+      }
+      auto real = sbx::dicom::root_values(in);
+      if (strip) {
+        real.erase(0x00120062);
+        real.erase(0x00120063);
+      }
+      CHECK(image.real_values() == real);
+      CHECK(without_new_uids(image.anonymized_values()) ==
+            without_new_uids(sbx::dicom::root_values(first)));
+      sbx::dicom::modify_file(first, dir / (n + "-two.dcm"), mappings);
+      REQUIRE(dcmdump_accepts(dir / (n + "-one.dcm")));
+      CHECK(shape_of(dir / (n + "-one.dcm")) == shape_of(dir / (n + "-two.dcm")));
+    }
+  }
+  WARN("compared " << done << " anonymizations");
+}
+
+TEST_CASE("anonymized_image leaves pixel data that ends the input where it is", "[unit]") {
+  const scratch_dir dir;
+  const auto in = dir / "in.dcm";
+  { std::ofstream(in, std::ios::binary) << sbx::test::fixture("test.dcm"); }
+  // With the UIDs kept and the refilled identities set, two runs give the same bytes.
+  const profile_t kept_uids{opt::basic_profile, opt::retain_uids};
+  auto mappings = key_mappings();
+  mappings.push_back({root_path(0x00100020), "Anon-ID"});
+
+  sbx::dicom::anonymized_image first(in, kept_uids, true);
+  const auto parts = first.output(mappings);
+  REQUIRE(parts);
+  CHECK(parts->file == in);
+  const auto input = read_bytes(in);
+  REQUIRE(parts->offset < input.size());
+  CHECK(input.compare(parts->offset, 4, std::string("\xE0\x7F\x10\x00", 4)) == 0);  // (7FE0,0010)
+
+  sbx::dicom::anonymized_image second(in, kept_uids, true);
+  second.write(dir / "out.dcm", mappings);
+  CHECK(read_bytes(dir / "out.dcm") == parts->head + input.substr(parts->offset));
+  CHECK(dcmdump_accepts(dir / "out.dcm"));
+
+  // A value at the pixel data needs the pixel data in the dataset: no parts, but a file.
+  sbx::dicom::anonymized_image third(in, kept_uids, true);
+  const std::vector<sbx::dicom::tag_mapping> at_pixels{{root_path(0x7FE00010), "AB"}};
+  CHECK_FALSE(third.output(at_pixels));
+  sbx::dicom::anonymized_image fourth(in, kept_uids, true);
+  fourth.write(dir / "pixels.dcm", at_pixels);
+  const auto flat = sbx::test::read_flat(dir / "pixels.dcm");
+  const auto pixels =
+      std::find_if(flat.begin(), flat.end(), [](const auto& e) { return e.key == "(7FE0,0010)"; });
+  REQUIRE(pixels != flat.end());
+  CHECK(pixels->value == "AB");
+
+  // Already anonymous and not stripped: the whole input, as it is.
+  const auto anonymous = sbx::test::write_phi_corpus(dir / "corpus");
+  const auto& already = *std::find_if(anonymous.begin(), anonymous.end(),
+                                      [](const auto& d) { return d.name == "anonymous"; });
+  sbx::dicom::anonymized_image unchanged(already.file, kept_uids, false);
+  const auto whole = unchanged.output();
+  REQUIRE(whole);
+  CHECK(whole->head.empty());
+  CHECK(whole->file == already.file);
+  CHECK(whole->offset == 0);
 }

@@ -156,4 +156,13 @@ TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real ident
   auto kept = n.client().request("POST", "/api/images", stranger.body, {basic_auth("admin", "admin")});
   CHECK(kept.status == 201);
   CHECK(parse_json(n.admin("GET", "/api/metadata/patients").body).Size() == 2);
+
+  // Anonymous data is sent as it is stored, and stays stored.
+  auto kept_id = std::to_string(parse_json(kept.body)["id"].GetInt64());
+  auto again = n.admin("POST", "/api/images/" + kept_id + "/anonymized", basic);
+  REQUIRE(again.status == 200);
+  CHECK(again.body == stranger.body);
+  auto stored = n.admin("GET", "/api/images/" + kept_id);
+  CHECK(stored.status == 200);
+  CHECK(stored.body == stranger.body);
 }

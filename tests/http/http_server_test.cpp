@@ -8,11 +8,14 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 
 #include "http/running_node.hpp"
 #include "http/server.hpp"
+#include "support/scratch_files.hpp"
 
 using namespace sbx::test;
 namespace net = boost::asio;
@@ -183,5 +186,30 @@ TEST_CASE("a request the handler does not answer in time gets 503", "[http][serv
     REQUIRE(held.size() == 1);
     held.front()(sbx::http::text_response(200, "late"));
   }
+  server.stop();
+}
+
+TEST_CASE("a file body may start at an offset, after bytes held in memory", "[http][server]") {
+  const scratch_dir dir;
+  const auto file = dir / "body.bin";
+  std::ofstream(file, std::ios::binary) << "0123456789";
+  sbx::http::server_options options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = 1;
+  sbx::http::http_server server{options,
+                                [&](sbx::http::http_request&& r, sbx::http::responder answer) {
+                                  auto res = sbx::http::file_response(file.string());
+                                  res.body = "head:";
+                                  res.file_offset = r.target == "/api/past-end" ? 11 : 4;
+                                  answer(std::move(res));
+                                }};
+  server.start();
+  auto r = http_client{server.port()}.request("GET", "/api/part");
+  CHECK(r.status == 200);
+  CHECK(r.body == "head:456789");
+  CHECK(r.header("Content-Length").value_or("") == "11");
+  CHECK(http_client{server.port()}.request("GET", "/api/past-end").status == 404);
+  CHECK(std::filesystem::exists(file));  // not temporary: kept
   server.stop();
 }
