@@ -13,6 +13,7 @@
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
 #include "proto/metadata.hpp"
+#include "proto/scp.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_path.hpp"
@@ -74,6 +75,9 @@ std::string encode(const source& s);
 /// `ImportSession` and a list of them.
 std::string encode(const import_session& s);
 std::string encode(const std::vector<import_session>& list);
+/// `ScpData` {"id","name","aeTitle","port"} and a list of them.
+std::string encode(const scp& s);
+std::string encode(const std::vector<scp>& list);
 
 /// `TagPath` / `TagTree` JSON (spec §4.5); see json_tag_path.hpp for the writer-level form.
 std::string encode(const tag_path& path);
@@ -129,6 +133,8 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 std::vector<std::int64_t> decode_ids(std::string_view body);
 /// Reads an `ImportSession` body; only its name is used.
 std::string decode_import_session_name(std::string_view body);
+/// Reads `ScpData` {"id","name","aeTitle","port"} (every field required; the id is ignored).
+scp decode_scp(std::string_view body);
 
 /// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
 new_user decode_clear_text_user(std::string_view body);
