@@ -3,34 +3,73 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <limits>
 
 namespace sbx::actors {
 namespace {
 
+using sources_promise = caf::typed_response_promise<std::vector<proto::source>>;
+
+/// The owners' parts of the source list, filled as their answers arrive (in any order) and
+/// delivered in the spec's order once all are in.
+struct gathered_sources {
+  gathered_sources(sources_promise p, std::size_t owners) : promise(std::move(p)), parts(owners) {}
+
+  void arrived(std::size_t slot, std::vector<proto::source> part) {
+    parts[slot] = std::move(part);
+    if (++count < parts.size() || failed) return;
+    std::vector<proto::source> all;
+    for (auto& p : parts) all.insert(all.end(), p.begin(), p.end());
+    promise.deliver(std::move(all));
+  }
+
+  void failed_with(caf::error e) {
+    if (std::exchange(failed, true)) return;
+    promise.deliver(std::move(e));
+  }
+
+  sources_promise promise;
+  std::vector<std::vector<proto::source>> parts;
+  std::size_t count = 0;
+  bool failed = false;
+};
+
+/// How a source names an item: users by user name, everything else by name.
+const std::string& name_of(const proto::api_user& u) { return u.user; }
+template <class Item>
+const std::string& name_of(const Item& x) {
+  return x.name;
+}
+
+/// Asks one owner for all its items and turns each into a source of `type`.
+template <class Item, class Owner>
+void ask_owner(proto::source_actor::pointer self, const Owner& owner,
+               const std::shared_ptr<gathered_sources>& gathered, std::size_t slot,
+               std::string type) {
+  self->request(owner, caf::infinite, proto::list_atom::value, std::int64_t{0},
+                std::numeric_limits<std::int64_t>::max())
+      .then(
+          [=](const std::vector<Item>& items) {
+            std::vector<proto::source> part;
+            part.reserve(items.size());
+            for (const auto& x : items) part.push_back({type, name_of(x), x.id});
+            gathered->arrived(slot, std::move(part));
+          },
+          [=](caf::error& e) { gathered->failed_with(std::move(e)); });
+}
+
 proto::source_actor::behavior_type source_behavior(proto::source_actor::pointer self,
                                                    source_owners owners) {
   return {
       [=](proto::get_atom, proto::sources_atom) -> caf::result<std::vector<proto::source>> {
+        // Spec §5 order: users, boxes, SCPs, directory watches, import sessions (boxes and
+        // directory watches join when those services exist).
         auto rp = self->make_response_promise<std::vector<proto::source>>();
-        self->request(owners.users, caf::infinite, proto::list_atom::value, std::int64_t{0},
-                      std::numeric_limits<std::int64_t>::max())
-            .then(
-                [=](const std::vector<proto::api_user>& users) mutable {
-                  std::vector<proto::source> out;
-                  out.reserve(users.size());
-                  for (const auto& u : users) out.push_back({"user", u.user, u.id});
-                  // Boxes, SCPs and directory watches join here (in that order) when they exist.
-                  self->request(owners.imports, caf::infinite, proto::list_atom::value,
-                                std::int64_t{0}, std::numeric_limits<std::int64_t>::max())
-                      .then(
-                          [rp, out](const std::vector<proto::import_session>& sessions) mutable {
-                            for (const auto& s : sessions) out.push_back({"import", s.name, s.id});
-                            rp.deliver(std::move(out));
-                          },
-                          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
-                },
-                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        auto gathered = std::make_shared<gathered_sources>(rp, 3);
+        ask_owner<proto::api_user>(self, owners.users, gathered, 0, "user");
+        ask_owner<proto::scp>(self, owners.scps, gathered, 1, "scp");
+        ask_owner<proto::import_session>(self, owners.imports, gathered, 2, "import");
         return rp;
       },
       [=](proto::get_atom, proto::dests_atom) -> caf::result<std::vector<proto::destination>> {

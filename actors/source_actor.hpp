@@ -4,6 +4,7 @@
 #include <caf/fwd.hpp>
 
 #include "proto/import_actor.hpp"
+#include "proto/scp_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 
@@ -12,6 +13,7 @@ namespace sbx::actors {
 /// The services that own sources and destinations.
 struct source_owners {
   proto::user_actor users;
+  proto::scp_actor scps;
   proto::import_actor imports;
 };
 

@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <condition_variable>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
 #include "actors/metadata_actor.hpp"
+#include "actors/scp_actor.hpp"
 #include "actors/series_type_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
@@ -69,6 +71,7 @@ struct node::impl {
   proto::image_actor images;
   proto::anonymization_actor anonymization;
   proto::series_type_actor series_types;
+  proto::scp_actor scps;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -85,6 +88,13 @@ struct node::impl {
     spdlog::info("stopping: closing the HTTP listener");
     if (server) server->stop();
     if (frontend) frontend->stop();
+    // The SCPs first, and waited for: their ports close and the stores in flight finish while
+    // ingest is still there to answer them.
+    if (scps) {
+      caf::scoped_actor self{sys};
+      self->send_exit(scps, caf::exit_reason::user_shutdown);
+      self->wait_for(scps);
+    }
     // Upstream first: nothing new enters ingest once the routes' services are gone.
     caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
@@ -131,7 +141,9 @@ node::node(config c) {
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
   *reverser = i.anonymization;  // before the server starts: no ingest has run yet
   i.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
-  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports});
+  i.scps = actors::spawn_scp_actor(
+      i.sys, {database, store, i.ingest, i.log, i.cfg.ingest_original_contexts});
+  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.scps, i.imports});
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
   http::services services;
@@ -146,6 +158,7 @@ node::node(config c) {
   services.images = i.images;
   services.anonymization = i.anonymization;
   services.series_types = i.series_types;
+  services.scps = i.scps;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };

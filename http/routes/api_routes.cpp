@@ -14,6 +14,7 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_import_routes(*r, s);
   add_anonymization_routes(*r, s);
   add_series_type_routes(*r, s);
+  add_scp_routes(*r, s);
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include "proto/import_actor.hpp"
 #include "proto/ingest_actor.hpp"
 #include "proto/metadata_actor.hpp"
+#include "proto/scp_actor.hpp"
 #include "proto/series_type_actor.hpp"
 #include "proto/storage_actor.hpp"
 #include "proto/log_actor.hpp"
@@ -33,6 +34,7 @@ struct services {
   proto::image_actor images;
   proto::anonymization_actor anonymization;
   proto::series_type_actor series_types;
+  proto::scp_actor scps;
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
@@ -48,6 +50,7 @@ void add_image_routes(router& r, const services& s);
 void add_import_routes(router& r, const services& s);
 void add_anonymization_routes(router& r, const services& s);
 void add_series_type_routes(router& r, const services& s);
+void add_scp_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);
