@@ -23,6 +23,7 @@
 #include "actors/log_actor.hpp"
 #include "actors/source_actor.hpp"
 #include "actors/user_actor.hpp"
+#include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
@@ -113,6 +114,7 @@ struct node::impl {
 };
 
 node::node(config c) {
+  dicom::prepare_dimse_networking();  // sets TCP_NODELAY: before any other thread runs
   std::filesystem::create_directories(c.data_dir);
   auto database = database_of(c);
   {

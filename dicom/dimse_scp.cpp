@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The only place that sees DCMTK (dcmnet); its osconfig.h must come before any DCMTK header.
+// clang-format off
+#include "dcmtk/config/osconfig.h"
+// clang-format on
+
 #include "dicom/dimse_scp.hpp"
 
 #include <dcmtk/dcmdata/dcuid.h>
@@ -27,16 +31,15 @@
 #include <set>
 #include <thread>
 
-#include "dcmtk/config/osconfig.h"
-
 namespace sbx::dicom {
 namespace {
 
 constexpr int acse_timeout_seconds = 30;
 constexpr Uint32 max_receive_pdu = ASC_MAXIMUMPDUSIZE;  // 128 KiB: fewer, larger PDUs
 
-/// Process-wide DCMTK settings, made once before the first listener starts.
-void prepare_dcmtk() {
+}  // namespace
+
+void prepare_dimse_networking() {
   static std::once_flag once;
   std::call_once(once, [] {
     // Debian's DCMTK keeps Nagle's algorithm on unless this is set, which stalls every C-STORE
@@ -48,6 +51,8 @@ void prepare_dcmtk() {
     std::signal(SIGPIPE, SIG_IGN);
   });
 }
+
+namespace {
 
 std::string trimmed(std::string_view s) {
   auto begin = s.find_first_not_of(' ');
@@ -286,7 +291,7 @@ struct dimse_scp::impl {
 };
 
 dimse_scp::dimse_scp(scp_settings settings) : impl_(std::make_unique<impl>(std::move(settings))) {
-  prepare_dcmtk();
+  prepare_dimse_networking();
   auto& i = *impl_;
   const auto requested = i.settings.port;
   // DCMTK's own bind failure does not say why; a probe first tells a taken port apart.

@@ -73,6 +73,11 @@ class dimse_scp {
   std::unique_ptr<impl> impl_;
 };
 
+/// Process-wide DCMTK settings: TCP_NODELAY in the environment (Debian's DCMTK keeps Nagle's
+/// algorithm on otherwise), no reverse DNS lookups, warnings only, SIGPIPE ignored. Done once; the
+/// first dimse_scp does it, but setenv is best called before other threads run.
+void prepare_dimse_networking();
+
 /// Checks that a TCP port can be listened on on every interface now, as dimse_scp will; throws
 /// port_in_use or scp_error otherwise.
 void probe_port(std::uint16_t port);
