@@ -80,24 +80,7 @@ if [ "$(stat -c %s "$scratch" 2>/dev/null || echo 0)" != 1073741824 ]; then
 fi
 
 # --------------------------------------------------------------- servers
-# Orthanc's configuration and the start/stop functions are those of the shared driver
-# peer_orthanc.sh (same settings as its baseline): its functions orthanc_config, wait_http,
-# stop_server and start_server are read from it (heredocs included) and used as they are.
-shared_functions() {
-  awk -v want="orthanc_config wait_http stop_server start_server" '
-    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
-    !on && /^[a-z_]+\(\) \{/ { if (substr($0, 1, index($0, "(") - 1) in keep) on = 1 }
-    !on { next }
-    { print }
-    doc != "" { if ($0 == doc) doc = ""; next }
-    match($0, /<<[A-Z_]+$/) { doc = substr($0, RSTART + 2); next }
-    $0 == "}" { on = 0 }' "$bench/peer_orthanc.sh"
-}
-eval "$(shared_functions)"
-for f in orthanc_config wait_http stop_server start_server; do
-  declare -F "$f" >/dev/null ||
-    { echo "$bench/peer_orthanc.sh has no function $f any more: update $0" >&2; exit 2; }
-done
+driver_functions   # orthanc_config, wait_http, stop_server, start_server (lib.sh)
 # shellcheck disable=SC2034  # read by the functions from peer_orthanc.sh
 WORK=$run ORTHANC_PDU=16384 ORTHANC_ENV="" SBX_DICOM="" SBX_CREATE_SCP=0
 SBX_URL=http://127.0.0.1:5000 SBX_AUTH=admin:admin
