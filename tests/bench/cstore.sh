@@ -40,20 +40,9 @@ for c in Orthanc storescu python3 curl ip unshare; do
       exit 2; }
 done
 
-# Everything below runs in a fresh network namespace holding only "lo": Orthanc 1.10 and DCMTK
-# bind 0.0.0.0.
-if [ -z "${CSTORE_IN_NETNS:-}" ]; then
-  exec unshare --net env CSTORE_IN_NETNS=1 bash "$0" "${args[@]}"
-fi
-ip link set lo up
-
+private_netns "${args[@]}"   # everything below runs with only loopback
 our_binary "$sbx_bin" "$build"
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-run=$work/run
-if [ -d "$run" ]; then rm -rf "$run.prev"; mv "$run" "$run.prev"; fi
-mkdir -p "$run"
-exec > >(tee "$run/driver.out") 2>&1
+fresh_run "$work"
 
 # --------------------------------------------------------------- corpus: 2000 x 0.5 MB
 # The shared driver's big corpus (same generator and seed); a folder without files.txt is half
@@ -79,26 +68,8 @@ parts=()
 for ((p = 0; p < parallel; p++)); do parts+=("$split/$p"); done
 
 # --------------------------------------------------------------- servers
-driver_functions   # orthanc_config, wait_http, stop_server, start_server (lib.sh)
-# shellcheck disable=SC2034  # read by the functions from peer_orthanc.sh
-WORK=$run ORTHANC_PDU=16384 ORTHANC_ENV="" SBX_DICOM=11112 SBX_CREATE_SCP=1 SBX_AET=SLICEBOX
-SBX_URL=http://127.0.0.1:5000 SBX_AUTH=admin:admin
-SBX_START="$(printf '%q' "$sbx_bin") --data-dir \"\$SBX_DATA\" --port \"\$SBX_PORT\""
-declare -A PID URL AUTH FLAVOR
-URL[orthanc]=http://127.0.0.1:8042 AUTH[orthanc]=admin:admin FLAVOR[orthanc]=orthanc
-URL[sbx]=$SBX_URL AUTH[sbx]=$SBX_AUTH FLAVOR[sbx]=slicebox
-PID[orthanc]=0 PID[sbx]=0
-cleanup() { for t in sbx orthanc; do stop_server "$t" || true; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-RESULTS=$run/results.jsonl
-B() {   # target subcommand args...: the shared client bench.py with the target's flags
-  local t=$1 c=$2; shift 2
-  python3 "$bench/bench.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \
-    --auth "${AUTH[$t]}" --name "$t" --pid "${PID[$t]}" --out "$RESULTS" "$@" ||
-    log "bench.py $c failed for $t"
-}
+SBX_DICOM=11112 SBX_CREATE_SCP=1   # our node gets an SCP at every start
+both_servers   # lib.sh: PID, URL, FLAVOR, RESULTS, B, start_server, stop_server, cleanup
 dicom_port() { case $1 in orthanc) echo 4242;; sbx) echo "$SBX_DICOM";; esac; }
 dicom_aec() { case $1 in orthanc) echo ORTHANC;; sbx) echo "$SBX_AET";; esac; }
 
@@ -135,23 +106,7 @@ cleanup
   echo "Orthanc: $(Orthanc --version 2>&1 | head -1). Machine: $(nproc) cores, load average" \
     "$(cut -d' ' -f1-3 /proc/loadavg) at the end."
   echo
-  python3 - "$RESULTS" "$parallel" <<'PY'
-import json, statistics, sys
-recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-n = sys.argv[2]
-def med(phase, target):
-    v = [r["img_s"] for r in recs if r.get("phase") == phase and r.get("target") == target
-         and r.get("kind") == "throughput" and not r.get("errors")]
-    return statistics.median(v) if v else None
-print("| storescu | ours img/s | Orthanc img/s | Orthanc with TCP_NODELAY=1 | ours / best Orthanc |")
-print("|---|---|---|---|---|")
-for label, phase in (("1", "ingest_cstore"), (n + " at once", "ingest_cstore_c" + n)):
-    ours, plain, nodelay = med(phase, "sbx"), med(phase, "orthanc"), med(phase + "_srv_tcpnodelay", "orthanc")
-    best = max([x for x in (plain, nodelay) if x], default=None)
-    ratio = "%.2f" % (ours / best) if ours and best else "?"
-    f = lambda x: "%.0f" % x if x else "failed"
-    print("| %s | %s | %s | %s | %s |" % (label, f(ours), f(plain), f(nodelay), ratio))
-PY
+  python3 "$here/summary.py" --cstore "$RESULTS"
   echo
   python3 "$bench/bench.py" report "$RESULTS"
 } > "$work/report.md"
