@@ -77,7 +77,9 @@ void start(scp_pointer self, const scp& s) {
                         src = source{"scp", s.name, s.id}](dicom::received_instance r) {
     return store_received(sys, config, src, std::move(r));
   };
-  st.listeners[s.id] = std::make_unique<dicom::dimse_scp>(std::move(settings));
+  auto listener = std::make_unique<dicom::dimse_scp>(std::move(settings));
+  spdlog::info("SCP {} listening on port {} as {}", s.name, listener->port(), s.ae_title);
+  st.listeners[s.id] = std::move(listener);
 }
 
 caf::error invalid(std::string message) {
