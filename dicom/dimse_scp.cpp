@@ -178,6 +178,9 @@ void probe_port(std::uint16_t port) {
   throw scp_error("Could not listen on port " + p + ": " + std::strerror(error));
 }
 
+// The accept loop is ours rather than DcmSCPPool's: the pool constructs its workers without
+// arguments (they could not know these settings), and it closes the port only after the last
+// association has ended, where a deleted SCP must free it at once.
 struct dimse_scp::impl {
   scp_settings settings;
   DcmSharedSCPConfig config;

@@ -80,12 +80,12 @@ TEST_CASE("every transfer syntax of the pydicom samples arrives as sent", "[http
   const std::string sc_prefix = "1.2.840.10008.5.1.4.1.1.7";
   // storescu proposes a compressed syntax only when told which: the option for each.
   const std::map<std::string, std::string> propose = {
-      {"1.2.840.10008.1.2", "-xi"},       {"1.2.840.10008.1.2.1", "-xe"},
-      {"1.2.840.10008.1.2.2", "-xb"},     {"1.2.840.10008.1.2.1.99", "-xd"},
-      {"1.2.840.10008.1.2.4.50", "-xy"},  {"1.2.840.10008.1.2.4.51", "-xx"},
-      {"1.2.840.10008.1.2.4.70", "-xs"},  {"1.2.840.10008.1.2.4.80", "-xt"},
-      {"1.2.840.10008.1.2.4.81", "-xu"},  {"1.2.840.10008.1.2.4.90", "-xv"},
-      {"1.2.840.10008.1.2.4.91", "-xw"},  {"1.2.840.10008.1.2.5", "-xr"}};
+      {"1.2.840.10008.1.2", "-xi"},      {"1.2.840.10008.1.2.1", "-xe"},
+      {"1.2.840.10008.1.2.2", "-xb"},    {"1.2.840.10008.1.2.1.99", "-xd"},
+      {"1.2.840.10008.1.2.4.50", "-xy"}, {"1.2.840.10008.1.2.4.51", "-xx"},
+      {"1.2.840.10008.1.2.4.70", "-xs"}, {"1.2.840.10008.1.2.4.80", "-xt"},
+      {"1.2.840.10008.1.2.4.81", "-xu"}, {"1.2.840.10008.1.2.4.90", "-xv"},
+      {"1.2.840.10008.1.2.4.91", "-xw"}, {"1.2.840.10008.1.2.5", "-xr"}};
   std::map<std::string, std::string> files_by_syntax;
   std::multiset<std::string> expected;  // transfer syntaxes of the samples the SCP accepts
   int index = 0;
@@ -106,8 +106,8 @@ TEST_CASE("every transfer syntax of the pydicom samples arrives as sent", "[http
     std::filesystem::copy_file(sample, copy);
     if (h.sop_class_uid.rfind(sc_prefix, 0) == 0) {
       h.sop_class_uid = "1.2.840.10008.5.1.4.1.1.77.1.1";
-      REQUIRE(run_command("dcmodify -nb -m '(0008,0016)=" + h.sop_class_uid + "' " +
-                          copy.string() + " 2>&1")
+      REQUIRE(run_command("dcmodify -nb -m '(0008,0016)=" + h.sop_class_uid + "' " + copy.string() +
+                          " 2>&1")
                   .first == 0);
     }
     files_by_syntax[h.transfer_syntax_uid] += " " + copy.string();
