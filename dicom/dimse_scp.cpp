@@ -248,10 +248,17 @@ struct dimse_scp::impl {
       }
     }
     auto& w = workers.emplace_back();
-    w.thread = std::thread([this, assoc, &w] {
-      serve(assoc);
-      w.done = true;
-    });
+    try {
+      w.thread = std::thread([this, assoc, &w] {
+        serve(assoc);
+        w.done = true;
+      });
+    } catch (const std::system_error& e) {  // out of threads: this peer is turned away
+      workers.pop_back();
+      spdlog::error("DICOM SCP on port {}: cannot serve an association: {}", port, e.what());
+      ASC_dropAssociation(assoc);
+      ASC_destroyAssociation(&assoc);
+    }
   }
 
   void serve(T_ASC_Association* assoc) {
