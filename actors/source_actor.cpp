@@ -70,6 +70,7 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
                                 [](const api_user& u) { return source{"user", u.user, u.id}; }),
+      rows_of<source, scp>(owners.scps, [](const scp& s) { return source{"scp", s.name, s.id}; }),
       rows_of<source, watched_directory>(
           owners.directories,
           [](const watched_directory& d) { return source{"directory", d.name, d.id}; }),

@@ -6,6 +6,7 @@
 #include "proto/directory_watch_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/scu_actor.hpp"
+#include "proto/scp_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 
@@ -14,6 +15,7 @@ namespace sbx::actors {
 /// The services that own sources and destinations.
 struct source_owners {
   proto::user_actor users;
+  proto::scp_actor scps;
   proto::import_actor imports;
   proto::directory_watch_actor directories;
   proto::scu_actor scus;

@@ -5,6 +5,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <condition_variable>
 #include <mutex>
@@ -19,11 +20,13 @@
 #include "actors/metadata_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
 #include "actors/scu_actor.hpp"
+#include "actors/scp_actor.hpp"
 #include "actors/series_type_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
 #include "actors/source_actor.hpp"
 #include "actors/user_actor.hpp"
+#include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
@@ -75,6 +78,7 @@ struct node::impl {
   proto::directory_watch_actor directory_watches;
   proto::filtering_actor filtering;
   proto::scu_actor scus;
+  proto::scp_actor scps;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -91,6 +95,13 @@ struct node::impl {
     spdlog::info("stopping: closing the HTTP listener");
     if (server) server->stop();
     if (frontend) frontend->stop();
+    // The SCPs first, and waited for: their ports close and the stores in flight finish while
+    // ingest is still there to answer them.
+    if (scps) {
+      caf::scoped_actor self{sys};
+      self->send_exit(scps, caf::exit_reason::user_shutdown);
+      self->wait_for(scps);
+    }
     // Upstream first: nothing new enters ingest once the routes' services are gone.
     caf::anon_send_exit(directory_watches, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
@@ -112,6 +123,7 @@ struct node::impl {
 };
 
 node::node(config c) {
+  dicom::prepare_dimse_networking();  // sets TCP_NODELAY: before any other thread runs
   std::filesystem::create_directories(c.data_dir);
   auto database = database_of(c);
   {
@@ -146,7 +158,15 @@ node::node(config c) {
       i.sys, {database, store, i.ingest, i.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
   i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
-  i.sources = actors::spawn_source_actor(i.sys, {i.users, i.imports, i.directory_watches, i.scus});
+  i.scps = actors::spawn_scp_actor(
+      i.sys, {database, store, i.ingest, i.log, i.cfg.ingest_original_contexts, events});
+  actors::source_owners owners;
+  owners.users = i.users;
+  owners.scps = i.scps;
+  owners.imports = i.imports;
+  owners.directories = i.directory_watches;
+  owners.scus = i.scus;
+  i.sources = actors::spawn_source_actor(i.sys, owners);
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
   http::services services;
@@ -164,6 +184,7 @@ node::node(config c) {
   services.directory_watches = i.directory_watches;
   services.filtering = i.filtering;
   services.scus = i.scus;
+  services.scps = i.scps;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };

@@ -178,6 +178,15 @@ void write_series_type_rule_attribute(writer& w, const series_type_rule_attribut
   w.EndObject();
 }
 
+void write_scp(writer& w, const scp& s) {
+  w.StartObject();
+  put(w, "id", s.id);
+  put(w, "name", s.name);
+  put(w, "aeTitle", s.ae_title);
+  put(w, "port", s.port);
+  w.EndObject();
+}
+
 void write_import_session(writer& w, const import_session& s) {
   w.StartObject();
   put(w, "id", s.id);
@@ -406,6 +415,10 @@ std::string encode(const import_session& s) {
 std::string encode(const std::vector<import_session>& list) {
   return write_array(list, write_import_session);
 }
+std::string encode(const scp& s) {
+  return write([&](writer& w) { write_scp(w, s); });
+}
+std::string encode(const std::vector<scp>& list) { return write_array(list, write_scp); }
 
 std::string encode(const scu& s) {
   return write([&](writer& w) { write_scu(w, s); });
@@ -647,6 +660,12 @@ scu decode_scu(std::string_view body) {
   required_int64(doc, "id");
   return {-1, required_string(doc, "name"), required_string(doc, "aeTitle"),
           required_string(doc, "host"), required_int64(doc, "port")};
+}
+
+scp decode_scp(std::string_view body) {
+  auto doc = parse_object(body);
+  return {required_int64(doc, "id"), required_string(doc, "name"), required_string(doc, "aeTitle"),
+          required_int64(doc, "port")};
 }
 
 std::string encode(const api_user& u) {

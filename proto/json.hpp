@@ -15,6 +15,7 @@
 #include "proto/directory_watch.hpp"
 #include "proto/metadata.hpp"
 #include "proto/scu.hpp"
+#include "proto/scp.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_filter.hpp"
@@ -92,6 +93,9 @@ std::string encode(const std::vector<tag_filter_tag_path>& list);
 /// `SourceTagFilter` and a list of them.
 std::string encode(const source_tag_filter& a);
 std::string encode(const std::vector<source_tag_filter>& list);
+/// `ScpData` {"id","name","aeTitle","port"} and a list of them.
+std::string encode(const scp& s);
+std::string encode(const std::vector<scp>& list);
 
 /// `TagPath` / `TagTree` JSON (spec §4.5); see json_tag_path.hpp for the writer-level form.
 std::string encode(const tag_path& path);
@@ -149,6 +153,8 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 std::vector<std::int64_t> decode_ids(std::string_view body);
 /// Reads an `ImportSession` body; only its name is used.
 std::string decode_import_session_name(std::string_view body);
+/// Reads `ScpData` {"id","name","aeTitle","port"} (every field required; the id is ignored).
+scp decode_scp(std::string_view body);
 
 /// Reads a `TagFilter` body {"id","name","tagFilterType"} (id optional, ignored); a type other
 /// than WHITELIST or BLACKLIST is malformed.

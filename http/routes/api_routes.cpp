@@ -17,6 +17,7 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_directory_watch_routes(*r, s);
   add_filtering_routes(*r, s);
   add_scu_routes(*r, s);
+  add_scp_routes(*r, s);
   return r;
 }
 

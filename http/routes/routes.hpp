@@ -15,6 +15,7 @@
 #include "proto/ingest_actor.hpp"
 #include "proto/metadata_actor.hpp"
 #include "proto/scu_actor.hpp"
+#include "proto/scp_actor.hpp"
 #include "proto/series_type_actor.hpp"
 #include "proto/storage_actor.hpp"
 #include "proto/log_actor.hpp"
@@ -39,6 +40,7 @@ struct services {
   proto::directory_watch_actor directory_watches;
   proto::filtering_actor filtering;
   proto::scu_actor scus;
+  proto::scp_actor scps;
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
@@ -57,6 +59,7 @@ void add_series_type_routes(router& r, const services& s);
 void add_directory_watch_routes(router& r, const services& s);
 void add_filtering_routes(router& r, const services& s);
 void add_scu_routes(router& r, const services& s);
+void add_scp_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

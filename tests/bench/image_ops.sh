@@ -45,22 +45,9 @@ done
 ((images >= n_lat + 3)) || { echo "--images must be at least --n-lat + 3" >&2; exit 2; }
 ((n_thr > 0 && n_thr <= images)) || n_thr=$images
 
-# Everything below runs in a fresh network namespace holding only "lo": Orthanc 1.10 binds
-# 0.0.0.0 and has no bind-address option.
-if [ -z "${IMAGEOPS_IN_NETNS:-}" ]; then
-  exec unshare --net env IMAGEOPS_IN_NETNS=1 bash "$0" "${args[@]}"
-fi
-ip link set lo up
-
-# --------------------------------------------------------------- our node, Release build
+private_netns "${args[@]}"   # everything below runs with only loopback
 our_binary "$sbx_bin" "$build"
-
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-run=$work/run
-if [ -d "$run" ]; then rm -rf "$run.prev"; mv "$run" "$run.prev"; fi
-mkdir -p "$run"
-exec > >(tee "$run/driver.out") 2>&1
+fresh_run "$work"
 
 # --------------------------------------------------------------- corpus and disk scratch
 # 5 patients x 2 studies x 2 series x 25 images per 500 (the shared generator, as the big
@@ -80,44 +67,7 @@ if [ "$(stat -c %s "$scratch" 2>/dev/null || echo 0)" != 1073741824 ]; then
 fi
 
 # --------------------------------------------------------------- servers
-# Orthanc's configuration and the start/stop functions are those of the shared driver
-# peer_orthanc.sh (same settings as its baseline): its functions orthanc_config, wait_http,
-# stop_server and start_server are read from it (heredocs included) and used as they are.
-shared_functions() {
-  awk -v want="orthanc_config wait_http stop_server start_server" '
-    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
-    !on && /^[a-z_]+\(\) \{/ { if (substr($0, 1, index($0, "(") - 1) in keep) on = 1 }
-    !on { next }
-    { print }
-    doc != "" { if ($0 == doc) doc = ""; next }
-    match($0, /<<[A-Z_]+$/) { doc = substr($0, RSTART + 2); next }
-    $0 == "}" { on = 0 }' "$bench/peer_orthanc.sh"
-}
-eval "$(shared_functions)"
-for f in orthanc_config wait_http stop_server start_server; do
-  declare -F "$f" >/dev/null ||
-    { echo "$bench/peer_orthanc.sh has no function $f any more: update $0" >&2; exit 2; }
-done
-# shellcheck disable=SC2034  # read by the functions from peer_orthanc.sh
-WORK=$run ORTHANC_PDU=16384 ORTHANC_ENV="" SBX_DICOM="" SBX_CREATE_SCP=0
-SBX_URL=http://127.0.0.1:5000 SBX_AUTH=admin:admin
-SBX_START="$(printf '%q' "$sbx_bin") --data-dir \"\$SBX_DATA\" --port \"\$SBX_PORT\""
-declare -A PID URL AUTH FLAVOR DATA
-URL[orthanc]=http://127.0.0.1:8042 AUTH[orthanc]=admin:admin FLAVOR[orthanc]=orthanc
-URL[sbx]=$SBX_URL AUTH[sbx]=$SBX_AUTH FLAVOR[sbx]=slicebox
-DATA[orthanc]=$run/orthanc-db DATA[sbx]=$run/sbx-data
-PID[orthanc]=0 PID[sbx]=0
-cleanup() { for t in sbx orthanc; do stop_server "$t" || true; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-RESULTS=$run/results.jsonl
-B() {   # target subcommand args...: the shared client bench.py with the target's flags
-  local t=$1 c=$2; shift 2
-  python3 "$bench/bench.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \
-    --auth "${AUTH[$t]}" --name "$t" --pid "${PID[$t]}" --out "$RESULTS" "$@" ||
-    log "bench.py $c failed for $t"
-}
+both_servers   # lib.sh: PID, URL, FLAVOR, DATA, RESULTS, B, start_server, stop_server, cleanup
 X() {   # target subcommand args...: image_ops.py (export) with the target's flags
   local t=$1 c=$2; shift 2
   python3 "$here/image_ops.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \

@@ -8,7 +8,8 @@
 #   --runs N           repetitions of every measurement (default 1)
 #   --small-runs N     ingests of the 20 000-file corpus (default 1; 3 with --full)
 #   --work DIR         scratch, corpora and results (default /tmp/sbx-bench)
-#   --phases LIST      driver phases (default rest1,rest8,read,small; +samples when the list exists)
+#   --phases LIST      driver phases (default rest1,rest8,read,small; +samples when the list exists;
+#                      cstore: C-STORE with one storescu into our SCP, see also cstore.sh)
 #   --samples FILE     real DICOM files, one path a line (default DIR/samples/list.txt)
 #   --get-samples      make that list first with ../shared/bench/get_samples.sh
 #   --sbx-bin PATH     our binary (default: build it in Release in build-bench/)
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
     --no-install) install=0; shift;;
     --no-build) build=0; shift;;
     --no-limits) limits=0; shift;;
-    -h|--help) sed -n '3,22p' "$0"; exit 0;;
+    -h|--help) sed -n '3,23p' "$0"; exit 0;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2;;
   esac
 done
@@ -106,7 +107,10 @@ start="$(printf '%q' "$sbx_bin") --data-dir \"\$SBX_DATA\" --port \"\$SBX_PORT\"
 log "benchmark: runs $runs, small runs $small_runs, phases $phases, work $work"
 log "our node: $start"
 t0=$SECONDS
-"$bench/peer_orthanc.sh" --targets orthanc,sbx --sbx-start "$start" \
+# The cstore phase sends to an SCP that the driver creates through POST /api/scps at each start.
+dicom=()
+[[ ",$phases," != *",cstore,"* ]] || dicom=(--sbx-dicom 11112 --sbx-create-scp)
+"$bench/peer_orthanc.sh" --targets orthanc,sbx --sbx-start "$start" "${dicom[@]}" \
   --phases "$phases" --runs "$runs" --small-runs "$small_runs" --samples "$samples" \
   --work "$run" --big "$work/corpus-big" --small "$work/corpus-small" > "$run/driver.out" 2>&1 ||
   log "peer_orthanc.sh exited with $? (see $run/driver.out)"

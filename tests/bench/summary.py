@@ -3,6 +3,7 @@
 """Targets and ratios of our node ("sbx") against Orthanc from one peer_orthanc.sh run.
 
 Usage: summary.py RESULTS.jsonl [LIMITS.txt]
+       summary.py --cstore RESULTS.jsonl   (only the C-STORE table, for cstore.sh)
 RESULTS.jsonl is the driver's results file (bench.py records), LIMITS.txt the output of
 machine_limits.sh (for the disk write bandwidth). Prints Markdown. Medians: throughput and
 memory over runs, latency over all samples pooled (as `bench.py report` does).
@@ -91,9 +92,36 @@ def verdict(ok):
     return "n/a" if ok is None else ("**met**" if ok else "**NOT met**")
 
 
+def cstore_table(g):
+    """C-STORE ingest (issue 6: >= 2x Orthanc's images/s), when it was measured: ours against
+    Orthanc as packaged and against Orthanc started with TCP_NODELAY=1 (phase suffix
+    _srv_tcpnodelay), whose DCMTK otherwise waits for delayed ACKs."""
+    phases = sorted({k[0] for k in g if k[0].startswith("ingest_cstore")
+                     and not k[0].endswith("_srv_tcpnodelay")}, key=len)
+    if not phases:
+        return
+    print("## C-STORE ingest, 0.5 MB files (issue: >= 2x Orthanc's images/s)\n")
+    print("| senders | ours img/s | Orthanc as packaged | ours / it | verdict "
+          "| Orthanc with TCP_NODELAY=1 | ours / it |")
+    print("|---|---|---|---|---|---|---|")
+    for ph in phases:
+        u, p, q = thr(g, ph, US), thr(g, ph, PEER), thr(g, ph + "_srv_tcpnodelay", PEER)
+        if errors(g, ph, US):
+            u = "failed"
+        senders = "1 storescu" if ph == "ingest_cstore" else ph.rsplit("_c", 1)[1] + " at once"
+        r, rq = (None, None) if isinstance(u, str) else (ratio(u, p), ratio(u, q))
+        print("| %s | %s | %s | %s | %s | %s | %s |"
+              % (senders, f(u), f(p), f(r, 2), verdict(None if r is None else r >= 2), f(q),
+                 f(rq, 2)))
+    print()
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--cstore":
+        cstore_table(group(load(sys.argv[2])))
+        return
     recs = load(sys.argv[1]) if os.path.exists(sys.argv[1]) else []
     g = group(recs)
     seq, dsync = disk(sys.argv[2] if len(sys.argv) > 2 else None)
@@ -124,7 +152,9 @@ def main():
     print("| VmRSS after REST ingest of 2000 x 0.5 MB (MB) | %s | %s | %s | <= 1 | %s |"
           % (f(u), f(p), f(r, 2), verdict(None if r is None else r <= 1)))
 
-    print("\n## All comparable figures (median; ratio = ours / Orthanc)\n")
+    print()
+    cstore_table(g)
+    print("## All comparable figures (median; ratio = ours / Orthanc)\n")
     print("| measurement | ours | Orthanc | ratio | better if | our errors |")
     print("|---|---|---|---|---|---|")
 
@@ -135,7 +165,8 @@ def main():
         print("| %s | %s | %s | %s | %s | %s |" % (label, f(u, nd(u)), f(p, nd(p)), f(r, 2),
                                                    better, "-" if err is None else err))
 
-    for ph, label in (("ingest_rest_c1", "REST ingest 0.5 MB, 1 client"),
+    for ph, label in (("ingest_cstore", "C-STORE ingest 0.5 MB, 1 storescu"),
+                      ("ingest_rest_c1", "REST ingest 0.5 MB, 1 client"),
                       ("ingest_rest_c8", "REST ingest 0.5 MB, 8 clients"),
                       ("ingest_small2000_rest_c1", "REST ingest 2000 x 64x64, 1 client"),
                       ("ingest_small_rest_c8", "REST ingest 20000 x 64x64, 8 clients"),

@@ -45,13 +45,6 @@ std::size_t stored_files(const running_node& n) {
   return count;
 }
 
-std::size_t temp_files(const running_node& n) {
-  std::size_t count = 0;
-  for (const auto& e : std::filesystem::directory_iterator(n.config().data_dir / "tmp"))
-    count += e.is_regular_file();
-  return count;
-}
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("POST /images stores a multipart upload", "[http][images]", sqlite_backend,
@@ -75,7 +68,7 @@ TEMPLATE_TEST_CASE("POST /images with raw bytes: new is 201, the same again 200 
   REQUIRE(again.status == 200);
   CHECK(id_of(again) == id_of(first));
   CHECK(stored_files(n) == 1);  // the old file was replaced, not kept
-  CHECK(temp_files(n) == 0);
+  CHECK(n.temp_files() == 0);
 }
 
 TEMPLATE_TEST_CASE("GET /images/{id} returns the stored bytes unchanged", "[http][images]",
@@ -103,7 +96,7 @@ TEMPLATE_TEST_CASE("POST /images refuses what is not acceptable DICOM and stores
   CHECK(upload(n, "").status == 400);
   CHECK(n.admin("GET", "/api/metadata/patients").body == "[]");
   CHECK(stored_files(n) == 0);
-  CHECK(temp_files(n) == 0);
+  CHECK(n.temp_files() == 0);
 }
 
 TEMPLATE_TEST_CASE("a dataset without file meta information is refused", "[http][images]",
@@ -254,7 +247,7 @@ TEST_CASE("a 1 GiB upload streams to disk without growing memory", "[http][image
   auto grown_mb = (peak_rss_kb() - before) / 1024;
   INFO("peak RSS grew by " << grown_mb << " MB");
   CHECK(grown_mb < 64);
-  CHECK(temp_files(n) == 0);
+  CHECK(n.temp_files() == 0);
 }
 
 TEST_CASE("every pydicom sample is stored or refused with 400, never a crash", "[http][images]") {
@@ -282,7 +275,7 @@ TEST_CASE("every pydicom sample is stored or refused with 400, never a crash", "
   CHECK(stored > 40);
   CHECK(refused > 10);
   CHECK(n.client().request("GET", "/api/system/health").status == 200);
-  CHECK(temp_files(n) == 0);
+  CHECK(n.temp_files() == 0);
 }
 
 TEST_CASE("files no image references are removed at start, referenced ones kept",

@@ -56,6 +56,13 @@ class running_node {
   app::node& node() { return *node_; }
   /// The configuration it was started with.
   const app::config& config() const { return config_; }
+  /// How many files wait in the data folder's tmp/ (none once every ingest has finished).
+  std::size_t temp_files() const {
+    std::size_t count = 0;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir_ / "tmp"))
+      count += e.is_regular_file();
+    return count;
+  }
 
   /// A request as `user`:`pass` (HTTP basic).
   client_response as(const std::string& user, const std::string& pass, const std::string& method,

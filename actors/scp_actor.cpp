@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/scp_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <limits>
+#include <map>
+
+#include "actors/database_call.hpp"
+#include "dicom/dimse_scp.hpp"
+#include "persistence/scp_repo.hpp"
+#include "proto/events.hpp"
+
+namespace sbx::actors {
+namespace {
+
+using namespace proto;
+
+struct scp_state {
+  static inline const char* name = "scp";
+  scp_service_config config;
+  dicom::accepted_contexts contexts;
+  std::unique_ptr<persistence::database> db;
+  std::unique_ptr<persistence::scp_repo> repo;
+  // Last, so the listeners stop (and their threads end) before anything they use goes.
+  std::map<std::int64_t, std::unique_ptr<dicom::dimse_scp>> listeners;
+};
+
+using scp_pointer = scp_actor::stateful_pointer<scp_state>;
+
+std::string trimmed(const std::string& s) {
+  // As Java's String.trim, which Slicebox applies: every character up to the space.
+  auto blank = [](unsigned char c) { return c <= ' '; };
+  auto begin = std::find_if_not(s.begin(), s.end(), blank);
+  auto end = std::find_if_not(s.rbegin(), s.rend(), blank).base();
+  return begin < end ? std::string(begin, end) : std::string{};
+}
+
+/// Hands a received dataset to ingest and waits for the outcome; runs on an association's
+/// thread, never on CAF's. Spec §7.1: the response is Success even when the data is refused
+/// (the failure is logged); a fault of the node (disk, database, shutting down) answers Out of
+/// Resources instead, so that no peer drops an image it was told is stored.
+std::uint16_t store_received(caf::actor_system& sys, const scp_service_config& config,
+                             const source& src, dicom::received_instance r) {
+  caf::scoped_actor self{sys};
+  std::uint16_t status = dicom::dimse_status::success;
+  self->request(config.ingest, caf::infinite, ingest_atom::value,
+                ingest_request{std::move(r.file), src, context_set::image_data})
+      .receive([](const ingest_result&) {},
+               [&](const caf::error& e) {
+                 std::string reason = caf::to_string(e);
+                 if (e.context().match_elements<std::string>())
+                   reason = e.context().get_as<std::string>(0);
+                 const bool refused = e.category() == error_category &&
+                                      static_cast<errc>(e.code()) == errc::bad_request;
+                 if (!refused) status = dicom::dimse_status::out_of_resources;
+                 spdlog::warn("SCP {}: could not add {} from {}: {}", src.name, r.sop_instance_uid,
+                              r.calling_ae_title, reason);
+                 self->send(config.log, log_atom::value, log_type::error, std::string("SCP"),
+                            "Could not add file: " + reason);
+               });
+  return status;
+}
+
+/// Starts the listener of an SCP record; throws dicom::scp_error.
+void start(scp_pointer self, const scp& s) {
+  auto& st = self->state;
+  dicom::scp_settings settings;
+  settings.ae_title = s.ae_title;
+  settings.port = static_cast<std::uint16_t>(s.port);
+  settings.contexts = st.contexts;
+  settings.temp_file = [store = st.config.store] { return store->temp_path().string(); };
+  settings.on_stored = [&sys = self->system(), config = st.config,
+                        src = source{"scp", s.name, s.id}](dicom::received_instance r) {
+    return store_received(sys, config, src, std::move(r));
+  };
+  auto listener = std::make_unique<dicom::dimse_scp>(std::move(settings));
+  spdlog::info("SCP {} listening on port {} as {}", s.name, listener->port(), s.ae_title);
+  st.listeners[s.id] = std::move(listener);
+}
+
+caf::error invalid(std::string message) {
+  return make_error(errc::bad_request, std::move(message));
+}
+
+/// Spec §7 POST /scps validation, in its order and with its messages.
+caf::error validate(persistence::scp_repo& repo, const scp& s) {
+  const auto ae = trimmed(s.ae_title);
+  if (ae.empty()) return invalid("Ae title must not be empty");
+  if (ae.size() > 16)
+    return invalid(
+        "Ae title must not exceed 16 characters, excluding leading and trailing epaces.");
+  if (s.port < 0 || s.port > 65535) return invalid("Port must be a value between 0 and 65535");
+  const auto in_use = "Port " + std::to_string(s.port) + " is already in use";
+  if (repo.by_port(s.port)) return invalid(in_use);
+  // Slicebox 2.1.1 stored the record and left it without a listener; the port is tried first.
+  try {
+    if (s.port != 0) dicom::probe_port(static_cast<std::uint16_t>(s.port));
+  } catch (const dicom::port_in_use&) {
+    return invalid(in_use);
+  } catch (const dicom::scp_error& e) {
+    return invalid(e.what());
+  }
+  return {};
+}
+
+scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config config) {
+  auto& st = self->state;
+  st.config = std::move(config);
+  st.contexts =
+      dicom::image_data_contexts(st.config.original_contexts ? dicom::context_defaults::original
+                                                             : dicom::context_defaults::node);
+  st.db = persistence::open_database(st.config.database);
+  st.repo = std::make_unique<persistence::scp_repo>(*st.db);
+  // Every stored SCP comes back; one that cannot listen is logged and stays listed.
+  for (const auto& s : st.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
+    try {
+      start(self, s);
+    } catch (const dicom::scp_error& e) {
+      spdlog::error("SCP {}: {}", s.name, e.what());
+      self->send(st.config.log, log_atom::value, log_type::error, std::string("SCP"),
+                 "Could not start SCP " + s.name + ": " + e.what());
+    }
+  }
+  auto repo = [self]() -> persistence::scp_repo& { return *self->state.repo; };
+  return {
+      [=](list_atom, std::int64_t start_index, std::int64_t count) {
+        return database_call<std::vector<scp>>("scp", [&]() -> caf::result<std::vector<scp>> {
+          return repo().list(start_index, count);
+        });
+      },
+      [=](add_atom, const scp& requested) {
+        return database_call<scp>("scp", [&]() -> caf::result<scp> {
+          if (auto existing = repo().by_name(requested.name)) return *existing;
+          if (auto e = validate(repo(), requested)) return e;
+          auto record = repo().insert(requested);
+          try {
+            start(self, record);
+          } catch (const dicom::scp_error& e) {
+            repo().remove(record.id);
+            return invalid(e.what());
+          }
+          return record;
+        });
+      },
+      [=](delete_atom, std::int64_t id) {
+        self->state.listeners.erase(id);  // returns once the port is closed
+        return database_call<bool>("scp", [&]() -> caf::result<bool> {
+          std::string name;
+          for (const auto& s : repo().list(0, std::numeric_limits<std::int64_t>::max()))
+            if (s.id == id) name = s.name;
+          if (!repo().remove(id)) return false;
+          caf::anon_send(self->state.config.events, source_deleted{{"scp", name, id}});
+          return true;
+        });
+      },
+  };
+}
+
+}  // namespace
+
+proto::scp_actor spawn_scp_actor(caf::actor_system& sys, scp_service_config config) {
+  return sys.spawn<caf::detached>(scp_behavior, std::move(config));
+}
+
+}  // namespace sbx::actors

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "dicom/dataset_header.hpp"
+
+namespace sbx::dicom {
+
+/// A listener that cannot start; what() says why.
+class scp_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The port is held by another socket (of this process or another).
+class port_in_use : public scp_error {
+ public:
+  using scp_error::scp_error;
+};
+
+/// DIMSE status codes (PS3.7 Annex C) an SCP answers a C-STORE with.
+namespace dimse_status {
+inline constexpr std::uint16_t success = 0x0000;
+inline constexpr std::uint16_t out_of_resources = 0xA700;
+}  // namespace dimse_status
+
+/// A dataset received by C-STORE, written to a Part-10 file: a meta header made from the command
+/// (SOP class and instance from the Affected UIDs, the negotiated transfer syntax) followed by
+/// the dataset's bytes exactly as they arrived.
+struct received_instance {
+  std::string file;
+  std::string sop_class_uid;
+  std::string sop_instance_uid;
+  std::string calling_ae_title;
+};
+
+/// What an SCP accepts and what it does with each dataset.
+struct scp_settings {
+  std::string ae_title;    ///< the called AE title associations must use (compared trimmed)
+  std::uint16_t port = 0;  ///< 0 picks a free port
+  /// Storage SOP classes and the transfer syntaxes accepted for them (any number of each);
+  /// Verification is always accepted.
+  accepted_contexts contexts;
+  std::function<std::string()> temp_file;  ///< a fresh path to receive a dataset into
+  /// Called on the association's own thread once a dataset is in its file (which then belongs
+  /// to the handler); the C-STORE response carries the returned status and is sent only after
+  /// the handler returns.
+  std::function<std::uint16_t(received_instance)> on_stored;
+};
+
+/// A DICOM Storage and Verification SCP (PS3.4 Annexes A and B) over DCMTK. It listens on every
+/// interface from construction on, serves each association on its own thread (any number at
+/// once, each one C-STORE at a time) and on destruction closes the port, aborts the
+/// associations still open and waits for their threads.
+class dimse_scp {
+ public:
+  /// Starts listening; throws port_in_use, or scp_error for any other failure.
+  explicit dimse_scp(scp_settings settings);
+  ~dimse_scp();
+  dimse_scp(const dimse_scp&) = delete;
+  dimse_scp& operator=(const dimse_scp&) = delete;
+
+  /// The port listened on.
+  std::uint16_t port() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Process-wide DCMTK settings: TCP_NODELAY in the environment (Debian's DCMTK keeps Nagle's
+/// algorithm on otherwise), no reverse DNS lookups, warnings only, SIGPIPE ignored. Done once; the
+/// first dimse_scp does it, but setenv is best called before other threads run.
+void prepare_dimse_networking();
+
+/// Checks that a TCP port can be listened on on every interface now, as dimse_scp will; throws
+/// port_in_use or scp_error otherwise.
+void probe_port(std::uint16_t port);
+
+}  // namespace sbx::dicom

@@ -1,0 +1,10 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- DICOM C-STORE receivers (spec Part B §7; table ScpData in Slicebox 2.1.1). Every stored SCP is
+-- started when the node starts.
+
+CREATE TABLE scps (
+  id ID_PK,
+  name TEXT NOT NULL UNIQUE,
+  ae_title TEXT NOT NULL,
+  port BIGINT NOT NULL
+);

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sbx::proto {
+
+/// A DICOM C-STORE receiver (spec Part B §7, `ScpData`): listens on `port` for the AE title.
+struct scp {
+  std::int64_t id = -1;
+  std::string name;
+  std::string ae_title;  ///< as given, untrimmed
+  std::int64_t port = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scp& x) {
+  return f(x.id, x.name, x.ae_title, x.port);
+}
+
+}  // namespace sbx::proto
