@@ -151,11 +151,9 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
       [=](delete_atom, std::int64_t id) {
         self->state.listeners.erase(id);  // returns once the port is closed
         return database_call<bool>("scp", [&]() -> caf::result<bool> {
-          std::string name;
-          for (const auto& s : repo().list(0, std::numeric_limits<std::int64_t>::max()))
-            if (s.id == id) name = s.name;
-          if (!repo().remove(id)) return false;
-          caf::anon_send(self->state.config.events, source_deleted{{"scp", name, id}});
+          auto s = repo().by_id(id);
+          if (!s || !repo().remove(id)) return false;
+          caf::anon_send(self->state.config.events, source_deleted{{"scp", s->name, id}});
           return true;
         });
       },

@@ -30,6 +30,10 @@ std::vector<proto::scp> scp_repo::list(std::int64_t start, std::int64_t count) {
                           {std::max<std::int64_t>(count, 0), std::max<std::int64_t>(start, 0)}));
 }
 
+std::optional<proto::scp> scp_repo::by_id(std::int64_t id) {
+  return first(db_.exec(std::string(scp_columns) + "WHERE id = $1", {id}));
+}
+
 std::optional<proto::scp> scp_repo::by_name(const std::string& name) {
   return first(db_.exec(std::string(scp_columns) + "WHERE name = $1", {name}));
 }

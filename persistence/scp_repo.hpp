@@ -18,6 +18,8 @@ class scp_repo {
 
   /// A page of SCPs in id order.
   std::vector<proto::scp> list(std::int64_t start, std::int64_t count);
+  /// The SCP with this id, if any.
+  std::optional<proto::scp> by_id(std::int64_t id);
   /// The SCP with this name (exact match), if any.
   std::optional<proto::scp> by_name(const std::string& name);
   /// The first SCP (in id order) listening on this port, if any.

@@ -24,6 +24,9 @@ TEMPLATE_TEST_CASE("persistence: SCPs are inserted, found by name and port, list
   CHECK(found->ae_title == " SLICEBOX ");  // stored as given
   CHECK(found->port == 11112);
   CHECK_FALSE(repo.by_name("pacs in"));
+  REQUIRE(repo.by_id(b.id));
+  CHECK(repo.by_id(b.id)->name == "second");
+  CHECK_FALSE(repo.by_id(b.id + 100));
   REQUIRE(repo.by_port(11113));
   CHECK(repo.by_port(11113)->name == "second");
   CHECK_FALSE(repo.by_port(104));
