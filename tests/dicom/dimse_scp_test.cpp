@@ -15,6 +15,8 @@
 #include <set>
 #include <vector>
 
+#include "dicom/dimse_scu.hpp"
+#include "support/dicom_files.hpp"
 #include "support/dicom_tools.hpp"
 #include "support/scratch_files.hpp"
 
@@ -278,4 +280,35 @@ TEST_CASE_METHOD(scp_fixture,
   CHECK_NOTHROW(probe_port(port));
   CHECK_FALSE(echo_succeeds(port, "SBXTEST"));
   CHECK(idle.closed_by_peer());
+}
+
+TEST_CASE_METHOD(scp_fixture,
+                 "what the node's SCU sends arrives byte for byte, sequences of undefined length "
+                 "included",
+                 "[dicom][scp]") {
+  // dcmtk's tools re-encode what they send; the node's SCU sends stored datasets as they are.
+  const auto accepted = image_data_contexts(context_defaults::node);
+  std::vector<std::filesystem::path> files = {fixtures + "/test.dcm"};
+  for (const auto& sample : pydicom_samples()) {
+    try {
+      check_context(read_header(sample), accepted);
+      const auto meta = read_file_meta(sample);
+      if (!meta.media_storage_sop_class_uid.empty() && !meta.media_storage_sop_instance_uid.empty())
+        files.emplace_back(sample);
+    } catch (const invalid_dicom&) {
+      // not image data in an accepted syntax, or not readable: the SCP would refuse it
+    }
+  }
+  REQUIRE(files.size() > 10);
+  auto s = settings(accepted.sop_classes);
+  s.contexts = accepted;
+  dimse_scp scp{std::move(s)};
+  const auto report = send_files({"SBXTEST", "127.0.0.1", scp.port()}, files);
+  CHECK(report.skipped.empty());
+  REQUIRE(report.sent == files.size());
+  REQUIRE(box.size() == files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    INFO(files[i]);
+    CHECK(dataset_bytes(box.received[i].file) == dataset_bytes(files[i]));
+  }
 }
