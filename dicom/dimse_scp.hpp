@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dicom/dimse.hpp"
 #include "dicom/dataset_header.hpp"
 
 namespace sbx::dicom {
@@ -72,11 +73,6 @@ class dimse_scp {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-
-/// Process-wide DCMTK settings: TCP_NODELAY in the environment (Debian's DCMTK keeps Nagle's
-/// algorithm on otherwise), no reverse DNS lookups, warnings only, SIGPIPE ignored. Done once; the
-/// first dimse_scp does it, but setenv is best called before other threads run.
-void prepare_dimse_networking();
 
 /// Checks that a TCP port can be listened on on every interface now, as dimse_scp will; throws
 /// port_in_use or scp_error otherwise.

@@ -4,6 +4,8 @@
 // clang-format on
 #include "dicom/dimse_scu.hpp"
 
+#include "dicom/dimse.hpp"
+
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -38,14 +40,6 @@ namespace sbx::dicom {
 
 namespace {
 
-// Debian's DCMTK enables TCP_NODELAY on its sockets only when this variable says so; without it
-// every PDU waits for a delayed ACK (~40 ms an image). Set during static initialisation, before
-// any thread exists that could read the environment at the same time.
-[[maybe_unused]] const bool tcp_nodelay_set = [] {
-  ::setenv("TCP_NODELAY", "1", 0);
-  return true;
-}();
-
 constexpr const char* verification_uid = "1.2.840.10008.1.1";
 constexpr const char* implicit_le_uid = "1.2.840.10008.1.2";
 constexpr const char* explicit_le_uid = "1.2.840.10008.1.2.1";
@@ -55,7 +49,7 @@ constexpr std::size_t max_contexts = 128;
 void prepare_dcmtk() {
   static std::once_flag once;
   std::call_once(once, [] {
-    OFLog::configure(OFLogger::WARN_LOG_LEVEL);
+    prepare_dimse_networking();
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();
