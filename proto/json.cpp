@@ -55,7 +55,7 @@ void write_user(writer& w, const api_user& u) {
 
 rapidjson::Document parse_object(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
                     std::to_string(doc.GetErrorOffset()) + ")");
@@ -68,7 +68,11 @@ std::string required_string(const rapidjson::Value& object, const char* key) {
   if (it == object.MemberEnd())
     throw malformed(std::string("Object is missing required member '") + key + "'");
   if (!it->value.IsString()) throw malformed(std::string("Member '") + key + "' must be a string");
-  return {it->value.GetString(), it->value.GetStringLength()};
+  std::string text{it->value.GetString(), it->value.GetStringLength()};
+  // No stored text can hold a NUL (PostgreSQL refuses it), so no request text may carry one.
+  if (text.find('\0') != std::string::npos)
+    throw malformed(std::string("Member '") + key + "' must not contain NUL characters");
+  return text;
 }
 
 void put_value(writer& w, std::string_view key, std::string_view value) {
@@ -479,8 +483,7 @@ T decode_id_name(std::string_view body) {
 std::optional<std::string> optional_string(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || it->value.IsNull()) return std::nullopt;
-  if (!it->value.IsString()) throw malformed(std::string("Member '") + key + "' must be a string");
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  return required_string(object, key);
 }
 
 }  // namespace
@@ -579,7 +582,7 @@ source_tag_filter decode_source_tag_filter(std::string_view body) {
 
 std::vector<tag_value> decode_tag_mappings(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
   if (!doc.IsArray()) throw malformed("Expected a JSON array of tag mappings");
@@ -643,7 +646,7 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 
 std::vector<std::int64_t> decode_ids(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
   if (!doc.IsArray()) throw malformed("Expected a JSON array of ids");
@@ -875,7 +878,7 @@ tag_path decode_tag_path(const rapidjson::Value& value, bool tree) {
 
 tag_path decode_tag_path(std::string_view body, bool tree) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
                     std::to_string(doc.GetErrorOffset()) + ")");

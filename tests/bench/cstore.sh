@@ -34,11 +34,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (unshare -n)" >&2; exit 2; }
-for c in Orthanc storescu python3 curl ip unshare; do
-  command -v "$c" >/dev/null ||
-    { echo "missing $c (tests/bench/run.sh installs the tools, Orthanc without starting it)" >&2
-      exit 2; }
-done
+require_tools Orthanc storescu python3 curl ip unshare
 
 private_netns "${args[@]}"   # everything below runs with only loopback
 our_binary "$sbx_bin" "$build"

@@ -37,11 +37,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (unshare -n, drop_caches)" >&2; exit 2; }
-for c in Orthanc python3 curl ip unshare dd; do
-  command -v "$c" >/dev/null ||
-    { echo "missing $c (tests/bench/run.sh installs the tools, Orthanc without starting it)" >&2
-      exit 2; }
-done
+require_tools Orthanc python3 curl ip unshare dd
 ((images >= n_lat + 3)) || { echo "--images must be at least --n-lat + 3" >&2; exit 2; }
 ((n_thr > 0 && n_thr <= images)) || n_thr=$images
 

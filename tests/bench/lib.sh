@@ -12,6 +12,16 @@ bench=$shared/bench
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# require_tools CMD...: exits (2) naming the first command that is missing.
+require_tools() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null ||
+      { echo "missing $c (tests/bench/run.sh installs the tools, Orthanc without starting it)" >&2
+        exit 2; }
+  done
+}
+
 # our_binary PATH BUILD: sets sbx_bin to PATH made absolute; an empty PATH stands for
 # $repo/build-bench/slicebox, configured in Release (through ccache when there is one) and built
 # first when BUILD is 1.

@@ -11,6 +11,7 @@
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
 #include "support/dicom_files.hpp"
+#include "support/dicom_tools.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -22,13 +23,9 @@ std::string watch_body(const std::string& name, const fs::path& path) {
   return R"({"id":-1,"name":")" + name + R"(","path":")" + path.string() + R"("})";
 }
 
-/// Polls until `done` holds (fails after 20 s).
-void eventually(const std::function<bool()>& done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds{20};
-  while (!done()) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+/// Waits until `done` holds (fails after 20 s).
+void await(const std::function<bool()>& done) {
+  REQUIRE(eventually(done, std::chrono::seconds{20}));
 }
 
 int image_count(const running_node& n) {
@@ -88,6 +85,11 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
   CHECK(n.as("u", "p", "POST", "/api/directorywatches", watch_body("w6", root.path() / "b"))
             .status == 403);
   CHECK(n.admin("POST", "/api/directorywatches", R"({"id":-1,"name":"x"})").status == 400);
+  CHECK(n.admin("POST", "/api/directorywatches",
+                R"({"id":-1,"name":"x","path":")" + root.path().string() + R"(\u0000/b"})")
+            .status == 400);  // a NUL would cut the path short
+  CHECK(n.admin("POST", "/api/directorywatches", "{\"id\":-1,\"name\":\"\xff\",\"path\":\"/\"}")
+            .status == 400);  // not UTF-8
   REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("w7", root.path() / "b")).status ==
           201);
 
@@ -110,7 +112,7 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
               .status == 201);
   CHECK(n.as("u", "p", "DELETE", "/api/directorywatches/" + id).status == 403);
   CHECK(n.admin("DELETE", "/api/directorywatches/" + id).status == 204);
-  eventually([&] { return n.admin("GET", "/api/filtering/associations").body == "[]"; });
+  await([&] { return n.admin("GET", "/api/filtering/associations").body == "[]"; });
   CHECK(n.admin("DELETE", "/api/directorywatches/" + id).status == 204);
   CHECK(parse_json(n.admin("GET", "/api/directorywatches").body).Size() == 1);
   // Its path can be watched again.
@@ -126,7 +128,7 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
   write_file(root.path() / "existing.dcm", f1_in("p1", "st1", "se1", "so1"));
   auto created = n.admin("POST", "/api/directorywatches", watch_body("dropbox", root.path()));
   REQUIRE(created.status == 201);
-  eventually([&] { return image_count(n) == 1; });
+  await([&] { return image_count(n) == 1; });
   // Its series came from the watch.
   auto source = parse_json(n.admin("GET", "/api/metadata/series/1/source").body);
   CHECK(std::string(source["sourceType"].GetString()) == "directory");
@@ -135,13 +137,13 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
 
   // A new file; a file in a new folder; a file deep in folders made afterwards.
   write_file(root.path() / "new.dcm", f1_in("p1", "st1", "se1", "so2"));
-  eventually([&] { return image_count(n) == 2; });
+  await([&] { return image_count(n) == 2; });
   fs::create_directories(root.path() / "x" / "y");
   write_file(root.path() / "x" / "y" / "deep.dcm", f1_in("p1", "st1", "se1", "so3"));
-  eventually([&] { return image_count(n) == 3; });
+  await([&] { return image_count(n) == 3; });
   fs::create_directories(root.path() / "x" / "y" / "z");
   write_file(root.path() / "x" / "y" / "z" / "deeper.dcm", f1_in("p1", "st1", "se1", "so4"));
-  eventually([&] { return image_count(n) == 4; });
+  await([&] { return image_count(n) == 4; });
 
   // A file being written is not imported until it is complete.
   auto bytes = f1_in("p1", "st1", "se1", "so5");
@@ -155,13 +157,13 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
     slow.write(bytes.data() + bytes.size() / 2,
                static_cast<std::streamsize>(bytes.size() - bytes.size() / 2));
   }
-  eventually([&] { return image_count(n) == 5; });
+  await([&] { return image_count(n) == 5; });
 
   // Rejected files are logged and left in place: not DICOM, and a Secondary Capture (image-data
   // contexts only).
   write_file(root.path() / "notes.txt", "not dicom");
   write_file(root.path() / "sc.dcm", fixture("sc.dcm"));
-  eventually([&] { return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: "); });
+  await([&] { return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: "); });
   CHECK(fs::exists(root.path() / "notes.txt"));
   CHECK(fs::exists(root.path() / "sc.dcm"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a rescan does not retry them
@@ -188,8 +190,8 @@ TEMPLATE_TEST_CASE("directory watches: delete on import, restarts, vanished fold
               .status == 201);
   write_file(kept.path() / "a.dcm", f1_in("p1", "st1", "se1", "so1"));
   write_file(kept.path() / "bad.dcm", "garbage");
-  eventually([&] { return image_count(n) == 1 && !fs::exists(kept.path() / "a.dcm"); });
-  eventually([&] { return logged(n, "Could not add file bad.dcm"); });
+  await([&] { return image_count(n) == 1 && !fs::exists(kept.path() / "a.dcm"); });
+  await([&] { return logged(n, "Could not add file bad.dcm"); });
   CHECK(fs::exists(kept.path() / "bad.dcm"));  // rejected files stay
 
   // After a restart the watch still works; a watch whose folder vanished is deleted.
@@ -199,7 +201,7 @@ TEMPLATE_TEST_CASE("directory watches: delete on import, restarts, vanished fold
   auto watches = parse_json(n.admin("GET", "/api/directorywatches").body);
   REQUIRE(watches.Size() == 1);
   CHECK(std::string(watches[0]["name"].GetString()) == "kept");
-  eventually([&] { return image_count(n) == 2; });
+  await([&] { return image_count(n) == 2; });
   write_file(kept.path() / "after.dcm", f1_in("p1", "st1", "se1", "so3"));
-  eventually([&] { return image_count(n) == 3; });
+  await([&] { return image_count(n) == 3; });
 }

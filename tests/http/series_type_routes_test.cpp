@@ -94,6 +94,7 @@ TEMPLATE_TEST_CASE("series types: list, create, rename, delete, roles (74, 75)",
   CHECK(n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":)" + ids + R"(,"name":"other"})")
             .status == 400);  // a taken name is the client's error, not a 500
   CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1})").status == 400);
+  CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1,"name":"a\u0000b"})").status == 400);
 
   CHECK(n.as("u", "p", "DELETE", "/api/seriestypes/" + ids).status == 403);
   CHECK(parse_json(n.admin("GET", "/api/seriestypes").body).Size() == 2);
