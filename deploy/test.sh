@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs what the build and the tests need (Debian 12), builds everything and runs the whole
 # suite with ctest, against SQLite and a throwaway PostgreSQL 15 cluster on 127.0.0.1 that is
-# started here and removed afterwards, whatever the outcome.
+# started here and removed afterwards, whatever the outcome. Arguments go to ctest, e.g.
+# `deploy/test.sh -R scu` runs only the tests whose names match.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${SBX_TEST_BUILD_DIR:-build-test}
@@ -40,4 +41,4 @@ run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres slicebox
 export SBX_TEST_POSTGRES="host=127.0.0.1 port=$pg_port dbname=slicebox user=postgres"
 
 cd "$build_dir"
-ctest --output-on-failure -j"$(nproc)" --timeout 300
+ctest --output-on-failure -j"$(nproc)" --timeout 300 "$@"
