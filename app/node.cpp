@@ -129,8 +129,11 @@ node::node(config c) {
   {
     auto db = persistence::open_database(database);
     for (const auto& name : persistence::migrate(*db)) spdlog::info("applied migration {}", name);
+    if (auto caveat = persistence::durability_caveat(*db); !caveat.empty())
+      spdlog::warn("database: {}", caveat);
   }
   auto store = std::make_shared<const persistence::file_store>(c.data_dir);
+  if (auto caveat = store->flush_caveat(); !caveat.empty()) spdlog::warn("data folder: {}", caveat);
   if (auto n = actors::sweep_orphans(*store, actors::referenced_storage_keys(database)))
     spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);
   impl_ = std::make_unique<impl>(std::move(c));

@@ -68,4 +68,17 @@ std::unique_ptr<database> open_database(const database_config& config) {
   return open_sqlite(config.sqlite_path);
 }
 
+std::string durability_caveat(database& db) {
+  if (db.kind() != backend::postgres) return {};  // SQLite: synchronous=FULL, set on open
+  std::string caveat;
+  for (const char* setting : {"fsync", "synchronous_commit"}) {
+    auto r = db.exec(std::string("SELECT current_setting('") + setting + "')");
+    if (!r.rows.empty() && r.rows[0].text(0) == "off")
+      caveat += std::string(caveat.empty() ? "" : ", ") + setting + " is off";
+  }
+  return caveat.empty()
+             ? caveat
+             : "the PostgreSQL server may lose acknowledged commits in a crash: " + caveat;
+}
+
 }  // namespace sbx::persistence

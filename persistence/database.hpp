@@ -76,9 +76,13 @@ struct database_config {
   std::string postgres_url;
 };
 
-/// Opens a new connection (SQLite: WAL, synchronous=NORMAL, foreign keys on, busy timeout,
+/// Opens a new connection (SQLite: WAL, synchronous=FULL, foreign keys on, busy timeout,
 /// case-sensitive LIKE as in PostgreSQL).
 std::unique_ptr<database> open_database(const database_config& config);
+
+/// Why a commit on this connection may not survive a power loss (a PostgreSQL server running
+/// with `fsync` or `synchronous_commit` off), or "" when it does.
+std::string durability_caveat(database& db);
 
 /// Commits on scope exit unless an exception is in flight, in which case it rolls back.
 class transaction {

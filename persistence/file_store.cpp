@@ -2,7 +2,9 @@
 #include "persistence/file_store.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sodium.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <array>
@@ -80,6 +82,29 @@ void file_store::sync() const {
   int err = errno;
   ::close(fd);
   if (rc != 0) throw std::system_error(err, std::generic_category(), "syncfs " + root_.string());
+}
+
+std::string file_store::flush_caveat() const {
+  struct statfs fs {};
+  if (::statfs(root_.c_str(), &fs) != 0) return {};
+  // Magic numbers without a name in <linux/magic.h> on every kernel header version.
+  constexpr unsigned long cifs = 0xff534d42, smb2 = 0xfe534d42, fuse = 0x65735546;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case TMPFS_MAGIC:
+    case RAMFS_MAGIC:
+      return root_.string() + " is in memory (tmpfs/ramfs): images do not survive a reboot";
+    case NFS_SUPER_MAGIC:
+    case cifs:
+    case smb2:
+    case V9FS_MAGIC:
+      return root_.string() +
+             " is on a network file system: a flush may not reach the server's disk before an "
+             "image is acknowledged";
+    case fuse:
+      return root_.string() + " is on a FUSE file system, which may not honour flushes";
+    default:
+      return {};
+  }
 }
 
 std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced) const {

@@ -29,6 +29,9 @@ class file_store {
   /// Makes every file and rename so far durable: one flush of the file system for a whole batch
   /// instead of one fsync per file.
   void sync() const;
+  /// Why sync() may not reach stable storage in this folder (tmpfs, ramfs, a network or FUSE
+  /// file system), or "" for a local disk file system.
+  std::string flush_caveat() const;
   /// Removes every file under tmp/ and every stored file whose key is not referenced; returns how
   /// many files were removed.
   std::size_t sweep(const std::unordered_set<std::string>& referenced) const;

@@ -120,7 +120,10 @@ class sqlite_database final : public database {
     sqlite3_busy_timeout(db_, 5000);
     try {
       exec("PRAGMA journal_mode=WAL", {});
-      exec("PRAGMA synchronous=NORMAL", {});
+      // FULL: a commit returns only once the WAL is on stable storage. NORMAL would let a power
+      // cut roll back a commit that was already acknowledged (and the start-up sweep would then
+      // delete its file as an orphan). Group commit in the metadata writer shares the cost.
+      exec("PRAGMA synchronous=FULL", {});
       exec("PRAGMA foreign_keys=ON", {});
       // LIKE is case-sensitive in PostgreSQL and in the original's H2; match it here.
       exec("PRAGMA case_sensitive_like=ON", {});

@@ -219,3 +219,21 @@ TEMPLATE_TEST_CASE("persistence: database transactions commit or roll back", "[p
     CHECK(res.rows[0].text(0) == "kept");
   }
 }
+
+TEMPLATE_TEST_CASE("persistence: a commit is durable or the caveat says why not", "[persistence]",
+                   sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  auto& db = scratch.db();
+  if (db.kind() == backend::sqlite) {
+    // 2 = FULL: the WAL is synced at every commit, so an acknowledged image survives power loss.
+    CHECK(db.exec("PRAGMA synchronous").rows.at(0).int64(0) == 2);
+    CHECK(durability_caveat(db).empty());
+    return;
+  }
+  db.exec("SET synchronous_commit = off");
+  CHECK_THAT(durability_caveat(db), Catch::Contains("synchronous_commit is off"));
+  db.exec("SET synchronous_commit = on");
+  CHECK_THAT(durability_caveat(db), !Catch::Contains("synchronous_commit"));
+  bool fsync_off = db.exec("SHOW fsync").rows.at(0).text(0) == "off";
+  CHECK(durability_caveat(db).empty() == !fsync_off);
+}
