@@ -139,6 +139,7 @@ start_server() {
   case $name in
     orthanc)
       orthanc_json "${DATA[orthanc]}" > "$run/orthanc.json"
+      # shellcheck disable=SC2086  # orthanc_env is a list of NAME=VALUE words
       env $orthanc_env Orthanc "$run/orthanc.json" >> "$run/orthanc.log" 2>&1 &
       PID[orthanc]=$!
       wait_ready orthanc system ;;

@@ -69,7 +69,9 @@ if [ -z "${BENCH_NETNS:-}" ]; then
                         [curl]=curl [ip]=iproute2 [unshare]=util-linux)
     missing=()
     for c in "${!package[@]}"; do command -v "$c" >/dev/null || missing+=("${package[$c]}"); done
-    command -v cmake >/dev/null && command -v ninja >/dev/null || "$repo/deploy/install-deps.sh"
+    if ! command -v cmake >/dev/null || ! command -v ninja >/dev/null; then
+      "$repo/deploy/install-deps.sh"
+    fi
     if ((${#missing[@]})); then
       log "installing ${missing[*]}"
       # The orthanc package would start a daemon listening on 0.0.0.0: no service starts.
