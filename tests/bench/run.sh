@@ -114,7 +114,7 @@ if has small; then
   head -n 2000 "$small/files.txt" > "$run/small-first.txt"   # for the 1-client ingest
 fi
 
-log "runs $runs, small runs $small_runs, phases $phases, $big_files + $small_files files"
+log "runs $runs, small runs $small_runs, phases $phases; corpora: $big_files files$(has small && echo " + $small_files small ones")"
 log "our node: $sbx_bin $sbx_args"
 lists=patients,patient_studies,series,find_patient,image_meta
 t0=$SECONDS
@@ -185,8 +185,8 @@ stop_servers
 log "benchmark took $((SECONDS - t0)) s"
 
 {
-  echo "# slicebox beside Orthanc, REST: $(date -u +%Y-%m-%dT%H:%MZ), runs $runs," \
-    "$big_files + $small_files files"
+  echo "# slicebox beside Orthanc, REST: $(date -u +%Y-%m-%dT%H:%MZ), runs $runs, phases" \
+    "$phases, $big_files files$(has small && echo " + $small_files small ones")"
   echo
   describe_binary
   echo
