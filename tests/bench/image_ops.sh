@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --sbx-bin) sbx_bin=$2; build=0; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h | --help) sed -n '3,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
