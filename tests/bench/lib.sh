@@ -1,14 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source it
-# Sourced by run.sh, image_ops.sh and cstore.sh: where things are, log, and our node's binary
-# (Release).
-# Sets here (this folder), repo, shared (../shared beside the repository) and bench (its bench/).
+# Sourced by run.sh, image_ops.sh and cstore.sh: paths, logging, our Release build, the private
+# network namespace, the corpus, and the two servers (ours and Orthanc) started side by side.
+# Sets here (this folder) and repo; every other path comes from the calling script's options.
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-shared=$(cd "$repo/../shared" 2>/dev/null && pwd) ||
-  { echo "no shared/ beside the repository ($repo/../shared)" >&2; exit 2; }
-bench=$shared/bench
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -42,40 +39,19 @@ our_binary() {
   sbx_bin=$(readlink -f "$sbx_bin")
 }
 
-# driver_functions: defines the shared driver's orthanc_config, wait_http, stop_server and
-# start_server, read from peer_orthanc.sh (heredocs included) and used as they are, so that
-# Orthanc runs with the same settings as the driver's baseline. They read WORK, ORTHANC_PDU,
-# ORTHANC_ENV, SBX_START, SBX_URL, SBX_AUTH, SBX_DICOM, SBX_CREATE_SCP, SBX_AET and the arrays
-# PID and URL.
-driver_functions() {
-  local f
-  eval "$(awk -v want="orthanc_config wait_http stop_server start_server" '
-    BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
-    !on && /^[a-z_]+\(\) \{/ { if (substr($0, 1, index($0, "(") - 1) in keep) on = 1 }
-    !on { next }
-    { print }
-    doc != "" { if ($0 == doc) doc = ""; next }
-    match($0, /<<[A-Z_]+$/) { doc = substr($0, RSTART + 2); next }
-    $0 == "}" { on = 0 }' "$bench/peer_orthanc.sh")"
-  for f in orthanc_config wait_http stop_server start_server; do
-    declare -F "$f" >/dev/null ||
-      { echo "$bench/peer_orthanc.sh has no function $f any more: update lib.sh" >&2; exit 2; }
-  done
-}
-
-# private_netns ARGS...: runs the calling script again with ARGS in a fresh network namespace
-# that holds only "lo" (Orthanc 1.10 and DCMTK 3.6.7 bind 0.0.0.0 and have no bind-address
-# option), and once inside brings lo up. (BENCH_IN_NETNS is the shared driver's own marker; an
-# SBX_ variable would be read by our node as configuration.)
+# private_netns ARGS...: runs the calling script again with ARGS in a new network namespace that
+# holds only "lo" (Orthanc 1.10 and DCMTK 3.6.7 listen on 0.0.0.0 and cannot be told otherwise),
+# and once inside brings lo up. The marker is not an SBX_ variable: our node would read one as
+# configuration and refuse an unknown key.
 private_netns() {
-  if [ -z "${BENCH_IN_NETNS:-}" ]; then
-    exec unshare --net env BENCH_IN_NETNS=1 bash "$0" "$@"
+  if [ -z "${BENCH_NETNS:-}" ]; then
+    exec unshare --net env BENCH_NETNS=1 bash "$0" "$@"
   fi
   ip link set lo up
 }
 
-# fresh_run DIR: sets work to DIR (made, absolute) and run to a fresh DIR/run (the one before is
-# kept as run.prev), and copies everything printed from then on to run/driver.out.
+# fresh_run DIR: sets work to DIR (made, absolute) and run to a new, empty DIR/run (the one
+# before becomes run.prev); everything printed from then on is also copied to run/driver.out.
 fresh_run() {
   mkdir -p "$1"
   work=$(cd "$1" && pwd)
@@ -85,30 +61,129 @@ fresh_run() {
   exec > >(tee "$run/driver.out") 2>&1
 }
 
-# both_servers: Orthanc and our node ($sbx_bin, port 5000, admin/admin) as the shared driver's
-# functions run them (driver_functions), data under $run, stopped by PID however the script ends.
-# Our node gets an SCP when SBX_DICOM (its port) and SBX_CREATE_SCP=1 are set before. Defines
-# B TARGET SUBCOMMAND ARGS...: the shared bench.py against one of them, recording to $RESULTS.
-both_servers() {
-  driver_functions
-  WORK=$run ORTHANC_PDU=16384 ORTHANC_ENV="" SBX_DICOM=${SBX_DICOM:-}
-  SBX_CREATE_SCP=${SBX_CREATE_SCP:-0} SBX_AET=${SBX_AET:-SLICEBOX}
-  SBX_URL=http://127.0.0.1:5000 SBX_AUTH=admin:admin
-  SBX_START="$(printf '%q' "$sbx_bin") --data-dir \"\$SBX_DATA\" --port \"\$SBX_PORT\""
-  declare -gA PID URL AUTH FLAVOR DATA
-  URL[orthanc]=http://127.0.0.1:8042 AUTH[orthanc]=admin:admin FLAVOR[orthanc]=orthanc
-  URL[sbx]=$SBX_URL AUTH[sbx]=$SBX_AUTH FLAVOR[sbx]=slicebox
-  DATA[orthanc]=$run/orthanc-db DATA[sbx]=$run/sbx-data
-  PID[orthanc]=0 PID[sbx]=0
-  trap cleanup EXIT
-  trap 'exit 130' INT TERM HUP
-  RESULTS=$run/results.jsonl
+# corpus DIR FILES SIZE SEED: sets corpus to DIR, made with corpus.py unless it is complete
+# (files.txt is written last, so a folder without it is remade).
+corpus() {
+  corpus=$1
+  [ -f "$corpus/files.txt" ] && [ "$(grep -c . "$corpus/files.txt")" = "$2" ] && return 0
+  rm -rf "$corpus"
+  log "corpus: $2 files of $3x$3, seed $4 -> $corpus"
+  python3 "$here/corpus.py" "$corpus" --files "$2" --size "$3" --seed "$4" >/dev/null
 }
-cleanup() { for t in sbx orthanc; do stop_server "$t" || true; done; }
-B() {
-  local t=$1 c=$2
+
+# ------------------------------------------------------------------ the servers
+# Both answer HTTP basic auth admin:admin on 127.0.0.1: ours on port 5000 (its SCP, when
+# sbx_scp_port is set, on that port with AE title SLICEBOX, made through POST /api/scps after
+# every start), Orthanc on 8042 (DICOM 4242, AE title ORTHANC). Every start is on a fresh, empty
+# data folder under $run; orthanc_env holds extra environment for Orthanc (e.g. TCP_NODELAY=1).
+# sbx_args: extra arguments for our node (e.g. --config FILE).
+declare -A PID URL DATA
+URL[sbx]=http://127.0.0.1:5000 URL[orthanc]=http://127.0.0.1:8042
+PID[sbx]=0 PID[orthanc]=0
+AUTH=admin:admin
+sbx_scp_port="" sbx_aet=SLICEBOX orthanc_env="" sbx_args=""
+dicom_port() { case $1 in sbx) echo "$sbx_scp_port" ;; orthanc) echo 4242 ;; esac; }
+dicom_aet() { case $1 in sbx) echo "$sbx_aet" ;; orthanc) echo ORTHANC ;; esac; }
+
+# orthanc_json FOLDER: Orthanc's configuration. Storage uncompressed and synced to disk (each
+# file fsync'ed, as ours), no plugins, no explorer, HTTP keep-alive with TCP_NODELAY, 50 HTTP
+# and 4 DICOM threads, 16 KiB PDUs (its default), any calling AE may store.
+orthanc_json() {
+  cat <<EOF
+{
+  "Name": "BENCH", "StorageDirectory": "$1", "IndexDirectory": "$1",
+  "StorageCompression": false, "SyncStorageArea": true, "StorageAccessOnFind": "Always",
+  "MaximumStorageSize": 0, "MaximumPatientCount": 0, "OverwriteInstances": false,
+  "Plugins": [], "OrthancExplorerEnabled": false, "WebDavEnabled": false,
+  "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": true, "RegisteredUsers": { "admin": "admin" },
+  "HttpCompressionEnabled": false, "KeepAlive": true, "TcpNoDelay": true,
+  "HttpThreadsCount": 50, "ConcurrentJobs": 2, "SaveJobs": false, "MetricsEnabled": true,
+  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": 4242,
+  "DicomCheckCalledAet": false, "DicomAlwaysAllowStore": true,
+  "MaximumPduLength": 16384, "DicomThreadsCount": 4
+}
+EOF
+}
+
+# wait_ready NAME: polls the server's HTTP port (deadline 30 s) while its process lives.
+wait_ready() {
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    curl -sf -o /dev/null -u "$AUTH" "${URL[$1]}/${2:-}" && return 0
+    kill -0 "${PID[$1]}" 2>/dev/null || { log "$1 exited while starting (see $run/$1.log)"; return 1; }
+    sleep 0.1
+  done
+  log "$1 not answering after 30 s"
+  return 1
+}
+
+stop_server() {
+  local p=${PID[$1]} deadline=$((SECONDS + 30))
+  if [ "$p" != 0 ] && kill -0 "$p" 2>/dev/null; then
+    kill -TERM "$p"
+    while kill -0 "$p" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    ! kill -0 "$p" 2>/dev/null || kill -KILL "$p"
+    wait "$p" 2>/dev/null || true
+  fi
+  PID[$1]=0
+}
+
+# start_server NAME: stops it if running, then starts it on an empty data folder.
+start_server() {
+  local name=$1
+  stop_server "$name"
+  DATA[$name]=$run/$name-data
+  rm -rf "${DATA[$name]}"
+  mkdir -p "${DATA[$name]}"
+  case $name in
+    orthanc)
+      orthanc_json "${DATA[orthanc]}" > "$run/orthanc.json"
+      # shellcheck disable=SC2086  # orthanc_env is a list of NAME=VALUE words
+      env $orthanc_env Orthanc "$run/orthanc.json" >> "$run/orthanc.log" 2>&1 &
+      PID[orthanc]=$!
+      wait_ready orthanc system ;;
+    sbx)
+      # shellcheck disable=SC2086  # sbx_args is a list of words
+      "$sbx_bin" --data-dir "${DATA[sbx]}" --port "${URL[sbx]##*:}" $sbx_args >> "$run/sbx.log" 2>&1 &
+      PID[sbx]=$!
+      wait_ready sbx api/system/health || return 1
+      if [ -n "$sbx_scp_port" ]; then
+        curl -sf -o /dev/null -u "$AUTH" -H 'Content-Type: application/json' \
+          -d "{\"id\":-1,\"name\":\"bench\",\"aeTitle\":\"$sbx_aet\",\"port\":$sbx_scp_port}" \
+          "${URL[sbx]}/api/scps" || { log "POST /api/scps failed"; return 1; }
+      fi ;;
+  esac
+}
+
+stop_servers() { stop_server sbx; stop_server orthanc; }
+
+# servers_stop_on_exit: however the script ends, both servers are stopped by their PID.
+servers_stop_on_exit() {
+  trap stop_servers EXIT
+  trap 'exit 130' INT TERM HUP
+}
+
+# M NAME COMMAND ARGS...: client.py COMMAND against server NAME, recording to $run/results.jsonl;
+# a failure is logged and the benchmark goes on.
+M() {
+  local name=$1 command=$2
   shift 2
-  python3 "$bench/bench.py" "$c" --flavor "${FLAVOR[$t]}" --url "${URL[$t]}" \
-    --auth "${AUTH[$t]}" --name "$t" --pid "${PID[$t]}" --out "$RESULTS" "$@" ||
-    log "bench.py $c failed for $t"
+  python3 "$here/client.py" "$command" --server "$name" --url "${URL[$name]}" --auth "$AUTH" \
+    --pid "${PID[$name]}" --out "$run/results.jsonl" "$@" || log "client.py $command failed for $name"
+}
+
+# describe_binary: one line naming our binary, when it was built, and its source tree's HEAD
+# (and whether that HEAD is newer than the binary).
+describe_binary() {
+  local src head state=""
+  src=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$(dirname "$sbx_bin")/CMakeCache.txt" \
+        2>/dev/null || true)
+  head=$(git -C "${src:-/nonexistent}" log -1 --format='%h %ct' 2>/dev/null || echo '? 0')
+  [ "${head#* }" -le "$(stat -c %Y "$sbx_bin")" ] || state=" (HEAD is newer than the binary)"
+  [ -z "$src" ] || [ -z "$(git -C "$src" status --porcelain -uno 2>/dev/null)" ] ||
+    state="$state, with uncommitted changes"
+  echo "Node: \`$sbx_bin\`, built $(date -u -r "$sbx_bin" +%Y-%m-%dT%H:%MZ) from ${src:-?}" \
+    "at ${head% *}$state. Orthanc: $(Orthanc --version 2>&1 | head -1). Machine: $(nproc)" \
+    "cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 }

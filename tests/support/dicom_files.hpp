@@ -9,7 +9,7 @@
 
 namespace sbx::test {
 
-/// The bytes of a fixture from ../shared/fixtures.
+/// The bytes of a file of tests/fixtures/ (see tests/fixtures/README.md).
 std::string fixture(const std::string& name);
 
 /// A copy of a DICOM fixture with some root attributes replaced: tag (group << 16 | element) →
