@@ -24,7 +24,8 @@ using sbx::test::write_bytes;
 namespace {
 
 const fs::path fixtures = SBX_FIXTURES_DIR;
-// Real DICOM samples of the python3-pydicom package (see shared/notes/dicom-samples.md).
+// Real DICOM samples of Debian's python3-pydicom package (pydicom_samples() in
+// tests/support/dicom_files.hpp).
 
 constexpr const char* nm_class = "1.2.840.10008.5.1.4.1.1.20";
 constexpr const char* sc_class = "1.2.840.10008.5.1.4.1.1.7";
@@ -319,7 +320,7 @@ TEST_CASE("a dataset without File Meta Information reads but is never accepted",
         "supported");
 }
 
-TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
+TEST_CASE("values follow Slicebox's extraction rules", "[unit]") {
   scratch_dir dir;
   SECTION("first component, trimmed; image type keeps all components") {
     const auto h = read_header(write_in(dir, part10(nm_dataset(with({
