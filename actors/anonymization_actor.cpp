@@ -31,7 +31,8 @@ using namespace proto;
 /// Root-level values by tag, as dicom::root_values gives them.
 using root_value_map = std::map<std::uint32_t, std::string>;
 
-/// What a worker asks the keeper once it has de-identified an image (spec §7.5 steps 1-2).
+/// What a worker asks the keeper once it has de-identified an image: the real and anonymous
+/// values of the value tags (docs/api.md#anonymization-keys).
 struct key_request {
   std::int64_t image_id = -1;
   root_value_map real;        ///< the input's values
@@ -39,7 +40,7 @@ struct key_request {
   root_value_map custom;      ///< the caller's custom values at root paths
 };
 
-/// The keeper's answer to a reverse lookup (spec §7.8 steps 2-3).
+/// The keeper's answer to a reverse lookup (docs/api.md#reverse-anonymization).
 struct reverse_match {
   bool matched = false;
   std::vector<tag_value> real;  ///< the real values to write back
@@ -55,12 +56,13 @@ typename Inspector::result_type inspect(Inspector& f, reverse_match& x) {
   return f(x.matched, x.real);
 }
 
-/// Owns the key tables; every key operation runs on it, one at a time, as §7.5 2 requires.
+/// Owns the key tables; every key operation runs on it, one at a time, so that concurrent
+/// anonymizations of one patient agree on its anonymous values (docs/api.md#anonymization-keys).
 using key_keeper_actor = anonymization_key_actor::extend<
     // Records the key of a de-identified image and answers the harmonized values its output
-    // gets (spec §7.5 2-3, custom values excepted).
+    // gets (docs/api.md#anonymization-keys, custom values excepted).
     caf::replies_to<record_atom, key_request>::with<std::vector<tag_value>>,
-    // Finds the key of anonymous root values (spec §7.8).
+    // Finds the key of anonymous root values (docs/api.md#reverse-anonymization).
     caf::replies_to<reverse_atom, keys_atom, root_value_map>::with<reverse_match>,
     // Records the keys waiting for it (sent to itself).
     caf::reacts_to<flush_atom>>;
@@ -150,8 +152,9 @@ persistence::key_lookup lookup_of(root_value_map values) {
           values[sop_uid]};
 }
 
-/// Matches and records the key of one de-identified image (spec §7.5 2) in the open transaction
-/// and answers the harmonized values of its matched levels that the output gets (§7.5 3b).
+/// Matches and records the key of one de-identified image in the open transaction and answers
+/// the harmonized values of its matched levels that the output gets
+/// (docs/api.md#anonymization-keys).
 std::vector<tag_value> record_key(key_keeper_state& st, const key_request& r) {
   struct entry {
     dicom::value_tag vt;
@@ -208,7 +211,8 @@ std::vector<tag_value> record_key(key_keeper_state& st, const key_request& r) {
   return harmonized;
 }
 
-/// The key matching anonymous root values and the real values it restores (spec §7.8).
+/// The key matching anonymous root values and the real values it restores
+/// (docs/api.md#reverse-anonymization).
 reverse_match match_anonymous(key_keeper_state& st, const root_value_map& anon) {
   auto match = st.repo->best_match_by_anon(lookup_of(anon));
   if (!match) return {};
@@ -380,10 +384,10 @@ anonymization_output output_of(dicom::anonymized_image& image,
   return {temp.string(), {}, {}, 0, true};
 }
 
-/// Anonymizes one stored file and records its key (spec §7.3-§7.5): reads and de-identifies it
-/// here, lets the keeper match and record the key, then puts the output together here and hands
-/// it to `done`. In place, PatientIdentityRemoved is stripped first and the output is a file.
-/// Failures go to `promise`.
+/// Anonymizes one stored file and records its key (docs/api.md#anonymization): reads and
+/// de-identifies it here, lets the keeper match and record the key, then puts the output together
+/// here and hands it to `done`. In place, PatientIdentityRemoved is stripped first and the output
+/// is a file. Failures go to `promise`.
 template <class Done>
 void anonymize_with_key(anonymization_worker_actor::pointer self, const worker_config& cfg,
                         std::int64_t image_id, const std::filesystem::path& source,
@@ -399,14 +403,16 @@ void anonymize_with_key(anonymization_worker_actor::pointer self, const worker_c
   std::shared_ptr<dicom::anonymized_image> image;
   try {
     image = std::make_shared<dicom::anonymized_image>(source, profile, in_place);
-    // Already anonymous: sent as it is, no custom values, no key (§7.4).
+    // Already anonymous: sent as it is, no custom values, no key
+    // (POST /api/images/{id}/anonymized, docs/api.md#already-anonymous-data).
     if (image->unchanged()) return done(output_of(*image, {}, in_place, temp));
   } catch (const std::exception& e) {
     return fail(e);
   }
   key_request request{image_id, image->real_values(), image->anonymized_values(), {}};
   // Unless stripped, PatientIdentityRemoved is recorded even when the input has none (real value
-  // ""), so that reverse anonymization (§7.8) clears the flag on data that comes back.
+  // ""), so that reverse anonymization (docs/api.md#reverse-anonymization) clears the flag on
+  // data that comes back.
   if (!in_place) request.real.try_emplace(patient_identity_removed, "");
   for (const auto& v : custom)
     if (v.path.size() == 1) request.custom.emplace(v.path.front().tag, v.value);

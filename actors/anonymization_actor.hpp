@@ -18,7 +18,7 @@ namespace sbx::actors {
 struct anonymization_service_config {
   persistence::database_config database;
   caf::group events;             ///< images_deleted arrives here
-  bool purge_empty_keys = true;  ///< delete the keys of deleted images (spec §7.7)
+  bool purge_empty_keys = true;  ///< delete keys of deleted images (docs/api.md#anonymization-keys)
   std::shared_ptr<const persistence::file_store> store;
   proto::metadata_actor metadata;
   proto::ingest_actor ingest;
@@ -26,8 +26,8 @@ struct anonymization_service_config {
 };
 
 /// Spawns the anonymization service: a keeper on its own thread that owns the key tables (key
-/// operations are serialised through it, as §7.5 requires) and a pool of workers on their own
-/// threads that do the file work of (reverse) anonymization and ask the keeper for keys.
+/// operations are serialised through it: docs/api.md#anonymization-keys) and a pool of workers on
+/// their own threads that do the file work of (reverse) anonymization and ask the keeper for keys.
 proto::anonymization_actor spawn_anonymization_actor(caf::actor_system& sys,
                                                      anonymization_service_config config);
 

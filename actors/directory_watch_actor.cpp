@@ -24,7 +24,7 @@ namespace {
 using namespace proto;
 namespace fs = std::filesystem;
 
-/// Files being ingested at once (spec §9.1).
+/// Files being ingested at once (docs/api.md#directory-watches).
 constexpr int max_in_flight = 5;
 
 // ------------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ struct directory_watch_config {
 };
 
 /// Spawns the directory-watch service (its own thread; one more thread a watch). At start it
-/// resumes every stored watch whose folder still exists and deletes the others (spec §9).
+/// resumes every stored watch whose folder still exists and deletes the others
+/// (docs/api.md#directory-watches).
 /// Files are copied to the store's tmp/ folder and ingested (image-data contexts, source
 /// `directory`), at most 5 at a time; rejected files are logged and left in place.
 proto::directory_watch_actor spawn_directory_watch_actor(caf::actor_system& sys,

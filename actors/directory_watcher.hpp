@@ -9,7 +9,7 @@
 namespace sbx::actors {
 
 /// Watches a folder tree on its own thread and reports every regular file once it is complete,
-/// and again whenever it changes (spec part B §9.1, watched recursively):
+/// and again whenever it changes (docs/api.md#directory-watches, recursively):
 /// - at start and every `rescan` interval the whole tree is walked (network shares deliver no
 ///   inotify events); a file found this way is reported once its modification time is a second
 ///   old and no process has it open for writing;

@@ -51,7 +51,7 @@ caf::result<T> guarded(F&& body) {
 }
 
 /// Runs an insert that names a filter; a filter that does not exist is the client's mistake
-/// (spec §3.2; Slicebox 2.1.1 answers 500).
+/// (400, docs/api.md#deviations-from-slicebox-211; Slicebox 2.1.1 answers 500).
 template <class F>
 auto naming_filter(std::int64_t filter_id, F&& insert) -> decltype(insert()) {
   try {

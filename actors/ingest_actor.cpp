@@ -47,9 +47,9 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
           });
 }
 
-/// Applies a source's tag filter (spec §5.1 step 4): `file` is replaced by the filtered file and
-/// `header` by that file's header, so the metadata shows what is stored. On failure the filtered
-/// file is gone and `file` is left for the caller to remove.
+/// Applies a source's tag filter (docs/api.md#filtering): `file` is replaced by the filtered file
+/// and `header` by that file's header, so the metadata shows what is stored. On failure the
+/// filtered file is gone and `file` is left for the caller to remove.
 void apply_filter(const ingest_service_config& config, const dicom::tag_filter& filter,
                   std::string& file, dicom::header_info& header) {
   const auto filtered = config.store->temp_path();
@@ -95,7 +95,8 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
                 promise);
           return promise;
         }
-        // Known anonymous data comes back under its real identities (spec §7.8).
+        // Known anonymous data comes back under its real identities
+        // (docs/api.md#reverse-anonymization).
         auto src = r.src;
         auto original = r.file;
         self->request(*config.reverser, caf::infinite, reverse_atom::value, r.file)

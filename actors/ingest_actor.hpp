@@ -21,7 +21,7 @@ struct ingest_service_config {
   caf::group events;                ///< where image_added is published
   bool original_contexts = false;   ///< Slicebox 2.1.1's exact accepted lists
   unsigned workers = 2;
-  /// The tag filters of the sources (spec §9), published by the filtering service.
+  /// The tag filters of the sources (docs/api.md#filtering), published by the filtering service.
   std::shared_ptr<const source_filters> filters = std::make_shared<source_filters>();
   /// Where anonymous data goes for reverse anonymization. The anonymization service itself
   /// stores through ingest, so its handle is filled in after both are spawned (before the node

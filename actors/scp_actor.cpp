@@ -42,7 +42,7 @@ std::string trimmed(const std::string& s) {
 }
 
 /// Hands a received dataset to ingest and waits for the outcome; runs on an association's
-/// thread, never on CAF's. Spec §7.1: the response is Success even when the data is refused
+/// thread, never on CAF's. The response is Success even when the data is refused
 /// (the failure is logged); a fault of the node (disk, database, shutting down) answers Out of
 /// Resources instead, so that no peer drops an image it was told is stored.
 std::uint16_t store_received(caf::actor_system& sys, const scp_service_config& config,
@@ -88,7 +88,7 @@ caf::error invalid(std::string message) {
   return make_error(errc::bad_request, std::move(message));
 }
 
-/// Spec §7 POST /scps validation, in its order and with its messages.
+/// The validation of POST /api/scps, in Slicebox's order and with its messages.
 caf::error validate(persistence::scp_repo& repo, const scp& s) {
   const auto ae = trimmed(s.ae_title);
   if (ae.empty()) return invalid("Ae title must not be empty");

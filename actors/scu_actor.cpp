@@ -34,7 +34,7 @@ struct scu_state {
 
 using scu_pointer = scu_actor::stateful_pointer<scu_state>;
 
-/// Why SCU data is refused (spec Part B §7, §8: as for SCPs), if it is.
+/// Why SCU data is refused (POST /api/scus: as for SCPs), if it is.
 std::optional<std::string> invalid_scu_data(const scu& s) {
   // Leading and trailing spaces (and control characters, as Java's trim) do not count.
   const auto first =
@@ -53,7 +53,7 @@ std::string peer_name(const scu& s) {
   return s.ae_title + "@" + s.host + ":" + std::to_string(s.port);
 }
 
-/// The client's error for a failed send (spec Part B §8).
+/// The client's error for a failed send (POST /api/scus/{id}/send, docs/api.md#scus).
 caf::error send_error(const scu& s, const dicom::store_error& e) {
   const auto where = peer_name(s);
   switch (e.kind()) {
@@ -92,7 +92,7 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
                                std::to_string(files.size()) +
                                " images could not be found and were not sent");
     for (const auto& w : report.warnings) note(log_type::warn, "Sending to " + s.name + ": " + w);
-    // The images-sent event of the spec has no consumer yet (forwarding); the log records it.
+    // Slicebox's images-sent event has no consumer yet (forwarding); the log records it.
     note(log_type::info,
          std::to_string(report.sent) + " images sent to SCU " + s.name + " (" + peer_name(s) + ")");
     return static_cast<std::int64_t>(report.sent);

@@ -69,8 +69,8 @@ bool reads_files(const series_type_rules& rules) {
   return false;
 }
 
-/// Labels one batch of series (spec §8: all links of a series are replaced by the types that
-/// apply now, none if there are no types).
+/// Labels one batch of series (docs/api.md#series-types: all links of a series are replaced by the
+/// types that apply now, none if there are no types).
 void label(labeller_state& st, const std::vector<std::int64_t>& batch) {
   std::vector<std::pair<std::int64_t, std::int64_t>> links;
   if (!st.rules.types.empty()) {

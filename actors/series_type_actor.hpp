@@ -20,7 +20,8 @@ struct series_type_service_config {
 };
 
 /// Spawns the series-type service: one thread owns the tables, another re-labels series in the
-/// background (spec §8) from a de-duplicated queue, so neither ingest nor the API wait for it.
+/// background (docs/api.md#series-types) from a de-duplicated queue, so neither ingest nor the API
+/// wait for it.
 proto::series_type_actor spawn_series_type_actor(caf::actor_system& sys,
                                                  series_type_service_config config);
 

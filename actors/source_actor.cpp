@@ -66,7 +66,7 @@ caf::result<std::vector<Entry>> gather(pointer self, const std::vector<part<Entr
 }
 
 source_actor::behavior_type source_behavior(pointer self, source_owners owners) {
-  // Spec part B §5: users, boxes, SCPs, directory watches, import sessions, in that order.
+  // GET /api/sources: users, boxes, SCPs, directory watches, import sessions, in that order.
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
                                 [](const api_user& u) { return source{"user", u.user, u.id}; }),

@@ -13,9 +13,10 @@
 
 namespace sbx::actors {
 
-/// The tag filters of every source that has any, as ingest applies them (spec §9). The filtering
-/// service publishes a new immutable snapshot on every change; ingest workers read the current
-/// one without asking anybody, so the hot path pays one atomic load when no source is filtered.
+/// The tag filters of every source that has any, as ingest applies them (docs/api.md#filtering).
+/// The filtering service publishes a new immutable snapshot on every change; ingest workers read
+/// the current one without asking anybody, so the hot path pays one atomic load when no source is
+/// filtered.
 class source_filters {
  public:
   /// Source type and id.

@@ -32,7 +32,8 @@ std::string folder(std::string name) {
   return name;
 }
 
-/// `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm` (spec §11.3).
+/// `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm`, as
+/// GET /api/images/export names the entries of the ZIP.
 std::string entry_name(const image_location& l) {
   return folder(std::to_string(l.patient_row) + "_" + l.patient_name + "-" + l.patient_id) + "/" +
          folder(std::to_string(l.study_row) + "_" + l.study_date) + "/" +

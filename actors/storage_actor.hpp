@@ -15,8 +15,8 @@
 
 namespace sbx::actors {
 
-/// Spawns the storage service (on its own thread: it touches the file system). It keeps export
-/// sets in memory, each for `export_lifetime` after its creation (spec: 6 hours).
+/// Spawns the storage service (on its own thread: it touches the file system). It keeps export sets
+/// in memory, each for `export_lifetime` after its creation (6 hours by default, as in Slicebox).
 proto::storage_actor spawn_storage_actor(
     caf::actor_system& sys, std::shared_ptr<const persistence::file_store> store,
     proto::metadata_actor metadata,

@@ -242,7 +242,7 @@ void apply_table(config& c, const toml::table& table, const std::string& prefix,
 
 /// Variables that start with SBX_ but are not configuration keys, yet may legitimately be in a
 /// node's environment: test settings, and the two the benchmark driver exports to the server it
-/// starts (shared/bench/peer_orthanc.sh).
+/// starts (tests/bench).
 bool is_foreign_variable(std::string_view name) {
   return name.starts_with("SBX_TEST_") || name == "SBX_DATA" || name == "SBX_PORT";
 }

@@ -41,14 +41,15 @@ struct config {
   /// instead of also the compressed syntaxes GDCM decodes and the real DX-for-processing class.
   bool ingest_original_contexts = false;
 
-  /// anonymization.purge_empty_keys: delete the keys of deleted images (spec §7.7).
+  /// anonymization.purge_empty_keys: delete the keys of deleted images
+  /// (docs/api.md#anonymization-keys).
   bool anonymization_purge_empty_keys = true;
   /// directory_watch.delete_on_import: delete a watched file once it is stored.
   bool directory_watch_delete_on_import = false;
   /// directory_watch.rescan_seconds: how often each watched tree is walked in full (network
   /// shares send no change events).
   std::chrono::seconds directory_watch_rescan{5};
-  /// export.lifetime_seconds: how long an export set can be downloaded (spec: 6 hours).
+  /// export.lifetime_seconds: how long an export set can be downloaded (Slicebox: 6 hours).
   std::chrono::seconds export_lifetime{6 * 3600};
   /// export.compression_level: deflate level of export ZIPs, 0 (stored) to 9. Stored by default:
   /// deflate runs at ~100 MB/s a core, a tenth of what the disk and the network deliver.

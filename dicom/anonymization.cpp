@@ -69,7 +69,7 @@ constexpr std::array<confidentiality_option, 13> options_in_rank_order = {
     o::retain_safe_private,
 };
 
-// Appendix A (PS3.15 2018d Table E.1-1 as used by Slicebox 2.1.1), generated from the spec text.
+// The action table: PS3.15 2018d Table E.1-1 as Slicebox 2.1.1 uses it (docs/api.md#profiles).
 constexpr action_table_row table_rows[] = {
     {0x00001000,
      0xFFFFFFFF,
@@ -1300,11 +1300,12 @@ const std::array<option_rules, 13>& rules() {
     for (const auto& row : table_rows) {
       for (int i = 0; i < row.column_count; ++i) {
         const auto [opt, act] = row.columns[static_cast<std::size_t>(i)];
-        // RETAIN_SAFE_PRIVATE's column is replaced by Appendix B (spec §7.2).
+        // RETAIN_SAFE_PRIVATE's column is replaced by the safe private tags (PS3.15 Table
+        // E.3.10-1), as in Slicebox (docs/api.md#profiles).
         if (opt == o::retain_safe_private) continue;
         auto& rr = r[static_cast<std::size_t>(opt)];
         if (row.exact()) {
-          rr.exact.insert_or_assign(row.tag, act);  // the later row wins (spec Appendix A)
+          rr.exact.insert_or_assign(row.tag, act);  // the later row wins, as in Slicebox
         } else {
           rr.masked.push_back({row.tag, row.mask, row.name, 1, {{{opt, act}}}});
         }
@@ -1692,7 +1693,8 @@ anonymized_image::anonymized_image(const std::filesystem::path& in,
   }
 
   if (meta.FindDataElement(transfer_syntax_uid)) {
-    // Deviation from 2.1.1 (quirk Q6): DICOM requires the meta header to name the instance.
+    // Deviation from 2.1.1 (docs/api.md#deviations-from-slicebox-211): DICOM requires the meta
+    // header to name the instance.
     put(meta, media_storage_sop_instance_uid, gdcm::VR::UI,
         value_of(ds.GetDataElement(sop_instance_uid)));
   } else {

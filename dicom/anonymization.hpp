@@ -16,7 +16,7 @@
 
 namespace sbx::dicom {
 
-/// The building blocks of a de-identification profile (spec §7.1), in rank order.
+/// The building blocks of a de-identification profile (docs/api.md#profiles), in rank order.
 enum class confidentiality_option {
   basic_profile,
   clean_pixel_data,
@@ -33,7 +33,7 @@ enum class confidentiality_option {
   retain_safe_private,
 };
 
-/// What the API shows of an option (spec §7.1).
+/// What the API shows of an option (GET /api/anonymization/options).
 struct option_info {
   std::string_view name;         ///< wire name, e.g. "BASIC_PROFILE"
   std::string_view title;        ///< e.g. "Basic Profile"
@@ -52,7 +52,7 @@ std::optional<confidentiality_option> parse_option(std::string_view name);
 /// An action code of the de-identification table (PS3.15 Table E.1-1).
 enum class deid_action { x, x_z, x_d, x_z_d, x_z_u, z, d, z_d, c, u, k };
 
-/// What an action does to an element (spec §7.3).
+/// What an action does to an element (docs/api.md#profiles).
 enum class deid_effect {
   remove,   ///< X, X/Z, X/D, X/Z/D, X/Z/U*: the element (or whole sequence) is dropped
   empty,    ///< Z, D, Z/D, C: zero-length value, element kept
@@ -70,7 +70,7 @@ struct column_action {
   deid_action action;
 };
 
-/// One row of the action table (spec Appendix A): matches tag t iff (t & mask) == tag.
+/// One row of the action table (PS3.15 Table E.1-1): matches tag t iff (t & mask) == tag.
 struct action_table_row {
   std::uint32_t tag;
   std::uint32_t mask;  ///< 0xFFFFFFFF for exact rows
@@ -90,7 +90,7 @@ std::span<const action_table_row> action_table();
 std::span<const std::uint32_t> safe_private_tags();
 inline constexpr std::uint32_t safe_private_mask = 0xFFFF00FF;
 
-/// The action a profile assigns to a tag (spec §7.2); nullopt = no action (keep).
+/// The action a profile assigns to a tag (docs/api.md#profiles); nullopt = no action (keep).
 std::optional<deid_action> action_for(std::uint32_t tag,
                                       const std::vector<confidentiality_option>& profile);
 
@@ -101,17 +101,20 @@ struct output_parts {
   std::uint64_t offset = 0;
 };
 
-/// An image de-identified in memory from one read of its Part-10 file (spec §7.3-§7.5): the
-/// key values before and after de-identification are at hand, and the output is written once,
-/// with the values the key brings (custom and harmonized, spec §7.5 step 3) already applied.
+/// An image de-identified in memory from one read of its Part-10 file (docs/api.md#anonymization):
+/// the key values before and after de-identification are at hand, and the output is written once,
+/// with the values the key brings (custom and harmonized, docs/api.md#anonymization-keys) already
+/// applied.
 class anonymized_image {
  public:
   /// Reads `in` (checked by read_header first: GDCM aborts on some malformed input) and
-  /// de-identifies it with `profile` (spec §7.3). With strip_identity_removed false an already
-  /// anonymous input is left unchanged (the `anonymized` route, §7.4); with true its
+  /// de-identifies it with `profile` (docs/api.md#profiles). With strip_identity_removed false an
+  /// already anonymous input is left unchanged (POST /api/images/{id}/anonymized,
+  /// docs/api.md#already-anonymous-data); with true its
   /// PatientIdentityRemoved/DeidentificationMethod are dropped first and it is anonymized again.
-  /// Deliberate deviation from 2.1.1 (quirk Q6): MediaStorageSOPInstanceUID is set to the
-  /// output's SOPInstanceUID. Throws invalid_dicom for unreadable input.
+  /// Deliberate deviation from 2.1.1 (docs/api.md#deviations-from-slicebox-211):
+  /// MediaStorageSOPInstanceUID is set to the output's SOPInstanceUID. Throws invalid_dicom for
+  /// unreadable input.
   anonymized_image(const std::filesystem::path& in,
                    const std::vector<confidentiality_option>& profile, bool strip_identity_removed);
   anonymized_image(anonymized_image&&) noexcept;
@@ -120,7 +123,8 @@ class anonymized_image {
 
   /// The input had PatientIdentityRemoved YES.
   bool was_anonymous() const;
-  /// The input is passed on as it is (anonymous, not stripped): no values, no key (§7.4).
+  /// The input is passed on as it is (anonymous, not stripped): no values, no key
+  /// (docs/api.md#already-anonymous-data).
   bool unchanged() const;
   /// root_values of the input, without PatientIdentityRemoved and DeidentificationMethod when
   /// they were stripped (the "real" values of a key).

@@ -9,7 +9,8 @@
 
 namespace sbx::dicom {
 
-/// The hierarchy level of a value tag (spec §7.5), ordered PATIENT < STUDY < SERIES < IMAGE.
+/// The hierarchy level of a value tag (docs/api.md#anonymization-keys), ordered PATIENT < STUDY <
+/// SERIES < IMAGE.
 enum class key_level : int { patient = 0, study = 1, series = 2, image = 3 };
 
 /// A tag whose value an anonymization key records, and its level.
@@ -18,7 +19,8 @@ struct value_tag {
   key_level level;
 };
 
-/// The mandatory value tags and the default key attributes of spec §7.5, in that order.
+/// The mandatory value tags and the default key attributes (docs/api.md#anonymization-keys), in
+/// that order.
 const std::vector<value_tag>& value_tags();
 
 /// The root-level values of the value tags that are present and non-empty in a stored file

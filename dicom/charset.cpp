@@ -235,7 +235,7 @@ std::string decode_iso2022(std::string_view bytes, const code_state& initial) {
       const bool two_byte = s.g0 != g0_set::ascii && c > 0x20 && c < 0x7f;
       if (!two_byte) {
         emit(nullptr, bytes.substr(i, 1));
-        // The value's first set is active again after these delimiters (PS3.5 §6.1.2.5.3).
+        // The value's first set is active again after these delimiters (PS3.5 6.1.2.5.3).
         if (c == '^' || c == '=' || c == '\\' || c == '\r' || c == '\n' || c == '\t' || c == '\f') {
           s = initial;
         }

@@ -19,7 +19,7 @@ struct code_state {
 
 }  // namespace charset_detail
 
-/// Decodes text values (PS3.5 §6.1) of one dataset's SpecificCharacterSet to UTF-8; bytes that
+/// Decodes text values (PS3.5 6.1) of one dataset's SpecificCharacterSet to UTF-8; bytes that
 /// cannot be decoded become U+FFFD.
 class text_decoder {
  public:

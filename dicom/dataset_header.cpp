@@ -58,7 +58,7 @@ std::string_view trim(std::string_view s) {
 // would abort the node; a truncated deflate stream even makes it allocate without end. So before
 // GDCM sees a file, its whole structure is walked: every element header, sequence item and pixel
 // data fragment must be well formed and lie inside the file (or the inflated dataset). This is
-// also the completeness check of the spec.
+// also the completeness check of ingest (docs/architecture.md#how-an-image-flows).
 // ---------------------------------------------------------------------------------------------
 
 struct encoding {

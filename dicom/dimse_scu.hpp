@@ -12,7 +12,7 @@
 // A C-STORE service class user over DCMTK's dcmnet. No DCMTK type appears here.
 namespace sbx::dicom {
 
-/// The AE title the node calls from (spec Part B §8).
+/// The AE title the node calls from (POST /api/scus/{id}/send, as in Slicebox).
 inline constexpr const char* scu_calling_ae = "SLICEBOX-SCU";
 
 /// A peer to send to.
@@ -38,7 +38,7 @@ struct presentation_context {
 };
 
 /// The presentation contexts proposed for files of these SOP classes and transfer syntaxes, in
-/// file order (spec Part B §8 step 2): Verification with Implicit VR Little Endian first; then
+/// file order (docs/api.md#scus): Verification with Implicit VR Little Endian first; then
 /// for each pair not proposed yet, if its SOP class is new, the class with Explicit and then
 /// Implicit VR Little Endian (each unless it is the file's), then the pair itself.
 std::vector<presentation_context> propose_contexts(const std::vector<sop_class_syntax>& files);

@@ -121,7 +121,8 @@ void wrap_jpeg(const std::filesystem::path& jpeg, const proto::patient& patient,
                const std::filesystem::path& out) {
   std::string bytes = read_file(jpeg);
   const jpeg_frame frame = parse_jpeg(bytes);
-  // Quirk Q11: the original declares an even fragment length without writing the pad byte.
+  // Slicebox 2.1.1 declares an even fragment length without writing the pad byte
+  // (docs/api.md#deviations-from-slicebox-211).
   if (bytes.size() % 2 != 0) bytes.push_back('\0');
 
   // Heap-allocated: the writer holds it through a SmartPointer and would free a stack object.

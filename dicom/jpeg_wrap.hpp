@@ -31,7 +31,7 @@ jpeg_frame parse_jpeg(const std::string& jpeg);
 
 /// Wraps the JPEG file `jpeg` into a new Secondary Capture instance (JPEG Baseline transfer
 /// syntax, new series and SOP instance UIDs) of the given patient and study, written to `out` as
-/// a Part-10 file (spec §11.3 POST /images/jpeg). Throws invalid_jpeg for a bad JPEG stream and
+/// a Part-10 file (POST /api/images/jpeg). Throws invalid_jpeg for a bad JPEG stream and
 /// std::runtime_error if a file cannot be read or written.
 void wrap_jpeg(const std::filesystem::path& jpeg, const proto::patient& patient,
                const proto::study& study, const std::string& series_description,

@@ -16,7 +16,7 @@ struct tag_mapping {
   std::string value;  ///< UTF-8 text, written as is and padded to even length
 };
 
-/// Rewrites the Part-10 file `in` to `out` as PUT /images/{id}/modify does (spec §11.3): group
+/// Rewrites the Part-10 file `in` to `out` as PUT /api/images/{id}/modify does: group
 /// lengths dropped (the meta header's recomputed), sequences and items made undefined-length,
 /// text converted to UTF-8 (SpecificCharacterSet "ISO_IR 192"), then each mapping applied:
 /// the element is replaced if present, else inserted with its dictionary VR; nested paths only

@@ -137,7 +137,8 @@ struct voi_window {
 /// frame's value range mapped onto 0..255 (as dcmtk's min-max window).
 voi_window choose_window(const png_options& o, const gdcm::DataSet& ds, double min, double max) {
   if (o.window_min < o.window_max) {
-    // Slicebox 2.1.1 used center (max - min) / 2 (quirk Q8); we use the conventional center.
+    // Slicebox 2.1.1 used center (max - min) / 2; we use the conventional center
+    // (docs/api.md#deviations-from-slicebox-211).
     const auto lo = static_cast<double>(o.window_min);
     const auto hi = static_cast<double>(o.window_max);
     return {(lo + hi) / 2, hi - lo};

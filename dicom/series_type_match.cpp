@@ -45,7 +45,7 @@ bool matches(const std::vector<proto::image_attribute>& attributes,
   if (!trunk.empty() && std::none_of(attributes.begin(), attributes.end(), [&](const auto& e) {
         return starts_with(e.tag_path, trunk);
       }))
-    trunk.clear();  // the path leads nowhere: the root dataset is examined (spec §8)
+    trunk.clear();  // the path leads nowhere: the root is examined (docs/api.md#series-types)
   auto target = trunk;
   target.push_back({static_cast<std::uint32_t>(a.tag), "", false, 0});
   std::string value;

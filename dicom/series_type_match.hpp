@@ -10,8 +10,9 @@
 namespace sbx::dicom {
 
 /// True if the dataset listed by `attributes` (read_attributes of a series' first image) matches
-/// the rule attribute (spec §8): the element `tag`, in item 1 of each sequence of `tag_path` (or at
-/// the root if that path leads nowhere), with all its values joined by `,` equal to `values`.
+/// the rule attribute (docs/api.md#series-types): the element `tag`, in item 1 of each sequence of
+/// `tag_path` (or at the root if that path leads nowhere), with all its values joined by `,` equal
+/// to `values`.
 bool matches(const std::vector<proto::image_attribute>& attributes,
              const proto::series_type_rule_attribute& a);
 

@@ -82,7 +82,8 @@ void filter_dataset(gdcm::DataSet& ds, proto::tag_path& prefix, const tag_filter
 bool keeps(const tag_filter& filter, const proto::tag_path& path, bool sequence) {
   for (const auto& tree : filter.blacklist) {
     if (!is_trunk_of(tree, path)) continue;
-    // A tree ending in the plain sequence tag names an element, not the sequence (spec §9).
+    // A tree ending in the plain sequence tag names an element, not the sequence
+    // (docs/api.md#filtering).
     if (sequence && tree.size() == path.size() && !tree.back().is_item) continue;
     return false;
   }
@@ -99,7 +100,8 @@ void filter_file(const std::filesystem::path& in, const std::filesystem::path& o
   reader.SetFileName(in.c_str());
   if (!reader.Read()) throw invalid_dicom("the dataset cannot be parsed");
   gdcm::File& file = reader.GetFile();
-  // Only the dataset: the File Meta Information is the header (quirk Q10, deviation).
+  // Only the dataset: the File Meta Information is the header (a deviation:
+  // docs/api.md#deviations-from-slicebox-211).
   proto::tag_path prefix;
   filter_dataset(file.GetDataSet(), prefix, filter);
 

@@ -8,9 +8,9 @@
 
 namespace sbx::dicom {
 
-/// The string form of a tag path or tree (spec §4.5): nodes joined by '.', each the keyword of
-/// its tag if the dictionary knows it, else `(GGGG,EEEE)` in upper-case hex, item nodes suffixed
-/// `[n]` or `[*]`; e.g. `DerivationCodeSequence[1].PatientID`.
+/// The string form of a tag path or tree (docs/api.md#tag-paths): nodes joined by '.', each the
+/// keyword of its tag if the dictionary knows it, else `(GGGG,EEEE)` in upper-case hex, item nodes
+/// suffixed `[n]` or `[*]`; e.g. `DerivationCodeSequence[1].PatientID`.
 std::string to_string(const proto::tag_path& path);
 
 /// Parses the string form; each node may be a keyword or `(GGGG,EEEE)`. `[*]` is accepted only

@@ -35,12 +35,13 @@ struct exchange {
   void fail(const caf::error& e) const { respond(error_response(e)); }
   /// The query parameters.
   query_params query() const { return query_params{request.query()}; }
-  /// The body of a JSON request, after the spec's checks: a missing body is 400 and another
-  /// content type 415 (§1.2).
+  /// The body of a JSON request, after Slicebox's checks: a missing body is 400 and another
+  /// content type 415 (docs/api.md#errors).
   const std::string& json_body() const;
 };
 
-/// The cookie token, client IP and User-Agent of a request (spec §2.2); "" where absent.
+/// The cookie token, client IP and User-Agent of a request (docs/api.md#authentication); "" where
+/// absent.
 proto::client_identity client_identity_of(const http_request& r);
 
 /// The reply types of a response handle, to give CAF the exact signature it wants.

@@ -50,7 +50,8 @@ std::string cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-/// The client address as the spec defines it (§2.2 item 4).
+/// The client address a session is bound to (docs/api.md#authentication): the first address of
+/// X-Forwarded-For, else the peer, else X-Real-Ip.
 std::string client_ip(const http_request& r) {
   if (auto fwd = r.header("x-forwarded-for")) {
     auto first = trim(fwd->substr(0, fwd->find(',')));

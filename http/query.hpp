@@ -14,7 +14,7 @@
 namespace sbx::http {
 
 /// A request refused before it reaches a service (bad parameter, bad body); carries the response
-/// the spec prescribes (§3.3).
+/// Slicebox gives (docs/api.md#errors).
 class rejection : public std::exception {
  public:
   explicit rejection(http_response r) : response(std::move(r)) {}
@@ -22,7 +22,8 @@ class rejection : public std::exception {
   http_response response;
 };
 
-/// Decoded query parameters with the spec's parsing rules and error texts (§1.4).
+/// Decoded query parameters with Slicebox's parsing rules and error texts
+/// (docs/api.md#paging-and-listing-parameters).
 class query_params {
  public:
   /// Parses a raw query string (`a=1&b=x%20y`, `+` is a space).

@@ -268,8 +268,8 @@ class session : public std::enable_shared_from_this<session> {
     dispatch(std::move(request));
   }
 
-  /// A multipart upload is reduced to its part named "file" (spec: the DICOM file's field), on
-  /// this thread like the rest of the body's file I/O.
+  /// A multipart upload is reduced to its part named "file" (Slicebox's name for the DICOM file's
+  /// field), on this thread like the rest of the body's file I/O.
   void unwrap_multipart(http_request& request) const {
     auto type = request.header("content-type");
     if (!type) return;

@@ -21,7 +21,7 @@ constexpr const char* key_columns =
     "k.anon_series_instance_uid, k.sop_instance_uid, k.anon_sop_instance_uid";
 constexpr std::size_t key_width = 13;
 
-// API property names (the JSON field names of AnonymizationKey, spec §4.4) and their columns.
+// API property names (the JSON field names of AnonymizationKey) and their columns.
 // Only names found here ever reach SQL text.
 struct property_column {
   std::string_view property;
@@ -98,7 +98,7 @@ std::string property_condition(statement& st, const proto::query_property& q) {
   throw std::invalid_argument("Unsupported query operator " + q.op);
 }
 
-// Case-insensitive prefix of any of the ten value columns (spec §11.4).
+// Case-insensitive prefix of any of the ten value columns (GET /api/anonymization/keys?filter=).
 std::string prefix_filter(statement& st, const std::string& v) {
   if (!searchable(v)) return never;
   std::string pattern = "(LOWER(CAST(" + st.bind(v) + " AS TEXT)) || '%')";
@@ -126,7 +126,7 @@ std::vector<proto::anonymization_key> run_keys(database& db, statement& st,
     sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
   sql += order_clause(order);
   // PostgreSQL rejects a negative LIMIT/OFFSET and SQLite reads a negative LIMIT as "no
-  // limit"; the API accepts any int64 here (spec Q15), so clamp both to 0.
+  // limit"; the API accepts any int64 here (docs/api.md#quirks-kept), so clamp both to 0.
   sql += " LIMIT " + st.bind(std::max<std::int64_t>(count, 0));
   sql += " OFFSET " + st.bind(std::max<std::int64_t>(start, 0));
   const auto res = db.exec(sql, st.params());

@@ -13,8 +13,8 @@
 
 namespace sbx::persistence {
 
-/// How closely a key matched (spec §7.5 2a, §7.8 step 2); ordered PATIENT < STUDY < SERIES <
-/// IMAGE.
+/// How closely a key matched (docs/api.md#anonymization-keys, docs/api.md#reverse-anonymization);
+/// ordered PATIENT < STUDY < SERIES < IMAGE.
 enum class key_level : int { patient = 0, study = 1, series = 2, image = 3 };
 
 /// A key found by best_match_by_real / best_match_by_anon and the level it matched at.
@@ -32,8 +32,8 @@ struct key_lookup {
   std::string sop_instance_uid;
 };
 
-/// One row of the CSV export (spec §7.9): a key and one of its values, or no value for a key
-/// without stored values (left join).
+/// One row of the CSV export (docs/api.md#key-csv): a key and one of its values, or no value for a
+/// key without stored values (left join).
 struct key_export_row {
   proto::anonymization_key key;
   std::optional<proto::anonymization_key_value> value;
@@ -53,17 +53,18 @@ class anonymization_repo {
   /// The key with this id, if any.
   std::optional<proto::anonymization_key> by_id(std::int64_t id);
 
-  /// `GET /anonymization/keys`: any int64 paging (a negative start reads as 0, a negative count
-  /// as 0 rows: spec Q15), order by a JSON field name of AnonymizationKey (unknown name throws
-  /// invalid_property; id is the tie-breaker; no order = id order), `filter` = case-insensitive
-  /// prefix of any of the ten value columns (empty = none).
+  /// `GET /api/anonymization/keys`: any int64 paging (a negative start reads as 0, a negative count
+  /// as 0 rows: docs/api.md#quirks-kept), order by a JSON field name of AnonymizationKey (unknown
+  /// name throws invalid_property; id is the tie-breaker; no order = id order), `filter` =
+  /// case-insensitive prefix of any of the ten value columns (empty = none).
   std::vector<proto::anonymization_key> list(std::int64_t start, std::int64_t count,
                                              const std::optional<proto::order_by>& order,
                                              const std::string& filter);
 
-  /// `POST /anonymization/keys/query`: AND of properties on key columns (`=` exact, `like`
-  /// case-sensitive substring as in spec §11.1.0); unknown property throws invalid_property, an
-  /// operator other than `=`/`like` throws std::invalid_argument. Paging as in list().
+  /// `POST /api/anonymization/keys/query`: AND of properties on key columns (`=` exact, `like`
+  /// case-sensitive substring as in docs/api.md#query-bodies); unknown property throws
+  /// invalid_property, an operator other than `=`/`like` throws std::invalid_argument. Paging as in
+  /// list().
   std::vector<proto::anonymization_key> query(std::int64_t start, std::int64_t count,
                                               const std::optional<proto::order_by>& order,
                                               const std::vector<proto::query_property>& properties);
@@ -71,18 +72,19 @@ class anonymization_repo {
   /// Deletes a key and (cascade) its values; false if there was none.
   bool remove(std::int64_t id);
 
-  /// Deletes every key whose image_id is among `image_ids` (spec §7.7); returns how many.
+  /// Deletes every key whose image_id is among `image_ids` (docs/api.md#anonymization-keys);
+  /// returns how many.
   std::int64_t remove_for_images(const std::vector<std::int64_t>& image_ids);
 
   /// The stored values of a key in id order (empty for an unknown key).
   std::vector<proto::anonymization_key_value> values_of(std::int64_t key_id);
 
-  /// The best key whose real values match (spec §7.5 2a): image level (all five equal), else
-  /// series (first four), else study (first three), else patient (name and ID); the most
-  /// recently created key (then highest id) within a level. nullopt if none matches.
+  /// The best key whose real values match (docs/api.md#anonymization-keys): image level (all five
+  /// equal), else series (first four), else study (first three), else patient (name and ID); the
+  /// most recently created key (then highest id) within a level. nullopt if none matches.
   std::optional<key_match> best_match_by_real(const key_lookup& real);
 
-  /// As best_match_by_real but on the anonymous values (spec §7.8 step 2).
+  /// As best_match_by_real but on the anonymous values (docs/api.md#reverse-anonymization).
   std::optional<key_match> best_match_by_anon(const key_lookup& anon);
 
   /// Every key with each of its values (key id order, then value id order); a key without

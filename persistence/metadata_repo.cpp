@@ -54,7 +54,7 @@ const level_table& table_of(int l) { return levels[l]; }
 constexpr std::size_t patient_width = 5;
 constexpr std::size_t study_width = 8;
 
-// API property names (the JSON field names of spec §4.4) and the columns they stand for. Only
+// API property names (the JSON field names of the entities) and the columns they stand for. Only
 // names found here ever reach SQL text.
 struct property_column {
   std::string_view property;
@@ -107,7 +107,7 @@ column_ref ref_of(const property_column& c) {
 }
 
 // The one column named `property` in levels [first, last]; none or several (only `id` can be
-// ambiguous) is the caller's error (spec Q13).
+// ambiguous) is the caller's error (400, docs/api.md#deviations-from-slicebox-211).
 column_ref unique_column(const std::string& property, level first, level last) {
   const property_column* found = nullptr;
   for (const auto& c : property_columns) {
@@ -119,7 +119,7 @@ column_ref unique_column(const std::string& property, level first, level last) {
   return ref_of(*found);
 }
 
-// Orders apply to the result entity's own table (spec §11.1.0).
+// Orders apply to the result entity's own table (docs/api.md#query-bodies).
 std::string order_column(const std::string& property, level result) {
   return unique_column(property, result, result).sql;
 }
@@ -135,9 +135,9 @@ std::string flat_order_column(const std::string& property) {
 
 
 
-// `expr` contains the value as a substring; the value's own % and _ stay wildcards (spec §11.1.0).
-// PostgreSQL's LIKE treats a backslash as an escape, which would garble values such as
-// ORIGINAL\PRIMARY, hence ESCAPE '' there (SQLite has no default escape character).
+// `expr` contains the value as a substring; the value's own % and _ stay wildcards
+// (docs/api.md#query-bodies). PostgreSQL's LIKE treats a backslash as an escape, which would garble
+// values such as ORIGINAL\PRIMARY, hence ESCAPE '' there (SQLite has no default escape character).
 std::string contains(statement& st, const std::string& expr, const std::string& v,
                      bool ignore_case) {
   if (!searchable(v)) return never;
@@ -186,8 +186,9 @@ bool known_source_type(const std::string& t) {
   return t == "user" || t == "box" || t == "directory" || t == "scp" || t == "import";
 }
 
-// Spec §1.4: the series is from one of the sources AND has one of the types AND one of the tags;
-// an empty group does not count. `series_id` is an SQL expression for the series' id.
+// docs/api.md#paging-and-listing-parameters: the series is from one of the sources AND has one of
+// the types AND one of the tags; an empty group does not count. `series_id` is an SQL expression
+// for the series' id.
 std::string series_filter_condition(statement& st, const proto::series_filter& f,
                                     const std::string& series_id) {
   std::vector<std::string> parts;
@@ -650,7 +651,7 @@ std::vector<proto::flat_series> metadata_repo::list_flat_series(const proto::lis
     plan.order = flat_order_column(l.order->property);
     plan.ascending = l.order->ascending;
   }
-  // UIDs are not searched (spec §11.1).
+  // UIDs are not searched (docs/api.md#metadata).
   if (!l.filter.empty())
     plan.conditions.push_back(
         {level::series,
@@ -748,7 +749,8 @@ std::vector<proto::series_tag> metadata_repo::list_series_tags(const proto::list
   statement st(db_.kind());
   std::string sql = "SELECT id, name FROM series_tags";
   if (!l.filter.empty()) sql += " WHERE " + contains(st, "name", l.filter, /*ignore_case=*/false);
-  // Only id and name are honoured; any other order is ignored (spec §11.2).
+  // Only id and name are honoured; any other order is ignored
+  // (GET /api/metadata/seriestags).
   const char* direction = !l.order || l.order->ascending ? " ASC" : " DESC";
   if (l.order && l.order->property == "name")
     sql += std::string(" ORDER BY name") + direction + ", id ASC";
@@ -885,8 +887,8 @@ proto::deletion metadata_repo::delete_images(const std::vector<std::int64_t>& im
     }
     if (deleted_series.empty()) continue;
     out.series_ids.insert(out.series_ids.end(), deleted_series.begin(), deleted_series.end());
-    // No foreign key there (spec §4.3); dropping the links now leaves none dangling even if the
-    // MetaDataDeleted event is lost.
+    // No foreign key there (docs/architecture.md#deletion); dropping the links now leaves none
+    // dangling even if the MetaDataDeleted event is lost.
     {
       statement links(db_.kind());
       auto links_sql =

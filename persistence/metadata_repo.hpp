@@ -12,7 +12,7 @@
 
 namespace sbx::persistence {
 
-/// An order or query property that names no usable column; what() is the spec's message
+/// An order or query property that names no usable column; what() is Slicebox's message
 /// `Property <x> does not exist` (answered 400).
 class invalid_property : public std::invalid_argument {
  public:
@@ -20,14 +20,16 @@ class invalid_property : public std::invalid_argument {
       : std::invalid_argument("Property " + name + " does not exist") {}
 };
 
-/// The DICOM index: patients, studies, series, images, series sources and series tags (spec §4).
+/// The DICOM index: patients, studies, series, images, series sources and series tags
+/// (docs/architecture.md#the-dicom-index).
 /// Every property name from the API is mapped through a whitelist; values are always bound.
 class metadata_repo {
  public:
   explicit metadata_repo(database& db) : db_(db) {}
 
-  /// Inserts or updates the four levels and the series source (spec §5.3) and records the image's
-  /// storage key. Runs inside the caller's transaction.
+  /// Inserts or updates the four levels and the series source
+  /// (docs/architecture.md#the-dicom-index) and records the image's storage key. Runs inside the
+  /// caller's transaction.
   proto::upsert_result upsert(const proto::image_attributes& a, const proto::source& source,
                               const std::string& storage_key);
 
@@ -54,7 +56,7 @@ class metadata_repo {
   /// `GET /metadata/flatseries`.
   std::vector<proto::flat_series> list_flat_series(const proto::listing& l);
 
-  /// The `POST /metadata/<level>/query` endpoints (spec §11.1.0).
+  /// The `POST /api/metadata/<level>/query` endpoints (docs/api.md#query-bodies).
   std::vector<proto::patient> query_patients(const proto::metadata_query& q);
   std::vector<proto::study> query_studies(const proto::metadata_query& q);
   std::vector<proto::series> query_series(const proto::metadata_query& q);
@@ -88,8 +90,8 @@ class metadata_repo {
   /// Removes one link (the tag stays).
   void remove_tag_from_series(std::int64_t series_id, std::int64_t tag_id);
 
-  /// Deletes images and then every series, study and patient left empty (spec §6), inside the
-  /// caller's transaction. Unknown ids are ignored.
+  /// Deletes images and then every series, study and patient left empty
+  /// (docs/architecture.md#deletion), inside the caller's transaction. Unknown ids are ignored.
   proto::deletion delete_images(const std::vector<std::int64_t>& image_ids);
 
   /// Every storage key referenced by an image row (for the orphan sweep at start).

@@ -12,8 +12,9 @@
 
 namespace sbx::persistence {
 
-/// Series types, their rules and rule attributes, and the links of series to types (spec §8).
-/// Input that names a missing row throws std::invalid_argument with the message for the client.
+/// Series types, their rules and rule attributes, and the links of series to types
+/// (docs/api.md#series-types). Input that names a missing row throws std::invalid_argument with the
+/// message for the client.
 class series_type_repo {
  public:
   explicit series_type_repo(database& db) : db_(db) {}

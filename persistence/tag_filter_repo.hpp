@@ -10,7 +10,7 @@
 
 namespace sbx::persistence {
 
-/// A tag tree of a filter as stored: its string form (spec §4.5).
+/// A tag tree of a filter as stored: its string form (docs/api.md#tag-paths).
 struct stored_tag_path {
   std::int64_t id = -1;
   std::int64_t tag_filter_id = -1;

@@ -81,8 +81,8 @@ typename Inspector::result_type inspect(Inspector& f, key_listing& x) {
   return f(x.start, x.count, x.order_by, x.ascending, x.filter);
 }
 
-/// The key side of the anonymization service (spec §7.5-§7.9): listing, querying, deleting and
-/// exporting keys. Unknown key: errc::not_found; unknown property: errc::bad_request.
+/// The key side of the anonymization service (docs/api.md#anonymization-keys): listing, querying,
+/// deleting and exporting keys. Unknown key: errc::not_found; unknown property: errc::bad_request.
 using anonymization_key_actor = caf::typed_actor<
     caf::replies_to<list_atom, keys_atom, key_listing>::with<std::vector<anonymization_key>>,
     caf::replies_to<get_atom, keys_atom, std::int64_t>::with<anonymization_key>,
@@ -91,24 +91,27 @@ using anonymization_key_actor = caf::typed_actor<
     caf::replies_to<query_atom, keys_atom, metadata_query>::with<std::vector<anonymization_key>>,
     // The options a client may choose, BASIC_PROFILE excepted, in rank order.
     caf::replies_to<options_atom>::with<std::vector<confidentiality_option_info>>,
-    // Every key and value as the CSV of spec §7.9.
+    // Every key and value as the CSV of GET /api/anonymization/keys/export/csv.
     caf::replies_to<csv_atom>::with<std::string>,
     // Event: keys of deleted images are purged (anonymization.purge_empty_keys).
     caf::reacts_to<images_deleted>>;
 
-/// The anonymization service (spec §7, §11.4): keys, options and the anonymization of images.
+/// The anonymization service (docs/api.md#anonymization): keys, options and the anonymization of
+/// images.
 using anonymization_actor = anonymization_key_actor::extend<
     // Anonymizes an image with a profile (option names) and custom tag values, recording a key
-    // (spec §7.5). In place (true): the result is stored through ingest and the original
-    // deleted; otherwise the result is a temporary file for the caller to send and remove.
+    // (docs/api.md#anonymization-keys). In place (true): the result is stored through ingest and
+    // the original deleted; otherwise the result is a temporary file for the caller to send and
+    // remove.
     caf::replies_to<anonymize_atom, std::int64_t, std::vector<std::string>, std::vector<tag_value>,
                     bool>::with<anonymization_output>,
     // Anonymizes images in place (`POST /anonymization/anonymize`); BASIC_PROFILE is added when
     // missing; answers the new images of those that existed.
     caf::replies_to<anonymize_atom, std::vector<std::string>,
                     std::vector<image_tag_values>>::with<std::vector<image>>,
-    // Reverse anonymization (spec §7.8) of an anonymous file about to be ingested: answers the
-    // file to ingest instead (a new file with the real identities, or the same one if no key).
+    // Reverse anonymization (docs/api.md#reverse-anonymization) of an anonymous file about to be
+    // ingested: answers the file to ingest instead (a new file with the real identities, or the
+    // same one if no key).
     caf::replies_to<reverse_atom, std::string>::with<std::string>>;
 
 }  // namespace sbx::proto

@@ -6,8 +6,8 @@
 
 namespace sbx::proto {
 
-/// An anonymization key (spec §4.4, §7.5): the real and anonymous values of the five identifying
-/// attributes of one anonymized image.
+/// An anonymization key (docs/api.md#anonymization-keys): the real and anonymous values of the five
+/// identifying attributes of one anonymized image.
 struct anonymization_key {
   std::int64_t id = -1;
   std::int64_t created = 0;    ///< epoch milliseconds
@@ -24,7 +24,8 @@ struct anonymization_key {
   std::string anon_sop_instance_uid;
 };
 
-/// One other recorded value of a key; the tag path is kept in its string form (spec §4.5).
+/// One other recorded value of a key; the tag path is kept in its string form
+/// (docs/api.md#tag-paths).
 struct anonymization_key_value {
   std::int64_t id = -1;
   std::int64_t anonymization_key_id = -1;

@@ -6,7 +6,7 @@
 
 #include "proto/anonymization_key.hpp"
 
-/// The CSV export of anonymization keys (spec §7.9).
+/// The CSV export of anonymization keys (docs/api.md#key-csv).
 namespace sbx::proto::csv {
 
 /// One row: a key and one of its values (a key without values has one row with an empty value

@@ -6,7 +6,7 @@
 
 namespace sbx::proto {
 
-/// `WatchedDirectory`: a folder whose files are imported (spec part B §9).
+/// `WatchedDirectory`: a folder whose files are imported (docs/api.md#directory-watches).
 struct watched_directory {
   std::int64_t id = -1;
   std::string name;

@@ -12,8 +12,8 @@
 
 namespace sbx::proto {
 
-/// Directory watches (spec part B §9): each imports the files that appear in its folder tree.
-/// Invalid requests (not a directory, overlapping watches): errc::bad_request.
+/// Directory watches (docs/api.md#directory-watches): each imports the files that appear in its
+/// folder tree. Invalid requests (not a directory, overlapping watches): errc::bad_request.
 using directory_watch_actor = caf::typed_actor<
     // A page of watches in id order (start, count).
     caf::replies_to<list_atom, std::int64_t, std::int64_t>::with<std::vector<watched_directory>>,

@@ -31,11 +31,12 @@ inline caf::error make_error(errc e, std::string message) {
                     caf::make_message(std::move(message))};
 }
 
-/// The body of a bare 404 (spec §3.4): what routes answer that complete with the status alone.
+/// The body of a bare 404 (docs/api.md#errors): what routes answer that complete with the status
+/// alone.
 inline constexpr const char* bare_not_found_text =
     "The requested resource could not be found but may be available again in the future.";
 
-/// A bare 404 (spec §3.4).
+/// A bare 404 (docs/api.md#errors).
 inline caf::error bare_not_found() { return make_error(errc::not_found, bare_not_found_text); }
 
 /// The atom naming our error category.

@@ -6,8 +6,8 @@
 
 #include "proto/source.hpp"
 
-// Events published on the node's event group (spec §10); services react to them instead of
-// being called inline.
+// Events published on the node's event group (docs/architecture.md#events); services react to them
+// instead of being called inline.
 namespace sbx::proto {
 
 /// An image was stored by ingest; `overwrite` if its row existed before.

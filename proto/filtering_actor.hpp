@@ -12,9 +12,9 @@
 
 namespace sbx::proto {
 
-/// The tag filtering service (spec §9, §11.10): filters, their tag trees and their associations
-/// with sources. A tree or association naming a filter that does not exist: errc::bad_request;
-/// a tree with an unknown keyword: errc::bad_request.
+/// The tag filtering service (docs/api.md#filtering): filters, their tag trees and their
+/// associations with sources. A tree or association naming a filter that does not exist:
+/// errc::bad_request; a tree with an unknown keyword: errc::bad_request.
 using filtering_actor = caf::typed_actor<
     // A page of filters in id order (start, count).
     caf::replies_to<list_atom, filters_atom, std::int64_t,

@@ -15,7 +15,7 @@
 
 namespace sbx::proto {
 
-/// `GET /images/{id}/png` parameters (spec §11.3).
+/// `GET /api/images/{id}/png` parameters.
 struct png_request {
   int frame = 1;
   int window_min = 0;
@@ -38,7 +38,7 @@ typename Inspector::result_type inspect(Inspector& f, png_request& x) {
   return f(x.frame, x.window_min, x.window_max, x.image_height);
 }
 
-/// Operations on stored images that read or write DICOM (spec §11.3). They run on a pool of
+/// Operations on stored images that read or write DICOM (docs/api.md#images). They run on a pool of
 /// threads of their own. Unknown image or study: errc::not_found; a frame that does not exist:
 /// errc::bad_request; pixel data the node cannot decode: errc::unsupported.
 using image_actor = caf::typed_actor<
@@ -49,7 +49,7 @@ using image_actor = caf::typed_actor<
     // (study id, description, JPEG file, source).
     caf::replies_to<jpeg_atom, std::int64_t, std::string, std::string, source>::with<ingest_result>,
     // Applies tag values to an image: the result is stored as a new image (same source, same
-    // series tags) and the old one deleted (spec §11.3 modify).
+    // series tags) and the old one deleted (PUT /api/images/{id}/modify).
     caf::replies_to<modify_atom, std::int64_t, std::vector<tag_value>>::with<image>>;
 
 }  // namespace sbx::proto

@@ -15,7 +15,7 @@ struct image_attribute {
   std::vector<std::string> name_path;  ///< keyword of every node, root first ("" if unknown)
   std::string vr;                      ///< e.g. "PN"; "SQ" for sequences
   std::int64_t length = 0;             ///< value length in bytes; -1 if undefined
-  std::vector<std::string> values;     ///< the value as strings (spec §11.3)
+  std::vector<std::string> values;     ///< the value as strings (docs/api.md#images)
 };
 
 /// `ImageInformation`: frame count, frame index and pixel value range of a stored image.

@@ -15,8 +15,8 @@
 
 namespace sbx::proto {
 
-/// Import sessions (spec §11.5): named batches of uploads with counters. Unknown session:
-/// errc::not_found; a name owned by another user: errc::bad_request.
+/// Import sessions (docs/api.md#import-sessions): named batches of uploads with counters. Unknown
+/// session: errc::not_found; a name owned by another user: errc::bad_request.
 using import_actor = caf::typed_actor<
     // A page of sessions in id order (start, count).
     caf::replies_to<list_atom, std::int64_t, std::int64_t>::with<std::vector<import_session>>,

@@ -6,7 +6,8 @@
 
 namespace sbx::proto {
 
-/// An import session (spec §11.5): a named batch of uploads owned by one user, with counters.
+/// An import session (docs/api.md#import-sessions): a named batch of uploads owned by one user,
+/// with counters.
 struct import_session {
   std::int64_t id = -1;
   std::string name;

@@ -14,7 +14,8 @@
 
 namespace sbx::proto {
 
-/// Which presentation contexts a route accepts (spec §5.2); `any` skips the check (modify).
+/// Which presentation contexts a route accepts (docs/api.md#accepted-data); `any` skips the check
+/// (modify).
 enum class context_set : std::uint8_t { image_data, extended, any };
 
 /// A complete file waiting in the store's tmp/ folder, and where it came from.
@@ -22,7 +23,7 @@ struct ingest_request {
   std::string file;
   source src;
   context_set contexts = context_set::extended;
-  bool reverse_anonymization = true;  ///< restore real identities of known anonymous data (§7.8)
+  bool reverse_anonymization = true;  ///< restore identities (docs/api.md#reverse-anonymization)
 };
 
 /// The stored image and whether its row is new (201) or existed (200).

@@ -23,7 +23,7 @@
 #include "proto/user.hpp"
 #include "proto/user_actor.hpp"
 
-/// JSON codecs with the API's exact wire names (spec §4.4).
+/// JSON codecs with the API's exact wire names (docs/api.md#conventions).
 namespace sbx::proto::json {
 
 /// A request body that is not valid JSON or lacks a required field; what() says why.
@@ -97,7 +97,8 @@ std::string encode(const std::vector<source_tag_filter>& list);
 std::string encode(const scp& s);
 std::string encode(const std::vector<scp>& list);
 
-/// `TagPath` / `TagTree` JSON (spec §4.5); see json_tag_path.hpp for the writer-level form.
+/// `TagPath` / `TagTree` JSON (docs/api.md#tag-paths); see json_tag_path.hpp for the writer-level
+/// form.
 std::string encode(const tag_path& path);
 /// `ImageAttribute` {"tagPath","namePath","vr","length","values"} and a list of them.
 std::string encode(const image_attribute& a);
@@ -124,7 +125,7 @@ std::string dictionary_tag(std::uint32_t tag);
 
 /// Reads `UserPass` {"user","pass"}.
 credentials decode_user_pass(std::string_view body);
-/// Reads a `Query` body (spec §11.1.0).
+/// Reads a `Query` body (docs/api.md#query-bodies).
 metadata_query decode_query(std::string_view body);
 /// Reads a `SeriesTag` body {"id","name"} (id optional, -1 if absent).
 series_tag decode_series_tag(std::string_view body);
@@ -163,7 +164,7 @@ tag_filter decode_tag_filter(std::string_view body);
 /// ignored); names in the tree are left for the caller to resolve.
 tag_filter_tag_path decode_tag_filter_tag_path(std::string_view body);
 /// Reads a `SourceTagFilter` body (id optional, ignored); a source type other than user, box,
-/// directory, scp and import reads as `unknown` (spec §1.4).
+/// directory, scp and import reads as `unknown` (as in Slicebox).
 source_tag_filter decode_source_tag_filter(std::string_view body);
 /// Reads `ScuData` {"id","name","aeTitle","host","port"}, every member required (id ignored).
 scu decode_scu(std::string_view body);

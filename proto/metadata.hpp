@@ -10,7 +10,7 @@
 
 namespace sbx::proto {
 
-/// A patient row (spec §4.1, §4.4).
+/// A patient row (docs/architecture.md#the-dicom-index).
 struct patient {
   std::int64_t id = -1;
   std::string patient_name;
@@ -82,8 +82,9 @@ struct source_ref {
   std::int64_t id = -1;
 };
 
-/// Advanced filtering (spec §1.4): an entity passes if one of its series is from one of the
-/// sources AND has one of the series types AND one of the series tags (empty lists don't count).
+/// Advanced filtering (docs/api.md#paging-and-listing-parameters): an entity passes if one of its
+/// series is from one of the sources AND has one of the series types AND one of the series tags
+/// (empty lists don't count).
 struct series_filter {
   std::vector<source_ref> sources;
   std::vector<std::int64_t> series_type_ids;
@@ -116,7 +117,7 @@ struct query_property {
   std::string value;
 };
 
-/// A `Query` body (spec §11.1.0).
+/// A `Query` body (docs/api.md#query-bodies).
 struct metadata_query {
   std::int64_t start = 0;
   std::int64_t count = 20;
@@ -125,7 +126,7 @@ struct metadata_query {
   series_filter series;
 };
 
-/// What an upsert did (spec §5.3).
+/// What an upsert did (docs/architecture.md#the-dicom-index).
 struct upsert_result {
   patient pat;
   study stu;
@@ -138,7 +139,8 @@ struct upsert_result {
   std::string replaced_storage_key;  ///< the old file of an image that existed; else empty
 };
 
-/// Where an image sits in the index and in storage: what an export names its entry by (§11.3).
+/// Where an image sits in the index and in storage: what an export names its entry by
+/// (GET /api/images/export).
 struct image_location {
   std::int64_t image_id = 0;
   std::int64_t patient_row = 0;
@@ -150,7 +152,7 @@ struct image_location {
   std::string storage_key;
 };
 
-/// What a deletion removed (spec §6).
+/// What a deletion removed (docs/architecture.md#deletion).
 struct deletion {
   std::vector<std::int64_t> patient_ids;
   std::vector<std::int64_t> study_ids;

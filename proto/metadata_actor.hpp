@@ -80,9 +80,9 @@ typename Inspector::result_type inspect(Inspector& f, deletion& x) {
   return f(x.patient_ids, x.study_ids, x.series_ids, x.image_ids, x.storage_keys);
 }
 
-/// The metadata index (spec §4, §11.1, §11.2). Reads run on a pool of readers; writes on one
-/// writer that commits concurrent upserts together (group commit). Unknown ids:
-/// errc::not_found; unknown properties: errc::bad_request.
+/// The metadata index (docs/architecture.md#the-dicom-index, docs/api.md#metadata). Reads run on a
+/// pool of readers; writes on one writer that commits concurrent upserts together (group commit).
+/// Unknown ids: errc::not_found; unknown properties: errc::bad_request.
 using metadata_actor = caf::typed_actor<
     // Rows by id.
     caf::replies_to<get_atom, patient_atom, std::int64_t>::with<patient>,

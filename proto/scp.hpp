@@ -6,7 +6,7 @@
 
 namespace sbx::proto {
 
-/// A DICOM C-STORE receiver (spec Part B §7, `ScpData`): listens on `port` for the AE title.
+/// A DICOM C-STORE receiver (docs/api.md#scps, `ScpData`): listens on `port` for the AE title.
 struct scp {
   std::int64_t id = -1;
   std::string name;

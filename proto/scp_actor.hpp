@@ -11,8 +11,8 @@
 
 namespace sbx::proto {
 
-/// The SCPs (spec Part B §7): records and their running listeners. Invalid input:
-/// errc::bad_request with the spec's message.
+/// The SCPs (docs/api.md#scps): records and their running listeners. Invalid input:
+/// errc::bad_request with Slicebox's message.
 using scp_actor = caf::typed_actor<
     // A page of SCPs in id order (start, count).
     caf::replies_to<list_atom, std::int64_t, std::int64_t>::with<std::vector<scp>>,

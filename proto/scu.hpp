@@ -6,7 +6,7 @@
 
 namespace sbx::proto {
 
-/// An SCU (spec Part B §8, `ScuData`): a DICOM peer that images are sent to with C-STORE.
+/// An SCU (docs/api.md#scus, `ScuData`): a DICOM peer that images are sent to with C-STORE.
 struct scu {
   std::int64_t id = -1;
   std::string name;

@@ -11,7 +11,7 @@
 
 namespace sbx::proto {
 
-/// The SCUs (spec Part B §8) and sending images to them with C-STORE. Invalid SCU data:
+/// The SCUs (docs/api.md#scus) and sending images to them with C-STORE. Invalid SCU data:
 /// errc::bad_request; unknown SCU or image: errc::not_found; a peer that cannot be reached or
 /// does not store an image: errc::bad_gateway.
 using scu_actor = caf::typed_actor<

@@ -8,7 +8,7 @@
 
 namespace sbx::proto {
 
-/// `SeriesType`: a label that rules attach to series (spec §8).
+/// `SeriesType`: a label that rules attach to series (docs/api.md#series-types).
 struct series_type {
   std::int64_t id = -1;
   std::string name;

@@ -29,11 +29,12 @@ typename Inspector::result_type inspect(Inspector& f, series_id_series_type& x) 
   return f(x.series_id, x.type);
 }
 
-/// Series types, rules, rule attributes and the links of series to types (spec §8, §11.9).
-/// Changes of rules re-label every series in the background. Input naming a missing row or a
-/// taken name: errc::bad_request.
+/// Series types, rules, rule attributes and the links of series to types
+/// (docs/api.md#series-types). Changes of rules re-label every series in the background. Input
+/// naming a missing row or a taken name: errc::bad_request.
 using series_type_actor = caf::typed_actor<
-    // Types: a page (start, count), create (name), rename (the body's id, Q1), delete.
+    // Types: a page (start, count), create (name), rename (the body's id: docs/api.md#quirks-kept),
+    // delete.
     caf::replies_to<list_atom, type_atom, std::int64_t, std::int64_t>::with<
         std::vector<series_type>>,
     caf::replies_to<add_atom, type_atom, std::string>::with<series_type>,

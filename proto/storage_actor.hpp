@@ -18,7 +18,7 @@ struct export_entry {
   std::string path;
 };
 
-/// What to write for an export set (spec §11.3): its entries in request order.
+/// What to write for an export set (GET /api/images/export): its entries in request order.
 struct export_plan {
   std::vector<export_entry> entries;
 };
@@ -41,7 +41,7 @@ using storage_actor = caf::typed_actor<
     // A new export set of these image ids (not checked yet); its id.
     caf::replies_to<add_atom, export_atom, std::vector<std::int64_t>>::with<std::int64_t>,
     // What to write for an export set; not_found as well if one of its images no longer exists
-    // (checked before the download starts, spec Q12).
+    // (checked before the download starts, so the client gets 404, not a truncated archive).
     caf::replies_to<get_atom, export_atom, std::int64_t>::with<export_plan>>;
 
 }  // namespace sbx::proto

@@ -10,7 +10,7 @@
 
 namespace sbx::proto {
 
-/// Whether a filter's tag trees are what is kept or what is removed (spec §9).
+/// Whether a filter's tag trees are what is kept or what is removed (docs/api.md#filtering).
 enum class tag_filter_type : std::uint8_t { whitelist, blacklist };
 
 /// The wire name of a filter type ("WHITELIST", "BLACKLIST").
@@ -25,7 +25,7 @@ struct tag_filter {
   tag_filter_type type = tag_filter_type::whitelist;
 };
 
-/// One tag tree of a filter (`TagFilterTagPath`, spec §4.5).
+/// One tag tree of a filter (`TagFilterTagPath`, docs/api.md#tag-paths).
 struct tag_filter_tag_path {
   std::int64_t id = -1;
   std::int64_t tag_filter_id = -1;

@@ -7,7 +7,8 @@
 
 namespace sbx::proto {
 
-/// One step of a tag path (spec §4.5), root first: an element tag, or a sequence tag with an item.
+/// One step of a tag path (docs/api.md#tag-paths), root first: an element tag, or a sequence tag
+/// with an item.
 struct tag_path_step {
   std::uint32_t tag = 0;  ///< group << 16 | element
   std::string name;       ///< dictionary keyword ("" if unknown or not yet resolved)

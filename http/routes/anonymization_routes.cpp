@@ -39,7 +39,7 @@ void add_anonymization_routes(router& r, const services& s) {
 
   r.add("GET", "/api/anonymization/keys", access::user, [anon](auto self, const exchange_ptr& ex) {
     auto q = ex->query();
-    // Quirk Q15, kept: paging here accepts any int64.
+    // Kept from Slicebox (docs/api.md#quirks-kept): paging here accepts any int64.
     key_listing l;
     l.start = q.int64("startindex").value_or(0);
     l.count = q.int64("count").value_or(20);

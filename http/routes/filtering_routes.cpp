@@ -32,7 +32,8 @@ void add_filtering_routes(router& r, const services& s) {
               q.non_negative("startindex", 0), q.non_negative("count", 20))
               .then(reply_json(ex));
         });
-  // Quirk Q1, kept: the filter is the body's tagFilterId, not the one in the path.
+  // Kept from Slicebox (docs/api.md#quirks-kept): the filter is the body's tagFilterId, not the one
+  // in the path.
   r.add("POST", "/api/filtering/filters/{id}/tagpaths", access::admin,
         [filtering](auto self, const exchange_ptr& ex) {
           ask(self, ex, filtering, add_atom::value,

@@ -8,7 +8,7 @@
 namespace sbx::http {
 namespace {
 
-/// The uploaded file of a streamed request, or the 400 the spec gives when there is none.
+/// The uploaded file of a streamed request, or 400 when there is none (docs/api.md#images).
 std::string take_upload(const exchange_ptr& ex) {
   auto& r = ex->request;
   if (!r.body_error.empty())

@@ -6,7 +6,8 @@
 
 namespace sbx::http {
 
-/// `sources`, `seriestypes`, `seriestags` (spec §1.4); malformed lists are rejected with 400.
+/// `sources`, `seriestypes`, `seriestags` (docs/api.md#paging-and-listing-parameters);
+/// malformed lists are rejected with 400.
 proto::series_filter series_filter_of(const query_params& q);
 
 /// Paging plus the series filter; with `ordered`, also `orderby`, `orderascending`, `filter`.

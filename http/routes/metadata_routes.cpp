@@ -114,7 +114,7 @@ void add_metadata_routes(router& r, const services& s) {
               .then(reply_json(ex));
         });
 
-  // The global list of series tags (spec §11.2).
+  // The global list of series tags (docs/api.md#series-tags).
   r.add("GET", "/api/metadata/seriestags", access::user,
         [md, list](auto self, const exchange_ptr& ex) {
           ask(self, ex, md, list_atom::value, tag_atom::value, list(ex, true)).then(reply_json(ex));
@@ -128,7 +128,7 @@ void add_metadata_routes(router& r, const services& s) {
           ask(self, ex, md, get_atom::value, tag_atom::value, ex->params.id("id"))
               .then(reply_json(ex));
         });
-  // Quirk Q1, kept: the body's id names the tag, not the path's.
+  // Kept from Slicebox (docs/api.md#quirks-kept): the body's id names the tag, not the path's.
   r.add("PUT", "/api/metadata/seriestags/{id}", access::user,
         [md](auto self, const exchange_ptr& ex) {
           auto tag = json::decode_series_tag(ex->json_body());

@@ -4,7 +4,7 @@
 
 namespace sbx::http {
 
-// Spec Part B §7.
+// /api/scps (docs/api.md#scps).
 void add_scp_routes(router& r, const services& s) {
   using namespace proto;
   auto scps = s.scps;

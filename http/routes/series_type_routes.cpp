@@ -18,7 +18,7 @@ void add_series_type_routes(router& r, const services& s) {
     auto t = json::decode_series_type(ex->json_body());
     ask(self, ex, types, add_atom::value, type_atom::value, t.name).then(reply_json(ex, 201));
   });
-  // Quirk Q1, kept: the body's id names the type, not the path's.
+  // Kept from Slicebox (docs/api.md#quirks-kept): the body's id names the type, not the path's.
   r.add("PUT", "/api/seriestypes/{id}", access::admin, [types](auto self, const exchange_ptr& ex) {
     auto t = json::decode_series_type(ex->json_body());
     ask(self, ex, types, rename_atom::value, type_atom::value, t).then(reply_no_content(ex));
@@ -56,7 +56,8 @@ void add_series_type_routes(router& r, const services& s) {
           ask(self, ex, types, list_atom::value, attr_atom::value, ex->params.id("id"))
               .then(reply_json(ex));
         });
-  // Quirk Q1, kept: the rule is the body's seriesTypeRuleId, not the path's.
+  // Kept from Slicebox (docs/api.md#quirks-kept): the rule is the body's seriesTypeRuleId, not the
+  // path's.
   r.add("POST", "/api/seriestypes/rules/{id}/attributes", access::admin,
         [types](auto self, const exchange_ptr& ex) {
           auto a = json::decode_series_type_rule_attribute(ex->json_body());
@@ -77,7 +78,7 @@ void add_series_type_routes(router& r, const services& s) {
               .then(reply_json(ex));
         });
 
-  // A series' own types (spec §11.1).
+  // A series' own types (docs/api.md#series-types).
   r.add("GET", "/api/metadata/series/{id}/seriestypes", access::user,
         [types](auto self, const exchange_ptr& ex) {
           ask(self, ex, types, get_atom::value, series_atom::value, ex->params.id("id"))

@@ -1,8 +1,8 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The DICOM index (spec §4): patients > studies > series > images, the source of each series,
--- series tags, and series-type links (the types' rules arrive in a later migration).
--- Columns are the API's property names in snake_case; the unique indexes are the identity keys
--- of spec §4.2, which the upsert's INSERT ... ON CONFLICT relies on.
+-- The DICOM index (docs/architecture.md#the-dicom-index): patients > studies > series > images, the
+-- source of each series, series tags, and series-type links (the types' rules arrive in a later
+-- migration). Columns are the API's property names in snake_case; the unique indexes are the
+-- identity keys of Slicebox, which the upsert's INSERT ... ON CONFLICT relies on.
 
 CREATE TABLE patients (
   id ID_PK,
@@ -65,7 +65,7 @@ CREATE INDEX images_sop_instance_uid ON images (sop_instance_uid);
 
 CREATE INDEX images_storage_key ON images (storage_key);
 
--- One source per series, last writer wins (spec §5.3).
+-- One source per series, last writer wins.
 CREATE TABLE series_sources (
   series_id BIGINT PRIMARY KEY REFERENCES series (id) ON DELETE CASCADE,
   source_type TEXT NOT NULL,
@@ -75,7 +75,7 @@ CREATE TABLE series_sources (
 
 CREATE INDEX series_sources_source ON series_sources (source_type, source_id);
 
--- The index name appears in the duplicate-name error the API passes on (spec §11.2).
+-- The index name appears in the duplicate-name error POST /api/metadata/seriestags passes on.
 CREATE TABLE series_tags (
   id ID_PK,
   name TEXT NOT NULL
@@ -98,7 +98,7 @@ CREATE TABLE series_types (
 
 CREATE UNIQUE INDEX series_types_name ON series_types (name);
 
--- No foreign key to series (spec §4.3): links of deleted series are removed explicitly.
+-- No foreign key to series (as in Slicebox): links of deleted series are removed explicitly.
 CREATE TABLE series_series_types (
   series_id BIGINT NOT NULL,
   series_type_id BIGINT NOT NULL REFERENCES series_types (id) ON DELETE CASCADE,

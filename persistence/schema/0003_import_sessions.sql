@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Import sessions (spec §11.5) and the images each one brought in. The links have no foreign key
--- to images: deleting an image leaves its link, which listings skip (as Slicebox 2.1.1 does).
+-- Import sessions (docs/api.md#import-sessions) and the images each one brought in. The links have
+-- no foreign key to images: deleting an image leaves its link, which listings skip (as Slicebox
+-- 2.1.1 does).
 
 CREATE TABLE import_sessions (
   id ID_PK,

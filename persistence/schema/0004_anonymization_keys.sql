@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Anonymization keys (spec §4.3, §7.5): one row per anonymized image with the real and anonymous
--- values of the five identifying attributes, plus the other recorded values of that image. Keys
--- reference the source image by id only (no foreign key: they outlive metadata rows, §7.7).
+-- Anonymization keys (docs/api.md#anonymization-keys): one row per anonymized image with the real
+-- and anonymous values of the five identifying attributes, plus the other recorded values of that
+-- image. Keys reference the source image by id only (no foreign key: they outlive metadata rows).
 
 CREATE TABLE anonymization_keys (
   id ID_PK,
@@ -43,7 +43,7 @@ CREATE INDEX anonymization_keys_sop_instance_uid ON anonymization_keys (sop_inst
 
 CREATE INDEX anonymization_keys_anon_sop_instance_uid ON anonymization_keys (anon_sop_instance_uid);
 
--- tag_path is the string form of spec §4.5 (e.g. `AccessionNumber`).
+-- tag_path is the string form of docs/api.md#tag-paths (e.g. `AccessionNumber`).
 CREATE TABLE anonymization_key_values (
   id ID_PK,
   anonymization_key_id BIGINT NOT NULL REFERENCES anonymization_keys (id) ON DELETE CASCADE,

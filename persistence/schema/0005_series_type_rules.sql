@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Series-type rules and their attributes (spec §8); the types and their links to series are in
--- 0002. A rule matches a series when all its attributes do; deleting a type or a rule cascades.
+-- Series-type rules and their attributes (docs/api.md#series-types); the types and their links to
+-- series are in 0002. A rule matches a series when all its attributes do; deleting a type or a rule
+-- cascades.
 
 CREATE TABLE series_type_rules (
   id ID_PK,

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Tag filtering (spec §4.3, §9): filters, their tag trees, and which sources they apply to.
+-- Tag filtering (docs/api.md#filtering): filters, their tag trees, and which sources they apply to.
 -- Deleting a filter removes its trees and associations; names in associations are stored as
 -- sent (denormalised, never updated).
 
@@ -9,7 +9,8 @@ CREATE TABLE tag_filters (
   tag_filter_type TEXT NOT NULL CHECK (tag_filter_type IN ('WHITELIST', 'BLACKLIST'))
 );
 
--- tag_path is the string form of a tag tree (spec §4.5), e.g. `(0008,9215)[*].PatientID`.
+-- tag_path is the string form of a tag tree (docs/api.md#tag-paths), e.g.
+-- `(0008,9215)[*].PatientID`.
 CREATE TABLE tag_filter_tag_paths (
   id ID_PK,
   tag_filter_id BIGINT NOT NULL REFERENCES tag_filters (id) ON DELETE CASCADE,

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- DICOM C-STORE receivers (spec Part B §7; table ScpData in Slicebox 2.1.1). Every stored SCP is
+-- DICOM C-STORE receivers (docs/api.md#scps; table ScpData in Slicebox 2.1.1). Every stored SCP is
 -- started when the node starts.
 
 CREATE TABLE scps (

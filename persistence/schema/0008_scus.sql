@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- SCUs: the DICOM peers images can be sent to with C-STORE (spec Part B §8). The AE title is
+-- SCUs: the DICOM peers images can be sent to with C-STORE (docs/api.md#scus). The AE title is
 -- stored as given (untrimmed); no two SCUs share a name, nor a host and port.
 
 CREATE TABLE scus (

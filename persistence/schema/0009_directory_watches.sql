@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Watched directories (spec part B §9): files appearing under `path` are imported.
+-- Watched directories (docs/api.md#directory-watches): files appearing under `path` are imported.
 
 CREATE TABLE directory_watches (
   id ID_PK,

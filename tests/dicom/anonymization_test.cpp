@@ -38,7 +38,7 @@ bool dcmdump_accepts(const std::filesystem::path& p) {
   return std::system(cmd.c_str()) == 0;
 }
 
-// An oracle written from the spec (§7.2) over the table data, independent of action_for.
+// An oracle written from docs/api.md#profiles over the table data, independent of action_for.
 std::optional<deid_action> expected_action(std::uint32_t tag, const profile_t& profile) {
   auto by_rank = profile;
   std::stable_sort(by_rank.begin(), by_rank.end(), [](auto l, auto r) {
@@ -193,7 +193,7 @@ TEST_CASE("action table holds Appendix A and B", "[unit]") {
   CHECK(sbx::dicom::safe_private_tags().size() == 125);
   std::set<std::uint32_t> exact;
   for (const auto& row : sbx::dicom::action_table()) {
-    if (row.exact()) CHECK(exact.insert(row.tag).second);  // duplicates resolved as the spec says
+    if (row.exact()) CHECK(exact.insert(row.tag).second);  // duplicates: the later row wins
     CHECK(row.action_of(opt::basic_profile).has_value());
   }
   const auto row_of = [](std::uint32_t tag) {
@@ -212,7 +212,7 @@ TEST_CASE("action table holds Appendix A and B", "[unit]") {
   CHECK(row_of(0x00010000).action_of(opt::retain_safe_private) == deid_action::c);
 }
 
-TEST_CASE("action_for follows spec 7.2", "[unit]") {
+TEST_CASE("action_for picks the higher-ranked of the exact and the masked entry", "[unit]") {
   using sbx::dicom::action_for;
   const profile_t basic{opt::basic_profile};
   CHECK(action_for(0x00100010, basic) == deid_action::z);
@@ -357,7 +357,7 @@ TEST_CASE("anonymize_file gives every attribute of the PHI corpus its table fate
             break;
         }
       }
-      // Nothing was added but what §7.3 adds.
+      // Nothing was added but the de-identification marks and the generated identifiers.
       for (const auto& [key, e] : output) {
         if (expected_keys.count(key)) continue;
         INFO("unexpected " << key);

@@ -319,7 +319,7 @@ TEST_CASE("a dataset without File Meta Information reads but is never accepted",
         "supported");
 }
 
-TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
+TEST_CASE("values follow Slicebox's extraction rules", "[unit]") {
   scratch_dir dir;
   SECTION("first component, trimmed; image type keeps all components") {
     const auto h =

@@ -74,7 +74,7 @@ std::pair<int, std::string> storescu(std::uint16_t port, const std::string& file
                      std::to_string(port) + " " + files + " 2>&1");
 }
 
-/// An association negotiated by hand (A-ASSOCIATE-RQ for Verification, PS3.8 §9.3.2) that then
+/// An association negotiated by hand (A-ASSOCIATE-RQ for Verification, PS3.8 9.3.2) that then
 /// stays open without sending anything.
 class idle_association {
  public:

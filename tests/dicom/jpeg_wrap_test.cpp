@@ -78,7 +78,7 @@ std::string grey_12bit_jpeg() {
 TEST_CASE("wrap_jpeg writes a Secondary Capture instance around cat.jpg", "[unit]") {
   scratch_dir dir;
   const auto jpeg = read_bytes(fixtures / "cat.jpg");
-  REQUIRE(jpeg.size() % 2 == 1);  // so the padding of quirk Q11 is exercised
+  REQUIRE(jpeg.size() % 2 == 1);  // so the pad byte 2.1.1 omits is exercised
   const auto out = dir / "cat.dcm";
   wrap_jpeg(fixtures / "cat.jpg", cat_owner(), cat_study(), "A cat", out);
 

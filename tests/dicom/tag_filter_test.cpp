@@ -95,7 +95,7 @@ TEST_CASE("keeps: blacklist trees match from the root", "[unit]") {
   CHECK_FALSE(keeps(f, path("DerivationCodeSequence"), true));
   CHECK_FALSE(keeps(f, path("DerivationCodeSequence[3]"), false));
   CHECK_FALSE(keeps(f, path("DerivationCodeSequence[3].CodeValue"), false));
-  // A plain sequence tag does not match the sequence (spec §9) nor its items.
+  // A plain sequence tag does not match the sequence (docs/api.md#filtering) nor its items.
   CHECK(keeps(f, path("ReferencedImageSequence"), true));
   CHECK(keeps(f, path("ReferencedImageSequence[1]"), false));
   // A concrete item: only that item.

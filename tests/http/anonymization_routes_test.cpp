@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §7.7, §7.9, §11.4 (keys, options, CSV): test cases 46-49.
+// docs/api.md#anonymization over HTTP: keys, options, the key CSV.
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"
@@ -87,7 +87,7 @@ TEMPLATE_TEST_CASE("key values keep their order and show tag paths", "[http][ano
   CHECK(n.admin("GET", "/api/anonymization/keys/666/keyvalues").body == "[]");
 }
 
-TEMPLATE_TEST_CASE("the key CSV is for administrators and follows the spec's format",
+TEMPLATE_TEST_CASE("the key CSV is for administrators and follows Slicebox's format",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   insert_key(n, "Doe;John", 1, {{-1, -1, "PatientBirthDate", "A\\B", ""}});

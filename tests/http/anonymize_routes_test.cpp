@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §7.3-§7.5, §11.3 (anonymize, anonymized), §11.4 (bulk): test cases 42-45, 50.
+// PUT /api/images/{id}/anonymize, POST /api/images/{id}/anonymized and the bulk
+// POST /api/anonymization/anonymize (docs/api.md#anonymization).
 #include <catch2/catch.hpp>
 
 #include <future>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.8 (DICOM dictionary), test case 73.
+// /api/dicom/dictionary/... (docs/api.md#dicom-dictionary).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 
 using namespace sbx::test;
 
-TEST_CASE("dictionary look-ups are public and follow the spec", "[http][dictionary]") {
+TEST_CASE("dictionary look-ups are public and answer as Slicebox does", "[http][dictionary]") {
   running_node n{sbx::persistence::backend::sqlite};
   auto c = n.client();
   auto keyword = c.request("GET", "/api/dicom/dictionary/keyword?tag=1048592");

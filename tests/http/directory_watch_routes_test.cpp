@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part B §9 directory watches, §5 sources.
+// /api/directorywatches (docs/api.md#directory-watches) and the watches in GET /api/sources.
 #include <catch2/catch.hpp>
 
 #include <chrono>

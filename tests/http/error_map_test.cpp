@@ -7,7 +7,7 @@
 
 using namespace sbx;
 
-TEST_CASE("error codes map to the spec's statuses", "[unit][http]") {
+TEST_CASE("error codes map to Slicebox's statuses", "[unit][http]") {
   using proto::errc;
   CHECK(http::status_of(errc::bad_request) == 400);
   CHECK(http::status_of(errc::unauthorized) == 401);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.3 export sets: POST /images/export and GET /images/export?id= (test case 16).
+// Export sets (docs/api.md#export-sets): POST /api/images/export and GET /api/images/export?id=.
 #include <catch2/catch.hpp>
 
 #include <archive.h>
@@ -56,7 +56,8 @@ std::string create_set(const running_node& n, const std::string& ids) {
   return std::to_string(id);
 }
 
-/// The spec's entry name of an image: `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm`.
+/// The ZIP entry name of an image:
+/// `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm`.
 std::string entry_name(const running_node& n, std::int64_t image_id) {
   auto image = parse_json(n.admin("GET", "/api/metadata/images/" + std::to_string(image_id)).body);
   auto series_id = std::to_string(image["seriesId"].GetInt64());
@@ -122,14 +123,14 @@ TEMPLATE_TEST_CASE("export: empty set, ids, unknown sets and missing images", "[
   CHECK(unknown.status == 404);
   CHECK(unknown.body ==
         "The requested resource could not be found but may be available again in the future.");
-  CHECK(n.admin("GET", "/api/images/export").status == 404);  // missing query parameter (§3)
+  CHECK(n.admin("GET", "/api/images/export").status == 404);  // missing query parameter
   CHECK(n.admin("GET", "/api/images/export?id=x").status == 400);
   CHECK(n.admin("POST", "/api/images/export", "[1,").status == 400);
   CHECK(n.admin("POST", "/api/images/export", R"({"id":1})").status == 400);
   CHECK(n.client().request("GET", "/api/images/export?id=1").status == 401);
 
   // Ids are not checked when the set is made; an image that is gone is a 404 before any byte of
-  // the archive (spec Q12), not a truncated download.
+  // the archive (docs/api.md#deviations-from-slicebox-211), not a truncated download.
   auto with_missing = create_set(n, "[" + id + ",666]");
   auto r = n.admin("GET", "/api/images/export?id=" + with_missing);
   CHECK(r.status == 404);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §9, §10 (SourceDeleted), §11.10 over HTTP: test cases 79-80, and filtering at
-// ingest.
+// /api/filtering over HTTP (docs/api.md#filtering), associations removed with their source
+// (source_deleted), and filtering at ingest.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
@@ -147,8 +147,8 @@ const std::string energy_window_sequence_tree = R"({"tag":5505042,"name":"","ite
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("filters are created, listed and deleted (spec case 79)", "[http][filtering]",
-                   sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("filters are created, listed and deleted", "[http][filtering]", sqlite_backend,
+                   postgres_backend) {
   running_node n{TestType::value};
   auto first = add_filter(n, "filter", "WHITELIST");
   auto second = add_filter(n, "filter", "WHITELIST");
@@ -175,8 +175,8 @@ TEMPLATE_TEST_CASE("filters are created, listed and deleted (spec case 79)", "[h
   CHECK(n.admin("GET", "/api/filtering/filters?startindex=-1").status == 400);
 }
 
-TEMPLATE_TEST_CASE("tag paths and associations are listed, paged and deleted (spec case 80)",
-                   "[http][filtering]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("tag paths and associations are listed, paged and deleted", "[http][filtering]",
+                   sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto filter = add_filter(n, "filter", "BLACKLIST");
   auto trees = "/api/filtering/filters/" + std::to_string(filter) + "/tagpaths";
@@ -287,7 +287,7 @@ TEMPLATE_TEST_CASE("filtering: invalid input is a 400, never a 500", "[http][fil
   CHECK(n.admin("GET", "/api/filtering/associations").body == "[]");
 }
 
-TEMPLATE_TEST_CASE("filtering: a tag path goes to the filter its body names (quirk Q1)",
+TEMPLATE_TEST_CASE("filtering: a tag path goes to the filter its body names (as in Slicebox)",
                    "[http][filtering]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto a = add_filter(n, "a", "BLACKLIST");
@@ -318,7 +318,7 @@ TEMPLATE_TEST_CASE("filtering: a tag path goes to the filter its body names (qui
   CHECK(parse_json(by_name.body)["tagPath"]["tag"].GetInt() == 0x00100020);
 }
 
-TEMPLATE_TEST_CASE("filtering: deleting a source removes its associations (spec §10)",
+TEMPLATE_TEST_CASE("filtering: deleting a source removes its associations",
                    "[http][filtering]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto filter = add_filter(n, "filter", "BLACKLIST");

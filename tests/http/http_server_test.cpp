@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP front-end's own behaviour: keep-alive, 100-continue, limits, malformed input, routing
-// rejections (spec part A §1.1, §3.3), graceful stop.
+// rejections (docs/api.md#roles-and-rejections), graceful stop.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -101,7 +101,7 @@ TEST_CASE("malformed HTTP gets 400 and the node keeps serving", "[http][server]"
   CHECK(n.client().request("GET", "/api/system/health").status == 200);
 }
 
-TEST_CASE("routing rejections follow the spec's order", "[http][server]") {
+TEST_CASE("routing rejections follow Slicebox's order", "[http][server]") {
   running_node n{sbx::persistence::backend::sqlite};
   auto c = n.client();
   // 401 comes before 405 and 404.

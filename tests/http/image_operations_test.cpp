@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.3 (attributes, imageinformation, png, jpeg): test cases 7-12, 15.
+// GET /api/images/{id}/attributes, /imageinformation, /png and POST /api/images/jpeg.
 #include <catch2/catch.hpp>
 
 #include <png.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §5, §6, §11.3 (upload, download, delete): test cases 1-6, 13, 14.
+// Images (docs/api.md#images): upload, download, delete.
 #include <catch2/catch.hpp>
 
 #include <filesystem>

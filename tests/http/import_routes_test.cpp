@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.5 over HTTP: test cases 52-59.
+// /api/import/sessions over HTTP (docs/api.md#import-sessions).
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.7, test case 69.
+// /api/log (docs/api.md#log).
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.1, §11.2 over HTTP: test cases 18-35, 40, 41.
+// /api/metadata over HTTP (docs/api.md#metadata, docs/api.md#series-tags).
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The SCP service with an ingest that refuses or fails: spec §7.1 answers Success to data the
+// The SCP service with an ingest that refuses or fails: Slicebox answers Success to data the
 // node refuses (and logs it); a fault of the node answers Out of Resources instead (README).
 #include <atomic>
 #include <caf/actor_system.hpp>
@@ -51,7 +51,7 @@ TEST_CASE("the C-STORE status follows what ingest answered", "[actor][scp]") {
 
   auto [refused_rc, refused_out] = run_command(send);
   INFO(refused_out);
-  CHECK(refused_rc == 0);  // refused data: Success all the same (spec §7.1)
+  CHECK(refused_rc == 0);  // refused data: Success all the same (docs/api.md#scps)
   proto::log_query q;
   q.by_subject = true;
   q.subject = "SCP";

@@ -75,8 +75,8 @@ TEST_CASE("every transfer syntax of the pydicom samples arrives as sent", "[http
   node_with_scp n{sbx::persistence::backend::sqlite};
   const auto accepted = sbx::dicom::image_data_contexts(sbx::dicom::context_defaults::node);
   scratch_dir dir;
-  // Secondary Capture carries most of the samples' syntaxes but is not image data (spec §7.1):
-  // those samples are sent as VL Endoscopic images instead.
+  // Secondary Capture carries most of the samples' syntaxes but is not image data
+  // (docs/api.md#scps): those samples are sent as VL Endoscopic images instead.
   const std::string sc_prefix = "1.2.840.10008.5.1.4.1.1.7";
   // storescu proposes a compressed syntax only when told which: the option for each.
   const std::map<std::string, std::string> propose = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec Part B §5 and §7 over HTTP (test case 59), and what a created SCP does: C-ECHO, C-STORE
-// into the node with an `scp` source, port release on delete, SCPs back after a restart.
+// /api/scps and the SCPs in GET /api/sources over HTTP, and what a created SCP does: C-ECHO,
+// C-STORE into the node with an `scp` source, port release on delete, SCPs back after a restart.
 #include <catch2/catch.hpp>
 
 #include "dicom/dimse_scp.hpp"
@@ -61,7 +61,7 @@ TEMPLATE_TEST_CASE("SCPs are created, listed and deleted", "[http][scp]", sqlite
   CHECK(n.admin("DELETE", "/api/scps/" + id).status == 204);  // always 204
 }
 
-TEMPLATE_TEST_CASE("SCP creation is validated with the spec's messages", "[http][scp]",
+TEMPLATE_TEST_CASE("SCP creation is validated with Slicebox's messages", "[http][scp]",
                    sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto refused = [&](const std::string& body, const std::string& message) {
@@ -156,7 +156,7 @@ TEMPLATE_TEST_CASE("a C-STORE to an SCP is stored with the SCP as its source", "
                 "/api/metadata/patients?sources=scp:" + std::to_string(created["id"].GetInt64()))
             .body.find("patientName") != std::string::npos);
 
-  // Secondary Capture is not image data: refused at negotiation (spec §7.1).
+  // Secondary Capture is not image data: refused at negotiation (docs/api.md#scps).
   CHECK(run_command("TCP_NODELAY=1 storescu -R -aec SLICEBOX 127.0.0.1 " + std::to_string(port) +
                     " " + fixtures + "/sc.dcm 2>&1")
             .first != 0);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec Part B §8 over HTTP: SCU records, their validation, and sends that cannot reach a peer
-// (test case 60).
+// /api/scus over HTTP: SCU records, their validation, and sends that cannot reach a peer.
 #include <catch2/catch.hpp>
 
 #include "http/scu_requests.hpp"
@@ -45,7 +44,7 @@ TEMPLATE_TEST_CASE("SCUs are created, listed, offered as destinations and delete
   CHECK(n.admin("DELETE", "/api/scus/123456").status == 204);
 }
 
-TEMPLATE_TEST_CASE("SCU data is validated as the spec says", "[http][scu]", sqlite_backend,
+TEMPLATE_TEST_CASE("SCU data is validated as Slicebox does", "[http][scu]", sqlite_backend,
                    postgres_backend) {
   running_node n{TestType::value};
   auto post = [&](const std::string& body) { return n.admin("POST", "/api/scus", body); };

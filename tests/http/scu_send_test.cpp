@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// POST /api/scus/{id}/send against real peers (spec Part B §8): dcmtk's storescp, whose files
+// POST /api/scus/{id}/send against real peers (docs/api.md#scus): dcmtk's storescp, whose files
 // are compared byte for byte with what the node stored, and Orthanc.
 #include <catch2/catch.hpp>
 #include <set>
@@ -58,7 +58,7 @@ TEMPLATE_TEST_CASE("images sent to storescp arrive byte for byte as the node sto
     write_bytes(dir / "f.dcm", bytes);
     const auto meta = sbx::dicom::read_file_meta(dir / "f.dcm");
     if (meta.media_storage_sop_class_uid.empty() || meta.media_storage_sop_instance_uid.empty())
-      continue;  // skipped by the SCU (spec §8 step 1)
+      continue;  // skipped by the SCU (docs/api.md#scus)
     ++sendable;
     auto dataset = dataset_bytes(dir / "f.dcm");
     if (dataset.size() % 2 != 0) dataset.push_back('\0');

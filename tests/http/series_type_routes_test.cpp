@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §8 and §11.9 series types, and §11.1 a series' own types: test cases 36-39, 74-78.
+// Series types (docs/api.md#series-types), and a series' own types under /api/metadata/series.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -82,7 +82,7 @@ TEMPLATE_TEST_CASE("series types: list, create, rename, delete, roles (74, 75)",
   CHECK(dup.status == 400);
   CHECK(dup.body == "A series type with name st1 already exists");
 
-  // Q1: the body's id is renamed, whatever the path says.
+  // As in Slicebox (docs/api.md#quirks-kept): the body's id is renamed, whatever the path says.
   auto ids = std::to_string(id);
   CHECK(n.admin("PUT", "/api/seriestypes/999", R"({"id":)" + ids + R"(,"name":"st2"})").status ==
         204);
@@ -131,7 +131,7 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
   // Attributes: empty name → the tag's keyword; the swagger's extra fields are ignored.
   auto attrs_url = "/api/seriestypes/rules/" + rule_id + "/attributes";
   CHECK(n.admin("GET", attrs_url).body == "[]");
-  auto a = n.admin("POST", "/api/seriestypes/rules/999/attributes",  // Q1: body's rule id wins
+  auto a = n.admin("POST", "/api/seriestypes/rules/999/attributes",  // the body's rule id wins
                    R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
                        R"(,"tag":1,"name":"Name","values":"test","group":0,"element":1,"value":"x"})");
   REQUIRE(a.status == 201);
@@ -211,7 +211,8 @@ TEMPLATE_TEST_CASE("series types label uploaded series; a series' own links (36-
   CHECK(n.admin("DELETE", "/api/metadata/series/666/seriestypes").status == 204);
   CHECK(n.admin("GET", "/api/metadata/series/666/seriestypes").body == "[]");
 
-  // A rule change re-labels every series (manual links are wiped too, §8).
+  // A rule change re-labels every series (manual links are wiped too, as in
+  // Slicebox).
   CHECK(n.admin("PUT", link + std::to_string(st2)).status == 204);
   auto rule = create_rule(n, st2);
   create_attribute(n, rule, patient_name_tag, "someone else");

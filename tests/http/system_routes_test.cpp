@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §11.8, test cases 70-73.
+// /api/system and /api/sources, /api/destinations (docs/api.md#system).
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Spec part A §2 and §11.6, test cases 60-68.
+// Authentication and /api/users (docs/api.md#authentication, docs/api.md#users).
 #include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"

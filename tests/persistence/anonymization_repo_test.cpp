@@ -51,8 +51,8 @@ proto::anonymization_key insert(anonymization_repo& repo, const proto::anonymiza
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("persistence: anonymization keys insert, by_id and list (spec case 46)",
-                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+TEMPLATE_TEST_CASE("persistence: anonymization keys insert, by_id and list", "[persistence]",
+                   sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   anonymization_repo repo(scratch.db());
 
@@ -98,8 +98,8 @@ TEMPLATE_TEST_CASE("persistence: anonymization key insert rolls back with the tr
         0);
 }
 
-TEMPLATE_TEST_CASE("persistence: anonymization keys paging and order (spec case 47, Q15)",
-                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+TEMPLATE_TEST_CASE("persistence: anonymization keys paging and order (any int64)", "[persistence]",
+                   sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   anonymization_repo repo(scratch.db());
   auto b = insert(repo, make_key(1, 10, "B", "p1", "s1", "se1", "so1"));
@@ -162,7 +162,7 @@ TEMPLATE_TEST_CASE("persistence: anonymization keys filter is a case-insensitive
         ids{k2.id, k1.id, k3.id});
 }
 
-TEMPLATE_TEST_CASE("persistence: anonymization keys query (spec case 49)", "[persistence]",
+TEMPLATE_TEST_CASE("persistence: anonymization keys query", "[persistence]",
                    sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   anonymization_repo repo(scratch.db());
@@ -201,7 +201,7 @@ TEMPLATE_TEST_CASE("persistence: anonymization keys query (spec case 49)", "[per
   CHECK(repo.by_id(k1.id));  // the table survived
 }
 
-TEMPLATE_TEST_CASE("persistence: anonymization key values and removal (spec case 48)",
+TEMPLATE_TEST_CASE("persistence: anonymization key values and removal",
                    "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   anonymization_repo repo(scratch.db());

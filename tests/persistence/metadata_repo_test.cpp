@@ -36,9 +36,9 @@ const proto::source box1{"box", "box", 1};
 const proto::source directory1{"directory", "directory", 1};
 const proto::source scp1{"scp", "scp", 1};
 
-// Spec §14 F2 (patient p1/s1, studies stuid1 and stuid2 with two series each, two images per
-// series, souid1..8) built through upsert, with the F3 sources (se1 user:1, se2 box:1,
-// se3 directory:1, se4 scp:1).
+// F2, the metadata fixture of Slicebox's own tests (patient p1/s1, studies stuid1 and stuid2 with
+// two series each, two images per series, souid1..8) built through upsert, with the F3 sources (se1
+// user:1, se2 box:1, se3 directory:1, se4 scp:1).
 struct f2 {
   std::int64_t patient = -1;
   ids studies;  // stuid1, stuid2
@@ -354,7 +354,6 @@ TEMPLATE_TEST_CASE("persistence: metadata series source is the last writer's", "
   metadata_repo repo(scratch.db());
   f2 f(repo);
 
-  // Spec §14 case 27.
   auto source = repo.series_source(f.series[0]);
   REQUIRE(source);
   CHECK(source->type == "user");
@@ -378,7 +377,6 @@ TEMPLATE_TEST_CASE("persistence: metadata lists the hierarchy", "[persistence]",
   metadata_repo repo(scratch.db());
   f2 f(repo);
 
-  // Spec §14 cases 19 and 21.
   CHECK(ids_of(repo.list_patients(listing())) == ids{f.patient});
   CHECK(ids_of(repo.list_patients(ordered("patientID"))) == ids{f.patient});
   CHECK_THROWS_AS(repo.list_patients(ordered("syntaxerror")), invalid_property);
@@ -469,7 +467,7 @@ TEMPLATE_TEST_CASE("persistence: metadata advanced filters apply to every listin
   f3 f(repo, scratch.db());
   const auto& se = f.series;
 
-  // Spec §14 cases 20 and 22: nothing has these.
+  // Nothing has these.
   proto::series_filter none;
   none.sources = {{"user", 22}, {"scp", 5}};
   none.series_type_ids = {3, 4, 11};
@@ -479,7 +477,7 @@ TEMPLATE_TEST_CASE("persistence: metadata advanced filters apply to every listin
   CHECK(repo.list_series(f.studies[0], with_filter(none)).empty());
   CHECK(repo.list_flat_series(with_filter(none)).empty());
 
-  // Spec §14 cases 28 and 29 on the listing.
+  // Source filters on the listing.
   CHECK(ids_of(repo.list_patients(with_filter(sources({{"box", 1}})))) == ids{f.patient});
   CHECK(repo.list_patients(with_filter(sources({{"box", 666}}))).empty());
   CHECK(ids_of(repo.list_patients(with_filter(types({f.type1, f.type2})))) == ids{f.patient});
@@ -545,7 +543,6 @@ TEMPLATE_TEST_CASE("persistence: metadata queries every level", "[persistence]",
   f2 f(repo);
   auto p2 = repo.upsert(attributes("p2", "s2", "stuid9", "seuid9", "souid9"), user1, "key9");
 
-  // Spec §14 cases 24-26, 30, 31.
   CHECK(ids_of(repo.query_patients(query({{"patientName", "=", "p1"}}))) == ids{f.patient});
   CHECK(ids_of(repo.query_patients(query({{"patientName", "like", "%p%"}}))) ==
         ids{f.patient, p2.pat.id});
@@ -619,7 +616,7 @@ TEMPLATE_TEST_CASE("persistence: metadata queries apply advanced filters", "[per
   metadata_repo repo(scratch.db());
   f3 f(repo, scratch.db());
 
-  // Spec §14 cases 28 and 29.
+  // Source filters.
   CHECK(ids_of(repo.query_patients(query_with(sources({{"box", 1}})))) == ids{f.patient});
   CHECK(repo.query_patients(query_with(sources({{"box", 666}}))).empty());
   CHECK(ids_of(repo.query_patients(query_with(types({f.type1, f.type2})))) == ids{f.patient});
@@ -728,7 +725,7 @@ TEMPLATE_TEST_CASE("persistence: metadata property names come from a whitelist",
   CHECK_THROWS_AS(repo.query_series(query({{"imageType", "=", "x"}})), invalid_property);
   CHECK_THROWS_AS(repo.query_flat_series(query({{"instanceNumber", "=", "1"}})), invalid_property);
 
-  // Orders must be columns of the result's own table (spec Q13).
+  // Orders must be columns of the result's own table (docs/api.md#deviations-from-slicebox-211).
   CHECK_THROWS_AS(repo.query_patients(query({}, proto::order_by{"modality", true})),
                   invalid_property);
   CHECK_THROWS_AS(repo.query_studies(query({}, proto::order_by{"patientName", true})),
@@ -818,7 +815,6 @@ TEMPLATE_TEST_CASE("persistence: metadata flat series", "[persistence]", sbx::te
   a.ser.modality = "CT";
   auto other = repo.upsert(a, user1, "kx");
 
-  // Spec §14 case 32.
   auto all = repo.list_flat_series(listing());
   CHECK(ids_of(all) == ids{f.series[0], f.series[1], f.series[2], f.series[3], other.ser.id});
   CHECK(repo.list_flat_series(ordered("patientID")).size() == 5);
@@ -870,7 +866,6 @@ TEMPLATE_TEST_CASE("persistence: metadata images of a patient or study", "[persi
   // An image added later to the first series still sorts with its series.
   auto late = repo.upsert(attributes("p1", "s1", "stuid1", "seuid1", "souid9"), user1, "k9");
 
-  // Spec §14 cases 40 and 41.
   CHECK(sop_uids(repo.images_of_study(f.studies[0], {})) ==
         strings{"souid1", "souid2", "souid9", "souid3", "souid4"});
   CHECK(repo.images_of_study(666, {}).empty());
@@ -997,7 +992,6 @@ TEMPLATE_TEST_CASE("persistence: metadata series tags", "[persistence]", sbx::te
   f2 f(repo);
   auto se = f.series[0];
 
-  // Spec §14 cases 33-35.
   CHECK_FALSE(repo.add_tag_to_series(666, "Tag1"));
   CHECK(repo.list_series_tags(listing()).empty());
   auto tag1 = repo.add_tag_to_series(se, "Tag1");

@@ -14,7 +14,8 @@
 namespace sbx::test {
 namespace {
 
-// The spec's fixtures name their UIDs stuid1, seuid1, souid1...; the node stores them as given.
+// Slicebox's test fixtures name their UIDs stuid1, seuid1, souid1...; the node stores them as
+// given.
 std::string uid_of(const std::string& name) { return name; }
 
 }  // namespace

@@ -37,7 +37,7 @@ inline constexpr std::uint32_t pixel_data = 0x7FE00010;
 }  // namespace tags
 
 /// A variant of test.dcm placed in a given patient (name and ID) / study / series / instance,
-/// the UIDs being the given names (as the spec's fixture F2: stuid1, seuid1, souid1, ...).
+/// the UIDs being the given names (as Slicebox's metadata fixture: stuid1, seuid1, souid1, ...).
 std::string f1_in(const std::string& patient, const std::string& study, const std::string& series,
                   const std::string& instance, const std::string& instance_number = "1");
 
