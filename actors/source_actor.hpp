@@ -3,12 +3,12 @@
 
 #include <caf/fwd.hpp>
 
-#include "proto/directory_watch_actor.hpp"
-#include "proto/import_actor.hpp"
-#include "proto/scu_actor.hpp"
-#include "proto/scp_actor.hpp"
-#include "proto/source_actor.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/directory_watch_messages.hpp"
+#include "proto/import_messages.hpp"
+#include "proto/scp_messages.hpp"
+#include "proto/scu_messages.hpp"
+#include "proto/source_messages.hpp"
+#include "proto/user_messages.hpp"
 
 namespace sbx::actors {
 
