@@ -115,16 +115,17 @@ using metadata_actor = caf::typed_actor<
     // The recorded source of a series.
     caf::replies_to<source_atom, std::int64_t>::with<source>,
     // Series tags: global list, one tag, tags of a series.
-    caf::replies_to<list_atom, tag_atom, listing>::with<std::vector<series_tag>>,
-    caf::replies_to<get_atom, tag_atom, std::int64_t>::with<series_tag>,
-    caf::replies_to<get_atom, tag_atom, series_atom, std::int64_t>::with<std::vector<series_tag>>,
+    caf::replies_to<list_atom, series_tag_atom, listing>::with<std::vector<series_tag>>,
+    caf::replies_to<get_atom, series_tag_atom, std::int64_t>::with<series_tag>,
+    caf::replies_to<get_atom, series_tag_atom, series_atom,
+                    std::int64_t>::with<std::vector<series_tag>>,
     // Writes: upsert (image attributes, source, storage key), delete images.
     caf::replies_to<add_atom, image_attributes, source, std::string>::with<upsert_result>,
     caf::replies_to<delete_atom, std::vector<std::int64_t>>::with<deletion>,
     // Series tag writes: create, rename, delete, link to a series by name, unlink.
-    caf::replies_to<add_atom, tag_atom, std::string>::with<series_tag>,
-    caf::replies_to<rename_atom, tag_atom, series_tag>::with<series_tag>,
-    caf::replies_to<delete_atom, tag_atom, std::int64_t>::with<bool>,
+    caf::replies_to<add_atom, series_tag_atom, std::string>::with<series_tag>,
+    caf::replies_to<rename_atom, series_tag_atom, series_tag>::with<series_tag>,
+    caf::replies_to<delete_atom, series_tag_atom, std::int64_t>::with<bool>,
     caf::replies_to<add_atom, series_atom, std::int64_t, std::string>::with<series_tag>,
     caf::replies_to<delete_atom, series_atom, std::int64_t, std::int64_t>::with<bool>,
     // Internal: commit the upserts waiting in the writer.

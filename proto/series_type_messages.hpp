@@ -43,11 +43,11 @@ using series_type_actor = caf::typed_actor<
     caf::replies_to<add_atom, rule_atom, std::int64_t>::with<series_type_rule>,
     caf::replies_to<delete_atom, rule_atom, std::int64_t>::with<bool>,
     // Attributes of a rule: list, create, delete.
-    caf::replies_to<list_atom, attr_atom,
+    caf::replies_to<list_atom, rule_attribute_atom,
                     std::int64_t>::with<std::vector<series_type_rule_attribute>>,
-    caf::replies_to<add_atom, attr_atom,
+    caf::replies_to<add_atom, rule_attribute_atom,
                     series_type_rule_attribute>::with<series_type_rule_attribute>,
-    caf::replies_to<delete_atom, attr_atom, std::int64_t>::with<bool>,
+    caf::replies_to<delete_atom, rule_attribute_atom, std::int64_t>::with<bool>,
     // A series' types; link (errc::not_found if the series or the type does not exist); unlink
     // one; unlink all.
     caf::replies_to<get_atom, series_atom, std::int64_t>::with<std::vector<series_type>>,
