@@ -6,41 +6,12 @@
 #include <string>
 
 #include "http/router.hpp"
-#include "proto/anonymization_messages.hpp"
-#include "proto/dictionary_messages.hpp"
-#include "proto/directory_watch_messages.hpp"
-#include "proto/filtering_messages.hpp"
-#include "proto/image_messages.hpp"
-#include "proto/import_messages.hpp"
-#include "proto/ingest_messages.hpp"
-#include "proto/log_messages.hpp"
-#include "proto/metadata_messages.hpp"
-#include "proto/scp_messages.hpp"
-#include "proto/scu_messages.hpp"
-#include "proto/series_type_messages.hpp"
-#include "proto/source_messages.hpp"
-#include "proto/storage_messages.hpp"
-#include "proto/user_messages.hpp"
+#include "proto/services.hpp"
 
 namespace sbx::http {
 
-/// The actors the routes talk to, and the node-level hooks they need.
-struct services {
-  proto::user_actor users;
-  proto::log_actor log;
-  proto::source_actor sources;
-  proto::dictionary_actor dictionary;
-  proto::metadata_actor metadata;
-  proto::ingest_actor ingest;
-  proto::storage_actor storage;
-  proto::import_actor imports;
-  proto::image_actor images;
-  proto::anonymization_actor anonymization;
-  proto::series_type_actor series_types;
-  proto::directory_watch_actor directory_watches;
-  proto::filtering_actor filtering;
-  proto::scu_actor scus;
-  proto::scp_actor scps;
+/// The actors the routes talk to (the node's service table), and the node-level hooks they need.
+struct services : proto::services {
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
