@@ -15,6 +15,7 @@
 #include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "actors/event_relay.hpp"
+#include "actors/step_chain.hpp"
 #include "dicom/anonymization.hpp"
 #include "dicom/anonymization_keys.hpp"
 #include "dicom/dictionary.hpp"
@@ -88,10 +89,6 @@ struct key_keeper_state {
   std::vector<pending_key> pending;
   bool flush_scheduled = false;
 };
-
-caf::error internal_error() {
-  return make_error(errc::internal, "There was an internal server error.");
-}
 
 template <class T, class F>
 caf::result<T> guarded(F&& body) {
@@ -434,6 +431,86 @@ void anonymize_with_key(anonymization_worker_actor::pointer self, const worker_c
           [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
 }
 
+/// `POST /api/images/{id}/anonymized` and `PUT /api/images/{id}/anonymize`: the image's file (in
+/// place also its series' source), then the anonymized output with its key recorded. In place,
+/// the output is ingested as a new image and the original deleted once its copy is stored.
+struct anonymize_job : step_chain<anonymization_worker_actor::pointer, anonymization_output> {
+  using step_chain::step_chain;
+  worker_config cfg;
+  std::int64_t id = -1;
+  std::vector<dicom::confidentiality_option> profile;
+  std::vector<tag_value> custom;
+  bool in_place = false;
+  std::string key;
+  source src;  ///< in place: the original's source, which its copy keeps
+
+  caf::error missing() const {
+    return make_error(errc::not_found,
+                      "No image meta data found for image id " + std::to_string(id));
+  }
+};
+using anonymize_ptr = std::shared_ptr<anonymize_job>;
+
+void anonymize_find_image(const anonymize_ptr& j);
+void anonymize_find_source(const anonymize_ptr& j, std::int64_t series_id);
+void anonymize_file(const anonymize_ptr& j);
+void anonymize_ingest_copy(const anonymize_ptr& j, const anonymization_output& out);
+void anonymize_delete_original(const anonymize_ptr& j, const image& copy);
+
+void anonymize_find_file(const anonymize_ptr& j) {
+  j->ask(j->cfg.metadata, get_atom::value, file_atom::value, j->id)
+      .then(
+          [j](const std::string& key) {
+            j->key = key;
+            if (j->in_place)
+              anonymize_find_image(j);
+            else
+              anonymize_file(j);
+          },
+          j->fail_with(j->missing()));
+}
+
+void anonymize_find_image(const anonymize_ptr& j) {
+  j->ask(j->cfg.metadata, get_atom::value, image_atom::value, j->id)
+      .then([j](const image& original) { anonymize_find_source(j, original.series_id); },
+            j->fail_with(j->missing()));
+}
+
+void anonymize_find_source(const anonymize_ptr& j, std::int64_t series_id) {
+  j->ask(j->cfg.metadata, source_atom::value, series_id)
+      .then(
+          [j](const source& src) {
+            j->src = src;
+            anonymize_file(j);
+          },
+          j->fail_with(j->missing()));
+}
+
+void anonymize_file(const anonymize_ptr& j) {
+  anonymize_with_key(j->self, j->cfg, j->id, j->cfg.store->path_of(j->key), j->profile, j->custom,
+                     j->in_place, j->promise, [j](anonymization_output out) {
+                       if (j->in_place)
+                         anonymize_ingest_copy(j, out);
+                       else
+                         j->promise.deliver(std::move(out));
+                     });
+}
+
+void anonymize_ingest_copy(const anonymize_ptr& j, const anonymization_output& out) {
+  j->ask(j->cfg.ingest, ingest_atom::value,
+         ingest_request{out.file, j->src, context_set::extended, false})
+      .then([j](const ingest_result& r) { anonymize_delete_original(j, r.img); }, j->fail());
+}
+
+void anonymize_delete_original(const anonymize_ptr& j, const image& copy) {
+  j->ask(j->cfg.metadata, delete_atom::value, std::vector<std::int64_t>{j->id})
+      .then(
+          [j, copy](const deletion&) {
+            j->promise.deliver(anonymization_output{{}, copy, {}, 0, false});
+          },
+          j->fail());
+}
+
 anonymization_worker_actor::behavior_type anonymization_worker(
     anonymization_worker_actor::pointer self, worker_config cfg) {
   return {
@@ -454,60 +531,15 @@ anonymization_worker_actor::behavior_type anonymization_worker(
         } catch (const std::invalid_argument& e) {
           return make_error(errc::bad_request, e.what());
         }
-        auto promise = self->make_response_promise<anonymization_output>();
-        auto missing = [id] {
-          return make_error(errc::not_found,
-                            "No image meta data found for image id " + std::to_string(id));
-        };
-        auto run = [=](const std::string& key, auto done) {
-          anonymize_with_key(self, cfg, id, cfg.store->path_of(key), profile, custom, in_place,
-                             promise, std::move(done));
-        };
-        self->request(cfg.metadata, caf::infinite, get_atom::value, file_atom::value, id)
-            .then(
-                [=](const std::string& key) mutable {
-                  if (!in_place) {
-                    return run(key, [=](anonymization_output out) mutable {
-                      promise.deliver(std::move(out));
-                    });
-                  }
-                  self->request(cfg.metadata, caf::infinite, get_atom::value, image_atom::value, id)
-                      .then(
-                          [=](const image& original) mutable {
-                            self->request(cfg.metadata, caf::infinite, source_atom::value,
-                                          original.series_id)
-                                .then(
-                                    [=](const source& src) mutable {
-                                      run(key, [=](const anonymization_output& out) mutable {
-                                        self->request(cfg.ingest, caf::infinite, ingest_atom::value,
-                                                      ingest_request{out.file, src,
-                                                                     context_set::extended, false})
-                                            .then(
-                                                [=](const ingest_result& r) mutable {
-                                                  // The original goes once its copy is stored.
-                                                  self->request(cfg.metadata, caf::infinite,
-                                                                delete_atom::value,
-                                                                std::vector<std::int64_t>{id})
-                                                      .then(
-                                                          [=](const deletion&) mutable {
-                                                            promise.deliver(anonymization_output{
-                                                                {}, r.img, {}, 0, false});
-                                                          },
-                                                          [=](caf::error& e) mutable {
-                                                            promise.deliver(std::move(e));
-                                                          });
-                                                },
-                                                [=](caf::error& e) mutable {
-                                                  promise.deliver(std::move(e));
-                                                });
-                                      });
-                                    },
-                                    [=](caf::error&) mutable { promise.deliver(missing()); });
-                          },
-                          [=](caf::error&) mutable { promise.deliver(missing()); });
-                },
-                [=](caf::error&) mutable { promise.deliver(missing()); });
-        return promise;
+        auto j = std::make_shared<anonymize_job>(
+            self, self->make_response_promise<anonymization_output>());
+        j->cfg = cfg;
+        j->id = id;
+        j->profile = std::move(profile);
+        j->custom = std::move(custom);
+        j->in_place = in_place;
+        anonymize_find_file(j);
+        return j->promise;
       },
       [=](anonymize_atom, std::vector<std::string>& names,
           std::vector<image_tag_values>& set) -> caf::result<std::vector<image>> {

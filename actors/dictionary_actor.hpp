@@ -3,7 +3,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "proto/dictionary_actor.hpp"
+#include "proto/dictionary_messages.hpp"
 
 namespace sbx::actors {
 

@@ -98,7 +98,8 @@ filtering_actor::behavior_type filtering_behavior(filtering_pointer self,
         return guarded<bool>(
             [&]() -> caf::result<bool> { return changed(repo().remove_filter(id)); });
       },
-      [=](list_atom, paths_atom, std::int64_t filter_id, std::int64_t start, std::int64_t count) {
+      [=](list_atom, tag_paths_atom, std::int64_t filter_id, std::int64_t start,
+          std::int64_t count) {
         return guarded<std::vector<tag_filter_tag_path>>(
             [&]() -> caf::result<std::vector<tag_filter_tag_path>> {
               std::vector<tag_filter_tag_path> out;
@@ -115,7 +116,7 @@ filtering_actor::behavior_type filtering_behavior(filtering_pointer self,
               shown(naming_filter(p.tag_filter_id, [&] { return repo().insert_tag_path(row); })));
         });
       },
-      [=](delete_atom, paths_atom, std::int64_t id) {
+      [=](delete_atom, tag_paths_atom, std::int64_t id) {
         return guarded<bool>(
             [&]() -> caf::result<bool> { return changed(repo().remove_tag_path(id)); });
       },

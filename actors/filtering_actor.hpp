@@ -8,7 +8,7 @@
 
 #include "actors/source_filters.hpp"
 #include "persistence/database.hpp"
-#include "proto/filtering_actor.hpp"
+#include "proto/filtering_messages.hpp"
 
 namespace sbx::actors {
 

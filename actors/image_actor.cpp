@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "actors/step_chain.hpp"
 #include "dicom/attributes.hpp"
 #include "dicom/dataset_header.hpp"
 #include "dicom/jpeg_wrap.hpp"
@@ -44,43 +45,174 @@ caf::result<T> with_file(image_actor::pointer self, const image_service_config& 
                                                "request."));
             } catch (const std::exception& e) {
               spdlog::error("image {}: {}", image_id, e.what());
-              promise.deliver(make_error(errc::internal, "There was an internal server error."));
+              promise.deliver(internal_error());
             }
           },
           [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
   return promise;
 }
 
-/// The second half of modify: store the modified file as a new image and carry the old series'
-/// tags over. The old image is already gone.
-void store_modified(image_actor::pointer self, const image_service_config& config,
-                    std::string file, source src, std::vector<series_tag> tags,
-                    caf::typed_response_promise<image> promise) {
-  self->request(config.ingest, caf::infinite, ingest_atom::value,
-                ingest_request{std::move(file), std::move(src), context_set::any, false})
+/// `POST /api/images/jpeg`: the study and its patient, then the JPEG wrapped into a Secondary
+/// Capture of that study and handed to ingest.
+struct jpeg_job : step_chain<image_actor::pointer, ingest_result> {
+  using step_chain::step_chain;
+  image_service_config config;
+  std::int64_t study_id = -1;
+  std::string description, jpeg;
+  source src;
+  study stu;
+};
+using jpeg_ptr = std::shared_ptr<jpeg_job>;
+
+void jpeg_find_patient(const jpeg_ptr& j);
+void jpeg_wrap(const jpeg_ptr& j, const patient& pat);
+
+void jpeg_find_study(const jpeg_ptr& j) {
+  j->ask(j->config.metadata, get_atom::value, study_atom::value, j->study_id)
       .then(
-          [=](const ingest_result& r) mutable {
-            if (tags.empty()) return (void)promise.deliver(r.img);
-            // Answer once every tag is linked, so a client sees the new series complete.
-            auto left = std::make_shared<std::size_t>(tags.size());
-            for (const auto& t : tags)
-              self->request(config.metadata, caf::infinite, add_atom::value, series_atom::value,
-                            r.img.series_id, t.name)
-                  .then([=](const series_tag&) mutable {
-                    if (--*left == 0) promise.deliver(r.img);
-                  },
-                  [=](caf::error& e) mutable {
-                    if (--*left == 0) promise.deliver(std::move(e));
-                  });
+          [j](const study& stu) {
+            j->stu = stu;
+            jpeg_find_patient(j);
           },
-          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+          j->fail_with(bare_not_found()));
+}
+
+void jpeg_find_patient(const jpeg_ptr& j) {
+  j->ask(j->config.metadata, get_atom::value, patient_atom::value, j->stu.patient_id)
+      .then([j](const patient& pat) { jpeg_wrap(j, pat); }, j->fail());
+}
+
+void jpeg_wrap(const jpeg_ptr& j, const patient& pat) {
+  auto out = j->config.store->temp_path();
+  try {
+    dicom::wrap_jpeg(j->jpeg, pat, j->stu, j->description, out);
+  } catch (const dicom::invalid_jpeg& e) {
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    return (void)j->promise.deliver(make_error(errc::bad_request, e.what()));
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    spdlog::error("jpeg wrap: {}", e.what());
+    return (void)j->promise.deliver(internal_error());
+  }
+  j->promise.delegate(j->config.ingest, ingest_atom::value,
+                      ingest_request{out.string(), j->src, context_set::extended});
+}
+
+/// `PUT /api/images/{id}/modify`: the image, its file, its series' source and series tags; then
+/// the modified copy is written, the old image deleted (first, so that the new one is never
+/// mistaken for it), the copy ingested as a new image, and the old series' tags linked to its
+/// series.
+struct modify_job : step_chain<image_actor::pointer, image> {
+  using step_chain::step_chain;
+  image_service_config config;
+  std::int64_t id = -1;
+  std::vector<dicom::tag_mapping> mappings;
+  image old;
+  std::string key;
+  source src{"unknown", "unknown", -1};  ///< recorded for the copy if the series has no source
+  std::vector<series_tag> tags;
+  std::string out;  ///< the modified copy
+};
+using modify_ptr = std::shared_ptr<modify_job>;
+
+void modify_find_file(const modify_ptr& j);
+void modify_find_source(const modify_ptr& j);
+void modify_find_tags(const modify_ptr& j);
+void modify_write_copy(const modify_ptr& j);
+void modify_delete_old(const modify_ptr& j);
+void modify_ingest_copy(const modify_ptr& j);
+void modify_link_tags(const modify_ptr& j, const image& copy);
+
+void modify_find_image(const modify_ptr& j) {
+  j->ask(j->config.metadata, get_atom::value, image_atom::value, j->id)
+      .then(
+          [j](const image& old) {
+            j->old = old;
+            modify_find_file(j);
+          },
+          j->fail());
+}
+
+void modify_find_file(const modify_ptr& j) {
+  j->ask(j->config.metadata, get_atom::value, file_atom::value, j->id)
+      .then(
+          [j](const std::string& key) {
+            j->key = key;
+            modify_find_source(j);
+          },
+          j->fail());
+}
+
+void modify_find_source(const modify_ptr& j) {
+  j->ask(j->config.metadata, source_atom::value, j->old.series_id)
+      .then(
+          [j](const source& src) {
+            j->src = src;
+            modify_find_tags(j);
+          },
+          // No recorded source: the copy gets an unknown one and no series tags.
+          [j](caf::error&) { modify_write_copy(j); });
+}
+
+void modify_find_tags(const modify_ptr& j) {
+  j->ask(j->config.metadata, get_atom::value, series_tag_atom::value, series_atom::value,
+         j->old.series_id)
+      .then(
+          [j](const std::vector<series_tag>& tags) {
+            j->tags = tags;
+            modify_write_copy(j);
+          },
+          j->fail());
+}
+
+void modify_write_copy(const modify_ptr& j) {
+  auto out = j->config.store->temp_path();
+  try {
+    dicom::modify_file(j->config.store->path_of(j->key), out, j->mappings);
+  } catch (const std::exception& e) {
+    spdlog::error("modify image {}: {}", j->id, e.what());
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    return (void)j->promise.deliver(internal_error());
+  }
+  j->out = out.string();
+  modify_delete_old(j);
+}
+
+void modify_delete_old(const modify_ptr& j) {
+  j->ask(j->config.metadata, delete_atom::value, std::vector<std::int64_t>{j->id})
+      .then([j](const deletion&) { modify_ingest_copy(j); }, j->fail());
+}
+
+void modify_ingest_copy(const modify_ptr& j) {
+  j->ask(j->config.ingest, ingest_atom::value,
+         ingest_request{j->out, j->src, context_set::any, false})
+      .then([j](const ingest_result& r) { modify_link_tags(j, r.img); }, j->fail());
+}
+
+void modify_link_tags(const modify_ptr& j, const image& copy) {
+  if (j->tags.empty()) return (void)j->promise.deliver(copy);
+  // Answer once every tag is linked, so a client sees the new series complete.
+  auto left = std::make_shared<std::size_t>(j->tags.size());
+  for (const auto& t : j->tags)
+    j->ask(j->config.metadata, add_atom::value, series_atom::value, copy.series_id, t.name)
+        .then(
+            [j, left, copy](const series_tag&) {
+              if (--*left == 0) j->promise.deliver(copy);
+            },
+            [j, left](caf::error& e) {
+              if (--*left == 0) j->promise.deliver(std::move(e));
+            });
 }
 
 image_actor::behavior_type image_worker(image_actor::pointer self, image_service_config config) {
   return {
-      [=](attrs_atom, std::int64_t id) {
+      [=](attributes_atom, std::int64_t id) {
         return with_file<std::vector<image_attribute>>(
-            self, config, id, [](const std::filesystem::path& p) { return dicom::read_attributes(p); });
+            self, config, id,
+            [](const std::filesystem::path& p) { return dicom::read_attributes(p); });
       },
       [=](info_atom, std::int64_t id) {
         return with_file<image_information>(self, config, id, [](const std::filesystem::path& p) {
@@ -94,39 +226,14 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
       },
       [=](jpeg_atom, std::int64_t study_id, std::string& description, std::string& jpeg,
           source& src) -> caf::result<ingest_result> {
-        auto promise = self->make_response_promise<ingest_result>();
-        self->request(config.metadata, caf::infinite, get_atom::value, study_atom::value, study_id)
-            .then(
-                [=](const study& stu) mutable {
-                  self->request(config.metadata, caf::infinite, get_atom::value,
-                                patient_atom::value, stu.patient_id)
-                      .then(
-                          [=](const patient& pat) mutable {
-                            auto out = config.store->temp_path();
-                            try {
-                              dicom::wrap_jpeg(jpeg, pat, stu, description, out);
-                            } catch (const dicom::invalid_jpeg& e) {
-                              std::error_code ec;
-                              std::filesystem::remove(out, ec);
-                              return (void)promise.deliver(make_error(errc::bad_request, e.what()));
-                            } catch (const std::exception& e) {
-                              std::error_code ec;
-                              std::filesystem::remove(out, ec);
-                              spdlog::error("jpeg wrap: {}", e.what());
-                              return (void)promise.deliver(
-                                  make_error(errc::internal, "There was an internal server error."));
-                            }
-                            promise.delegate(config.ingest, ingest_atom::value,
-                                             ingest_request{out.string(), src, context_set::extended});
-                          },
-                          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-                },
-                [=](caf::error&) mutable {
-                  promise.deliver(make_error(errc::not_found,
-                                             "The requested resource could not be found but may "
-                                             "be available again in the future."));
-                });
-        return promise;
+        auto j = std::make_shared<jpeg_job>(self, self->make_response_promise<ingest_result>());
+        j->config = config;
+        j->study_id = study_id;
+        j->description = std::move(description);
+        j->jpeg = std::move(jpeg);
+        j->src = std::move(src);
+        jpeg_find_study(j);
+        return j->promise;
       },
       [=](modify_atom, std::int64_t id, std::vector<tag_value>& values) -> caf::result<image> {
         std::vector<dicom::tag_mapping> mappings;
@@ -140,57 +247,12 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
         } catch (const std::invalid_argument& e) {
           return make_error(errc::bad_request, e.what());
         }
-        auto promise = self->make_response_promise<image>();
-        self->request(config.metadata, caf::infinite, get_atom::value, image_atom::value, id)
-            .then(
-                [=](const image& old) mutable {
-                  auto key_and_rest = [=](const std::string& key, source src,
-                                          std::vector<series_tag> tags) mutable {
-                    auto out = config.store->temp_path();
-                    try {
-                      dicom::modify_file(config.store->path_of(key), out, mappings);
-                    } catch (const std::exception& e) {
-                      spdlog::error("modify image {}: {}", id, e.what());
-                      std::error_code ec;
-                      std::filesystem::remove(out, ec);
-                      return (void)promise.deliver(
-                          make_error(errc::internal, "There was an internal server error."));
-                    }
-                    // The old image goes first, so the new one is never mistaken for it.
-                    self->request(config.metadata, caf::infinite, delete_atom::value,
-                                  std::vector<std::int64_t>{id})
-                        .then(
-                            [=](const deletion&) mutable {
-                              store_modified(self, config, out.string(), src, tags, promise);
-                            },
-                            [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-                  };
-                  self->request(config.metadata, caf::infinite, get_atom::value, file_atom::value, id)
-                      .then(
-                          [=](const std::string& key) mutable {
-                            self->request(config.metadata, caf::infinite, source_atom::value,
-                                          old.series_id)
-                                .then(
-                                    [=](const source& src) mutable {
-                                      self->request(config.metadata, caf::infinite, get_atom::value,
-                                                    tag_atom::value, series_atom::value,
-                                                    old.series_id)
-                                          .then(
-                                              [=](const std::vector<series_tag>& tags) mutable {
-                                                key_and_rest(key, src, tags);
-                                              },
-                                              [=](caf::error& e) mutable {
-                                                promise.deliver(std::move(e));
-                                              });
-                                    },
-                                    [=](caf::error&) mutable {
-                                      key_and_rest(key, source{"unknown", "unknown", -1}, {});
-                                    });
-                          },
-                          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-                },
-                [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-        return promise;
+        auto j = std::make_shared<modify_job>(self, self->make_response_promise<image>());
+        j->config = config;
+        j->id = id;
+        j->mappings = std::move(mappings);
+        modify_find_image(j);
+        return j->promise;
       },
   };
 }

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <memory>
 
-#include <caf/fwd.hpp>
-
 #include "persistence/file_store.hpp"
-#include "proto/image_actor.hpp"
-#include "proto/ingest_actor.hpp"
-#include "proto/metadata_actor.hpp"
+#include "proto/image_messages.hpp"
+#include "proto/ingest_messages.hpp"
+#include "proto/metadata_messages.hpp"
 
 namespace sbx::actors {
 

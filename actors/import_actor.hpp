@@ -5,10 +5,10 @@
 #include <caf/group.hpp>
 
 #include "persistence/database.hpp"
-#include "proto/import_actor.hpp"
-#include "proto/ingest_actor.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/metadata_actor.hpp"
+#include "proto/import_messages.hpp"
+#include "proto/ingest_messages.hpp"
+#include "proto/log_messages.hpp"
+#include "proto/metadata_messages.hpp"
 
 namespace sbx::actors {
 

@@ -4,7 +4,7 @@
 #include <caf/fwd.hpp>
 
 #include "persistence/database.hpp"
-#include "proto/log_actor.hpp"
+#include "proto/log_messages.hpp"
 
 namespace sbx::actors {
 

@@ -162,13 +162,13 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
       [=](source_atom, std::int64_t series_id) {
         return guarded<source>([&] { return found(repo().series_source(series_id)); });
       },
-      [=](list_atom, tag_atom, const listing& l) {
+      [=](list_atom, series_tag_atom, const listing& l) {
         return guarded<std::vector<series_tag>>([&] { return repo().list_series_tags(l); });
       },
-      [=](get_atom, tag_atom, std::int64_t id) {
+      [=](get_atom, series_tag_atom, std::int64_t id) {
         return guarded<series_tag>([&] { return found(repo().series_tag(id)); });
       },
-      [=](get_atom, tag_atom, series_atom, std::int64_t series_id) {
+      [=](get_atom, series_tag_atom, series_atom, std::int64_t series_id) {
         return guarded<std::vector<series_tag>>([&] { return repo().tags_of_series(series_id); });
       },
       [=](add_atom, image_attributes& a, source& src,
@@ -194,7 +194,7 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
           return d;
         });
       },
-      [=](add_atom, tag_atom, const std::string& name) {
+      [=](add_atom, series_tag_atom, const std::string& name) {
         return guarded<series_tag>([&]() -> caf::result<series_tag> {
           try {
             return repo().insert_series_tag(name);
@@ -204,18 +204,19 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
           }
         });
       },
-      [=](rename_atom, tag_atom, const series_tag& t) {
+      [=](rename_atom, series_tag_atom, const series_tag& t) {
         return guarded<series_tag>([&]() -> caf::result<series_tag> {
           try {
             if (!repo().rename_series_tag(t.id, t.name)) return not_found();
             return t;
           } catch (const persistence::database_error& e) {
             if (e.kind() != persistence::db_failure::unique_violation) throw;
-            return make_error(errc::bad_request, "A series tag named " + t.name + " already exists");
+            return make_error(errc::bad_request,
+                              "A series tag named " + t.name + " already exists");
           }
         });
       },
-      [=](delete_atom, tag_atom, std::int64_t id) {
+      [=](delete_atom, series_tag_atom, std::int64_t id) {
         return guarded<bool>([&] {
           repo().delete_series_tag(id);
           return true;

@@ -7,9 +7,9 @@
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
-#include "proto/ingest_actor.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/scp_actor.hpp"
+#include "proto/ingest_messages.hpp"
+#include "proto/log_messages.hpp"
+#include "proto/scp_messages.hpp"
 
 namespace sbx::actors {
 

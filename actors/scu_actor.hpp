@@ -4,9 +4,9 @@
 #include <caf/fwd.hpp>
 
 #include "persistence/database.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/scu_actor.hpp"
-#include "proto/storage_actor.hpp"
+#include "proto/log_messages.hpp"
+#include "proto/scu_messages.hpp"
+#include "proto/storage_messages.hpp"
 
 namespace sbx::actors {
 

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
+#include <memory>
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
-#include "proto/series_type_actor.hpp"
+#include "proto/series_type_messages.hpp"
 
 namespace sbx::actors {
 

@@ -50,8 +50,9 @@ struct gathering : std::enable_shared_from_this<gathering<Entry>> {
       return;
     }
     auto me = this->shared_from_this();
-    parts[i](self, out, [me, i] { me->run(i + 1); },
-             [me](caf::error e) { me->promise.deliver(std::move(e)); });
+    parts[i](
+        self, out, [me, i] { me->run(i + 1); },
+        [me](caf::error e) { me->promise.deliver(std::move(e)); });
   }
 };
 
@@ -65,22 +66,32 @@ caf::result<std::vector<Entry>> gather(pointer self, const std::vector<part<Entr
   return g->promise;
 }
 
-source_actor::behavior_type source_behavior(pointer self, source_owners owners) {
+source_actor::behavior_type source_behavior(pointer self, proto::services owners) {
   // GET /api/sources: users, boxes, SCPs, directory watches, import sessions, in that order.
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
-                                [](const api_user& u) { return source{"user", u.user, u.id}; }),
-      rows_of<source, scp>(owners.scps, [](const scp& s) { return source{"scp", s.name, s.id}; }),
-      rows_of<source, watched_directory>(
-          owners.directories,
-          [](const watched_directory& d) { return source{"directory", d.name, d.id}; }),
-      rows_of<source, import_session>(
-          owners.imports, [](const import_session& s) { return source{"import", s.name, s.id}; }),
+                                [](const api_user& u) {
+                                  return source{"user", u.user, u.id};
+                                }),
+      rows_of<source, scp>(owners.scps,
+                           [](const scp& s) {
+                             return source{"scp", s.name, s.id};
+                           }),
+      rows_of<source, watched_directory>(owners.directory_watches,
+                                         [](const watched_directory& d) {
+                                           return source{"directory", d.name, d.id};
+                                         }),
+      rows_of<source, import_session>(owners.imports,
+                                      [](const import_session& s) {
+                                        return source{"import", s.name, s.id};
+                                      }),
   };
   // Boxes, then SCUs.
   std::vector<part<destination>> destinations = {
       rows_of<destination, scu>(owners.scus,
-                                [](const scu& s) { return destination{"scu", s.name, s.id}; }),
+                                [](const scu& s) {
+                                  return destination{"scu", s.name, s.id};
+                                }),
   };
   return {
       [=](get_atom, sources_atom) { return gather(self, sources); },
@@ -90,8 +101,8 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
 
 }  // namespace
 
-proto::source_actor spawn_source_actor(caf::actor_system& sys, source_owners owners) {
-  return sys.spawn(source_behavior, std::move(owners));
+proto::source_actor spawn_source_actor(caf::actor_system& sys, const proto::services& owners) {
+  return sys.spawn(source_behavior, owners);
 }
 
 }  // namespace sbx::actors

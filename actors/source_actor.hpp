@@ -3,26 +3,13 @@
 
 #include <caf/fwd.hpp>
 
-#include "proto/directory_watch_actor.hpp"
-#include "proto/import_actor.hpp"
-#include "proto/scu_actor.hpp"
-#include "proto/scp_actor.hpp"
-#include "proto/source_actor.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/services.hpp"
+#include "proto/source_messages.hpp"
 
 namespace sbx::actors {
 
-/// The services that own sources and destinations.
-struct source_owners {
-  proto::user_actor users;
-  proto::scp_actor scps;
-  proto::import_actor imports;
-  proto::directory_watch_actor directories;
-  proto::scu_actor scus;
-};
-
-/// Spawns the catalogue of sources and destinations; it asks the owners on every request and
-/// never blocks.
-proto::source_actor spawn_source_actor(caf::actor_system& sys, source_owners owners);
+/// Spawns the catalogue of sources and destinations; it asks their owners (users, SCPs, directory
+/// watches, import sessions, SCUs: spawned before it) on every request and never blocks.
+proto::source_actor spawn_source_actor(caf::actor_system& sys, const proto::services& owners);
 
 }  // namespace sbx::actors

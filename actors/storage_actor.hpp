@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <chrono>
 #include <memory>
-
-#include <caf/fwd.hpp>
-
 #include <string>
 #include <vector>
 
 #include "persistence/file_store.hpp"
-#include "proto/metadata_actor.hpp"
-#include "proto/storage_actor.hpp"
+#include "proto/metadata_messages.hpp"
+#include "proto/storage_messages.hpp"
 
 namespace sbx::actors {
 

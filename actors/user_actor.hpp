@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 
-#include <caf/fwd.hpp>
-#include <caf/group.hpp>
-
 #include "actors/credential_cache.hpp"
 #include "persistence/database.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/log_messages.hpp"
+#include "proto/user_messages.hpp"
 
 namespace sbx::actors {
 

@@ -13,18 +13,18 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
+#include "actors/directory_watch_actor.hpp"
 #include "actors/filtering_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
-#include "actors/metadata_actor.hpp"
-#include "actors/directory_watch_actor.hpp"
-#include "actors/scu_actor.hpp"
-#include "actors/scp_actor.hpp"
-#include "actors/series_type_actor.hpp"
-#include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
+#include "actors/metadata_actor.hpp"
+#include "actors/scp_actor.hpp"
+#include "actors/scu_actor.hpp"
+#include "actors/series_type_actor.hpp"
 #include "actors/source_actor.hpp"
+#include "actors/storage_actor.hpp"
 #include "actors/user_actor.hpp"
 #include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
@@ -50,11 +50,10 @@ caf::actor_system_config actor_config(const config& c) {
   // Work sharing sleeps on a condition variable; work stealing polls with short sleeps, which
   // cost a measurable share of a 2-core machine under load.
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.add_error_category(proto::error_category,
-                         [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
-                           return "sbx." + proto::to_string(static_cast<proto::errc>(code)) +
-                                  ": " + caf::to_string(ctx);
-                         });
+  cfg.add_error_category(proto::error_category, [](std::uint8_t code, caf::atom_value,
+                                                   const caf::message& ctx) {
+    return "sbx." + proto::to_string(static_cast<proto::errc>(code)) + ": " + caf::to_string(ctx);
+  });
   return cfg;
 }
 
@@ -64,21 +63,7 @@ struct node::impl {
   config cfg;
   caf::actor_system_config actor_cfg;
   caf::actor_system sys;
-  proto::log_actor log;
-  proto::user_actor users;
-  proto::source_actor sources;
-  proto::dictionary_actor dictionary;
-  proto::metadata_actor metadata;
-  proto::ingest_actor ingest;
-  proto::storage_actor storage;
-  proto::import_actor imports;
-  proto::image_actor images;
-  proto::anonymization_actor anonymization;
-  proto::series_type_actor series_types;
-  proto::directory_watch_actor directory_watches;
-  proto::filtering_actor filtering;
-  proto::scu_actor scus;
-  proto::scp_actor scps;
+  proto::services services;  ///< every service, as spawned
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -95,28 +80,16 @@ struct node::impl {
     spdlog::info("stopping: closing the HTTP listener");
     if (server) server->stop();
     if (frontend) frontend->stop();
-    // The SCPs first, and waited for: their ports close and the stores in flight finish while
-    // ingest is still there to answer them.
-    if (scps) {
+    // In the table's stop order: the listeners drained while ingest is still there to answer
+    // the stores in flight; upstream before ingest, so nothing new enters it; the log last.
+    {
       caf::scoped_actor self{sys};
-      self->send_exit(scps, caf::exit_reason::user_shutdown);
-      self->wait_for(scps);
+      services.each_in_stop_order([&](const auto& service, proto::on_stop how) {
+        if (!service) return;
+        self->send_exit(service, caf::exit_reason::user_shutdown);
+        if (how == proto::on_stop::drain) self->wait_for(service);
+      });
     }
-    // Upstream first: nothing new enters ingest once the routes' services are gone.
-    caf::anon_send_exit(directory_watches, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(imports, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(scus, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(metadata, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(sources, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(dictionary, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(users, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(log, caf::exit_reason::user_shutdown);
     sys.await_all_actors_done();
     spdlog::info("stopped");
   }
@@ -139,60 +112,45 @@ node::node(config c) {
   impl_ = std::make_unique<impl>(std::move(c));
   auto& i = *impl_;
   auto events = i.sys.groups().get_local("sbx.events");
-  i.log = actors::spawn_log_actor(i.sys, database);
+  // Spawned in the order of their dependencies: each takes the handles of those before it.
+  auto& s = i.services;
+  s.log = actors::spawn_log_actor(i.sys, database);
   auto verified = std::make_shared<actors::credential_cache>();
-  i.users = actors::spawn_user_actor(
+  s.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
-              i.cfg.sessions_include_ip_and_useragent, i.log, events, verified});
-  i.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+              i.cfg.sessions_include_ip_and_useragent, s.log, events, verified});
+  s.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
   auto filters = std::make_shared<actors::source_filters>();
-  i.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
+  s.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
   auto reverser = std::make_shared<proto::anonymization_actor>();
-  i.ingest = actors::spawn_ingest_actor(
-      i.sys, {store, i.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser});
-  i.storage = actors::spawn_storage_actor(i.sys, store, i.metadata, i.cfg.export_lifetime);
-  i.imports = actors::spawn_import_actor(i.sys, {database, i.ingest, i.metadata, i.log, events});
-  i.images = actors::spawn_image_actor(i.sys, {store, i.metadata, i.ingest, 2});
-  i.anonymization = actors::spawn_anonymization_actor(
-      i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, i.metadata, i.ingest});
-  *reverser = i.anonymization;  // before the server starts: no ingest has run yet
-  i.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
-  i.directory_watches = actors::spawn_directory_watch_actor(
-      i.sys, {database, store, i.ingest, i.log, events, i.cfg.directory_watch_delete_on_import,
+  s.ingest = actors::spawn_ingest_actor(
+      i.sys, {store, s.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser});
+  s.storage = actors::spawn_storage_actor(i.sys, store, s.metadata, i.cfg.export_lifetime);
+  s.imports = actors::spawn_import_actor(i.sys, {database, s.ingest, s.metadata, s.log, events});
+  s.images = actors::spawn_image_actor(i.sys, {store, s.metadata, s.ingest, 2});
+  s.anonymization = actors::spawn_anonymization_actor(
+      i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, s.metadata, s.ingest});
+  *reverser = s.anonymization;  // before the server starts: no ingest has run yet
+  s.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
+  s.directory_watches = actors::spawn_directory_watch_actor(
+      i.sys, {database, store, s.ingest, s.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
-  i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
-  i.scps = actors::spawn_scp_actor(
-      i.sys, {database, store, i.ingest, i.log, i.cfg.ingest_original_contexts, events});
-  actors::source_owners owners;
-  owners.users = i.users;
-  owners.scps = i.scps;
-  owners.imports = i.imports;
-  owners.directories = i.directory_watches;
-  owners.scus = i.scus;
-  i.sources = actors::spawn_source_actor(i.sys, owners);
-  i.dictionary = actors::spawn_dictionary_actor(i.sys);
+  s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log});
+  s.scps = actors::spawn_scp_actor(
+      i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events});
+  s.sources = actors::spawn_source_actor(i.sys, s);
+  s.dictionary = actors::spawn_dictionary_actor(i.sys);
+  std::size_t spawned = 0;
+  s.each_in_stop_order([&](const auto& service, proto::on_stop) { spawned += service ? 1 : 0; });
+  if (spawned != proto::services::count) {
+    i.shutdown();
+    throw std::logic_error("a service of proto::services was not spawned or has no stop order");
+  }
 
-  http::services services;
-  services.users = i.users;
-  services.log = i.log;
-  services.sources = i.sources;
-  services.dictionary = i.dictionary;
-  services.metadata = i.metadata;
-  services.ingest = i.ingest;
-  services.storage = i.storage;
-  services.imports = i.imports;
-  services.images = i.images;
-  services.anonymization = i.anonymization;
-  services.series_types = i.series_types;
-  services.directory_watches = i.directory_watches;
-  services.filtering = i.filtering;
-  services.scus = i.scus;
-  services.scps = i.scps;
-  services.export_compression_level = i.cfg.export_compression_level;
-  services.version = sbx::version;
-  services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };
+  http::services services{s, i.cfg.export_compression_level, sbx::version,
+                          [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
-  i.frontend = std::make_unique<http::frontend>(i.sys, routes, i.users, verified,
+  i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));
   http::server_options options;
   options.host = i.cfg.http_host;
@@ -213,14 +171,14 @@ node::node(config c) {
   try {
     i.server->start();
   } catch (const std::exception& e) {
-    caf::anon_send(i.log, proto::log_atom::value, proto::log_type::error, std::string("System"),
-                   "Could not bind to " + where + ", " + e.what());
+    caf::anon_send(i.services.log, proto::log_atom::value, proto::log_type::error,
+                   std::string("System"), "Could not bind to " + where + ", " + e.what());
     i.shutdown();
     throw std::runtime_error("could not bind to " + where + ": " + e.what());
   }
   where = i.cfg.http_host + ":" + std::to_string(i.server->port());
-  caf::anon_send(i.log, proto::log_atom::value, proto::log_type::info, std::string("System"),
-                 "Slicebox bound to " + where);
+  caf::anon_send(i.services.log, proto::log_atom::value, proto::log_type::info,
+                 std::string("System"), "Slicebox bound to " + where);
 }
 
 node::~node() {

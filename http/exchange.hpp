@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <memory>
-#include <utility>
-
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
+#include <memory>
+#include <utility>
 
 #include "http/error_map.hpp"
 #include "http/message.hpp"
 #include "http/query.hpp"
 #include "http/router.hpp"
 #include "proto/user.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/user_messages.hpp"
 
 namespace sbx::http {
 

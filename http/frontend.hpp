@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <memory>
 
-#include <caf/fwd.hpp>
-
-#include "http/message.hpp"
 #include "actors/credential_cache.hpp"
+#include "http/message.hpp"
 #include "http/router.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/user_messages.hpp"
 
 namespace sbx::http {
 

@@ -3,16 +3,17 @@
 
 #include <caf/atom.hpp>
 
-// The verbs of the actors' protocols. Requests are imperative; names are at most 10 characters.
+// The verbs and nouns of the actors' messages (docs/messages.md, "How a message reads"). Requests
+// are imperative; names are at most 10 characters; each atom means one thing.
 namespace sbx::proto {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;
 using added_atom = caf::atom_constant<caf::atom("added")>;
 using all_atom = caf::atom_constant<caf::atom("all")>;
 using anonymize_atom = caf::atom_constant<caf::atom("anonymize")>;
-using attr_atom = caf::atom_constant<caf::atom("attr")>;
+/// The DICOM attributes of one stored image (`GET /api/images/{id}/attributes`).
+using attributes_atom = caf::atom_constant<caf::atom("attributes")>;
 using assocs_atom = caf::atom_constant<caf::atom("assocs")>;
-using attrs_atom = caf::atom_constant<caf::atom("attrs")>;
 using auth_atom = caf::atom_constant<caf::atom("auth")>;
 using csv_atom = caf::atom_constant<caf::atom("csv")>;
 using delete_atom = caf::atom_constant<caf::atom("delete")>;
@@ -42,7 +43,6 @@ using logout_atom = caf::atom_constant<caf::atom("logout")>;
 using modify_atom = caf::atom_constant<caf::atom("modify")>;
 using options_atom = caf::atom_constant<caf::atom("options")>;
 using patient_atom = caf::atom_constant<caf::atom("patient")>;
-using paths_atom = caf::atom_constant<caf::atom("tagpaths")>;
 using png_atom = caf::atom_constant<caf::atom("png")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
@@ -51,9 +51,13 @@ using reject_atom = caf::atom_constant<caf::atom("reject")>;
 using reload_atom = caf::atom_constant<caf::atom("reload")>;
 using rename_atom = caf::atom_constant<caf::atom("rename")>;
 using reverse_atom = caf::atom_constant<caf::atom("reverse")>;
+/// An attribute of a series-type rule (`/api/seriestypes/rules/{id}/attributes`).
+using rule_attribute_atom = caf::atom_constant<caf::atom("ruleattr")>;
 using rule_atom = caf::atom_constant<caf::atom("rule")>;
 using send_atom = caf::atom_constant<caf::atom("send")>;
 using series_atom = caf::atom_constant<caf::atom("series")>;
+/// A series tag, the user's label on a series (`/api/metadata/seriestags`).
+using series_tag_atom = caf::atom_constant<caf::atom("seriestag")>;
 using session_atom = caf::atom_constant<caf::atom("session")>;
 using source_atom = caf::atom_constant<caf::atom("source")>;
 using sources_atom = caf::atom_constant<caf::atom("sources")>;
@@ -61,6 +65,8 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
 using study_atom = caf::atom_constant<caf::atom("study")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+using tag_paths_atom = caf::atom_constant<caf::atom("tagpaths")>;
+/// A DICOM tag number (group << 16 | element), as in the dictionary look-ups.
 using tag_atom = caf::atom_constant<caf::atom("tag")>;
 using type_atom = caf::atom_constant<caf::atom("type")>;
 using update_atom = caf::atom_constant<caf::atom("update")>;

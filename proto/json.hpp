@@ -7,21 +7,21 @@
 #include <string_view>
 #include <vector>
 
-#include "proto/anonymization_actor.hpp"
-#include "proto/dictionary_actor.hpp"
+#include "proto/anonymization_messages.hpp"
+#include "proto/dictionary_messages.hpp"
+#include "proto/directory_watch.hpp"
 #include "proto/image_attribute.hpp"
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
-#include "proto/directory_watch.hpp"
 #include "proto/metadata.hpp"
-#include "proto/scu.hpp"
 #include "proto/scp.hpp"
+#include "proto/scu.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
 #include "proto/tag_filter.hpp"
 #include "proto/tag_path.hpp"
 #include "proto/user.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/user_messages.hpp"
 
 /// JSON codecs with the API's exact wire names (docs/api.md#conventions).
 namespace sbx::proto::json {

@@ -28,7 +28,7 @@ void add_filtering_routes(router& r, const services& s) {
   r.add("GET", "/api/filtering/filters/{id}/tagpaths", access::user,
         [filtering](auto self, const exchange_ptr& ex) {
           auto q = ex->query();
-          ask(self, ex, filtering, list_atom::value, paths_atom::value, ex->params.id("id"),
+          ask(self, ex, filtering, list_atom::value, tag_paths_atom::value, ex->params.id("id"),
               q.non_negative("startindex", 0), q.non_negative("count", 20))
               .then(reply_json(ex));
         });
@@ -42,7 +42,7 @@ void add_filtering_routes(router& r, const services& s) {
         });
   r.add("DELETE", "/api/filtering/filters/{id}/tagpaths/{tagPathId}", access::admin,
         [filtering](auto self, const exchange_ptr& ex) {
-          ask(self, ex, filtering, delete_atom::value, paths_atom::value,
+          ask(self, ex, filtering, delete_atom::value, tag_paths_atom::value,
               ex->params.id("tagPathId"))
               .then(reply_no_content(ex));
         });

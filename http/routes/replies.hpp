@@ -2,14 +2,16 @@
 #pragma once
 
 #include "http/exchange.hpp"
-#include "proto/ingest_actor.hpp"
+#include "proto/ingest_messages.hpp"
 #include "proto/json.hpp"
 
 namespace sbx::http {
 
 /// A continuation that answers with the JSON encoding of a service's reply.
 inline auto reply_json(const exchange_ptr& ex, int status = 200) {
-  return [ex, status](const auto& value) { ex->reply(json_response(status, proto::json::encode(value))); };
+  return [ex, status](const auto& value) {
+    ex->reply(json_response(status, proto::json::encode(value)));
+  };
 }
 
 /// A continuation that answers 204 whatever the reply.

@@ -6,41 +6,12 @@
 #include <string>
 
 #include "http/router.hpp"
-#include "proto/anonymization_actor.hpp"
-#include "proto/dictionary_actor.hpp"
-#include "proto/directory_watch_actor.hpp"
-#include "proto/filtering_actor.hpp"
-#include "proto/image_actor.hpp"
-#include "proto/import_actor.hpp"
-#include "proto/ingest_actor.hpp"
-#include "proto/metadata_actor.hpp"
-#include "proto/scu_actor.hpp"
-#include "proto/scp_actor.hpp"
-#include "proto/series_type_actor.hpp"
-#include "proto/storage_actor.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/source_actor.hpp"
-#include "proto/user_actor.hpp"
+#include "proto/services.hpp"
 
 namespace sbx::http {
 
-/// The actors the routes talk to, and the node-level hooks they need.
-struct services {
-  proto::user_actor users;
-  proto::log_actor log;
-  proto::source_actor sources;
-  proto::dictionary_actor dictionary;
-  proto::metadata_actor metadata;
-  proto::ingest_actor ingest;
-  proto::storage_actor storage;
-  proto::import_actor imports;
-  proto::image_actor images;
-  proto::anonymization_actor anonymization;
-  proto::series_type_actor series_types;
-  proto::directory_watch_actor directory_watches;
-  proto::filtering_actor filtering;
-  proto::scu_actor scus;
-  proto::scp_actor scps;
+/// The actors the routes talk to (the node's service table), and the node-level hooks they need.
+struct services : proto::services {
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)

@@ -53,7 +53,7 @@ void add_series_type_routes(router& r, const services& s) {
 
   r.add("GET", "/api/seriestypes/rules/{id}/attributes", access::user,
         [types](auto self, const exchange_ptr& ex) {
-          ask(self, ex, types, list_atom::value, attr_atom::value, ex->params.id("id"))
+          ask(self, ex, types, list_atom::value, rule_attribute_atom::value, ex->params.id("id"))
               .then(reply_json(ex));
         });
   // Kept from Slicebox (docs/api.md#quirks-kept): the rule is the body's seriesTypeRuleId, not the
@@ -61,12 +61,12 @@ void add_series_type_routes(router& r, const services& s) {
   r.add("POST", "/api/seriestypes/rules/{id}/attributes", access::admin,
         [types](auto self, const exchange_ptr& ex) {
           auto a = json::decode_series_type_rule_attribute(ex->json_body());
-          ask(self, ex, types, add_atom::value, attr_atom::value, std::move(a))
+          ask(self, ex, types, add_atom::value, rule_attribute_atom::value, std::move(a))
               .then(reply_json(ex, 201));
         });
   r.add("DELETE", "/api/seriestypes/rules/{ruleId}/attributes/{attributeId}", access::admin,
         [types](auto self, const exchange_ptr& ex) {
-          ask(self, ex, types, delete_atom::value, attr_atom::value,
+          ask(self, ex, types, delete_atom::value, rule_attribute_atom::value,
               ex->params.id("attributeId"))
               .then(reply_no_content(ex));
         });
@@ -97,8 +97,8 @@ void add_series_type_routes(router& r, const services& s) {
         });
   r.add("DELETE", "/api/metadata/series/{seriesId}/seriestypes/{seriesTypeId}", access::user,
         [types](auto self, const exchange_ptr& ex) {
-          ask(self, ex, types, delete_atom::value, series_atom::value,
-              ex->params.id("seriesId"), ex->params.id("seriesTypeId"))
+          ask(self, ex, types, delete_atom::value, series_atom::value, ex->params.id("seriesId"),
+              ex->params.id("seriesTypeId"))
               .then(reply_no_content(ex));
         });
 }

@@ -13,7 +13,7 @@
 #include "actors/log_actor.hpp"
 #include "actors/scp_actor.hpp"
 #include "proto/error.hpp"
-#include "proto/log_actor.hpp"
+#include "proto/log_messages.hpp"
 #include "support/dicom_tools.hpp"
 #include "support/scratch_database.hpp"
 #include "support/scratch_files.hpp"

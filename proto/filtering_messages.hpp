@@ -24,12 +24,12 @@ using filtering_actor = caf::typed_actor<
     // Deletes a filter with its trees and associations; answers whether there was one.
     caf::replies_to<delete_atom, filters_atom, std::int64_t>::with<bool>,
     // A page of the trees of a filter in id order (filter id, start, count).
-    caf::replies_to<list_atom, paths_atom, std::int64_t, std::int64_t,
+    caf::replies_to<list_atom, tag_paths_atom, std::int64_t, std::int64_t,
                     std::int64_t>::with<std::vector<tag_filter_tag_path>>,
     // Adds a tree to the filter the body names (id ignored, duplicates allowed).
     caf::replies_to<add_atom, tag_filter_tag_path>::with<tag_filter_tag_path>,
     // Deletes a tree by its id.
-    caf::replies_to<delete_atom, paths_atom, std::int64_t>::with<bool>,
+    caf::replies_to<delete_atom, tag_paths_atom, std::int64_t>::with<bool>,
     // A page of associations in id order (start, count).
     caf::replies_to<list_atom, assocs_atom, std::int64_t,
                     std::int64_t>::with<std::vector<source_tag_filter>>,

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <string>
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "proto/atoms.hpp"
 #include "proto/metadata.hpp"
-#include "proto/metadata_actor.hpp"
+#include "proto/metadata_messages.hpp"
 #include "proto/source.hpp"
 
 namespace sbx::proto {

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "proto/anonymization_key.hpp"
 #include "proto/atoms.hpp"
 #include "proto/events.hpp"
-#include "proto/metadata_actor.hpp"
+#include "proto/metadata_messages.hpp"
 #include "proto/tag_path.hpp"
 
 namespace sbx::proto {

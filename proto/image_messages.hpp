@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "proto/atoms.hpp"
 #include "proto/image_attribute.hpp"
-#include "proto/ingest_actor.hpp"
+#include "proto/ingest_messages.hpp"
 #include "proto/source.hpp"
 
 namespace sbx::proto {
@@ -42,7 +41,7 @@ typename Inspector::result_type inspect(Inspector& f, png_request& x) {
 /// threads of their own. Unknown image or study: errc::not_found; a frame that does not exist:
 /// errc::bad_request; pixel data the node cannot decode: errc::unsupported.
 using image_actor = caf::typed_actor<
-    caf::replies_to<attrs_atom, std::int64_t>::with<std::vector<image_attribute>>,
+    caf::replies_to<attributes_atom, std::int64_t>::with<std::vector<image_attribute>>,
     caf::replies_to<info_atom, std::int64_t>::with<image_information>,
     caf::replies_to<png_atom, std::int64_t, png_request>::with<std::string>,
     // Wraps a received JPEG file into a Secondary Capture of the study, through ingest
