@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The slicebox binary as a process: flags, start-up on defaults, graceful stop on signals.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <random>
 #include <regex>
 
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 
 extern char** environ;
@@ -58,39 +58,39 @@ struct child {
     if (err >= 0) close(err);
   }
 
-  /// Reads output until `pattern` matches (returns the match) or the deadline passes.
+  /// Appends what the child writes within 200 ms; false once its output has ended.
+  bool read_some(std::string& into) {
+    pollfd p{err, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) return true;
+    char buf[4096];
+    auto n = read(err, buf, sizeof buf);
+    if (n <= 0) return false;
+    into.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  /// Reads output until `pattern` matches (returns the match), the output ends or 20 s pass.
   std::smatch wait_for(const std::regex& pattern, std::string& seen) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::smatch m;
-    while (!std::regex_search(seen, m, pattern) && std::chrono::steady_clock::now() < deadline) {
-      pollfd p{err, POLLIN, 0};
-      if (poll(&p, 1, 200) <= 0) continue;
-      char buf[4096];
-      auto n = read(err, buf, sizeof buf);
-      if (n <= 0) break;
-      seen.append(buf, static_cast<std::size_t>(n));
-    }
+    sbx::test::eventually(std::chrono::seconds{20},
+                          [&] { return std::regex_search(seen, m, pattern) || !read_some(seen); });
     return m;
   }
 
-  /// Waits for the exit code (or -1 after the deadline).
+  /// Waits for the exit code (or -1 after 10 s).
   int exit_code() {
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      usleep(50000);
-    }
-    return -1;
+    int status = 0;
+    if (!sbx::test::eventually(std::chrono::seconds{10},
+                               [&] { return waitpid(pid, &status, WNOHANG) == pid; }))
+      return -1;
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
+  /// The rest of the output, up to its end (at most 10 s).
   std::string rest() {
     std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(err, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    sbx::test::eventually(std::chrono::seconds{10}, [&] { return !read_some(out); });
     return out;
   }
 };
@@ -133,7 +133,8 @@ TEST_CASE("the binary serves on its defaults and stops cleanly on SIGTERM and SI
     auto port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
     sbx::test::http_client c{port};
     CHECK(c.request("GET", "/api/system/health").body == "OK");
-    CHECK(c.request("GET", "/api/users", "", {sbx::test::basic_auth("admin", "admin")}).status == 200);
+    CHECK(c.request("GET", "/api/users", "", {sbx::test::basic_auth("admin", "admin")}).status ==
+          200);
     CHECK(std::filesystem::exists(dir / "slicebox.db"));
     kill(node.pid, sig);
     CHECK(node.exit_code() == 0);

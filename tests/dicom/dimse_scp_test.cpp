@@ -10,14 +10,17 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <set>
 #include <vector>
 
 #include "dicom/dimse_scu.hpp"
+#include "support/background.hpp"
 #include "support/dicom_files.hpp"
 #include "support/dicom_tools.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::dicom;
@@ -103,6 +106,9 @@ class idle_association {
                       body;
     if (::send(fd_, pdu.data(), pdu.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(pdu.size()))
       return;
+    // An SCP that does not answer fails the test after 10 s instead of blocking it.
+    timeval answer_deadline{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &answer_deadline, sizeof answer_deadline);
     char type = 0;
     accepted_ = ::recv(fd_, &type, 1, 0) == 1 && type == 0x02;  // A-ASSOCIATE-AC
     char rest[1024];
@@ -183,11 +189,17 @@ TEST_CASE_METHOD(scp_fixture, "the C-STORE response waits until the handler has 
     return dimse_status::success;
   };
   dimse_scp scp{std::move(s)};
-  auto sent = std::async(std::launch::async,
-                         [&] { return storescu(scp.port(), fixtures + "/test.dcm").first; });
+  auto sent = in_background([&] { return storescu(scp.port(), fixtures + "/test.dcm").first; });
+  // Whatever fails below, the handler is released before the sender is joined.
+  bool released_once = false;
+  auto release_handler = [&] {
+    if (!std::exchange(released_once, true)) release.set_value();
+  };
+  on_scope_exit release_at_exit{release_handler};
   REQUIRE(called.get_future().wait_for(std::chrono::seconds{10}) == std::future_status::ready);
-  CHECK(sent.wait_for(std::chrono::milliseconds{200}) == std::future_status::timeout);
-  release.set_value();
+  // The sender gets no answer while the handler holds it.
+  CHECK_FALSE(sent.done_within(std::chrono::milliseconds{200}));
+  release_handler();
   CHECK(sent.get() == 0);
 }
 
@@ -246,11 +258,10 @@ TEST_CASE_METHOD(scp_fixture, "several associations are served at once", "[dicom
     return dimse_status::success;
   };
   dimse_scp scp{std::move(s)};
-  std::vector<std::future<int>> senders;
+  std::deque<background_task<int>> senders;
   for (int i = 0; i < 4; ++i) {
-    senders.push_back(std::async(std::launch::async, [&] {
-      return storescu(scp.port(), fixtures + "/test.dcm", "+II --repeat 5").first;
-    }));
+    senders.emplace_back(
+        [&] { return storescu(scp.port(), fixtures + "/test.dcm", "+II --repeat 5").first; });
   }
   for (auto& s : senders) CHECK(s.get() == 0);
   CHECK(most >= 2);

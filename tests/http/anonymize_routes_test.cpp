@@ -2,13 +2,14 @@
 // PUT /api/images/{id}/anonymize, POST /api/images/{id}/anonymized and the bulk
 // POST /api/anonymization/anonymize (docs/api.md#anonymization).
 #include <catch2/catch.hpp>
-
-#include <future>
+#include <deque>
 #include <map>
 #include <set>
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
+#include "support/background.hpp"
 #include "support/dicom_files.hpp"
 #include "support/scratch_files.hpp"
 
@@ -16,17 +17,12 @@ using namespace sbx::test;
 
 namespace {
 
-std::int64_t upload(const running_node& n, const std::string& bytes) {
-  auto r = n.client().request("POST", "/api/images", bytes, {basic_auth("admin", "admin")});
-  REQUIRE(r.status == 201);
-  return parse_json(r.body)["id"].GetInt64();
-}
-
 const std::string basic = R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"tagValues":[]})";
 
 /// The root values of a DICOM file as the node's attribute listing shows them, by keyword.
 std::map<std::string, std::string> values_of(const running_node& n, std::int64_t image) {
-  auto attributes = parse_json(n.admin("GET", "/api/images/" + std::to_string(image) + "/attributes").body);
+  auto attributes =
+      parse_json(n.admin("GET", "/api/images/" + std::to_string(image) + "/attributes").body);
   std::map<std::string, std::string> out;
   for (const auto& a : attributes.GetArray())
     if (a["namePath"].Size() == 1 && a["values"].Size() > 0)
@@ -39,10 +35,10 @@ std::map<std::string, std::string> values_of(const running_node& n, std::int64_t
 TEMPLATE_TEST_CASE("PUT /images/{id}/anonymize replaces the image with an anonymous one",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto id = upload(n, fixture("test.dcm"));
+  auto id = upload_id(n, fixture("test.dcm"));
   auto r = n.admin("PUT", "/api/images/" + std::to_string(id) + "/anonymize", basic);
   REQUIRE(r.status == 200);
-  auto fresh = parse_json(r.body)["id"].GetInt64();
+  auto fresh = id_of(r);
   CHECK(fresh != id);
   CHECK(n.admin("GET", "/api/metadata/images/" + std::to_string(id)).status == 404);
   auto patients = parse_json(n.admin("GET", "/api/metadata/patients").body);
@@ -54,15 +50,17 @@ TEMPLATE_TEST_CASE("PUT /images/{id}/anonymize replaces the image with an anonym
   CHECK(v["PatientIdentityRemoved"] == "YES");
   CHECK(n.admin("PUT", "/api/images/666/anonymize", basic).status == 404);
   CHECK(n.admin("PUT", "/api/images/" + std::to_string(fresh) + "/anonymize",
-                R"({"profile":{"options":[{"name":"NO_SUCH_OPTION"}]},"tagValues":[]})").status == 400);
+                R"({"profile":{"options":[{"name":"NO_SUCH_OPTION"}]},"tagValues":[]})")
+            .status == 400);
 }
 
 TEMPLATE_TEST_CASE("POST /images/{id}/anonymized returns an anonymous file and records a key",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto id = upload(n, fixture("test.dcm"));
-  auto r = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized",
-                   R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"tagValues":[{"tagPath":{"tag":1048592,"name":"PatientName"},"value":"Anon Pat 1"}]})");
+  auto id = upload_id(n, fixture("test.dcm"));
+  auto r = n.admin(
+      "POST", "/api/images/" + std::to_string(id) + "/anonymized",
+      R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"tagValues":[{"tagPath":{"tag":1048592,"name":"PatientName"},"value":"Anon Pat 1"}]})");
   REQUIRE(r.status == 200);
   CHECK(r.header("Content-Type").value_or("") == "application/octet-stream");
   CHECK(r.body.find("Anon Pat 1") != std::string::npos);
@@ -81,8 +79,8 @@ TEMPLATE_TEST_CASE("POST /images/{id}/anonymized returns an anonymous file and r
 TEMPLATE_TEST_CASE("anonymizing images of one study twice keeps the anonymous identities",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto a = upload(n, f1_in("P", "study", "series", "sop1"));
-  auto b = upload(n, f1_in("P", "study", "series", "sop2"));
+  auto a = upload_id(n, f1_in("P", "study", "series", "sop1"));
+  auto b = upload_id(n, f1_in("P", "study", "series", "sop2"));
   auto first = n.admin("POST", "/api/images/" + std::to_string(a) + "/anonymized", basic);
   auto second = n.admin("POST", "/api/images/" + std::to_string(b) + "/anonymized", basic);
   auto again = n.admin("POST", "/api/images/" + std::to_string(a) + "/anonymized", basic);
@@ -103,12 +101,12 @@ TEMPLATE_TEST_CASE("anonymizing images of one study twice keeps the anonymous id
 TEMPLATE_TEST_CASE("POST /anonymization/anonymize anonymizes several images in place",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto a = upload(n, fixture("test.dcm"));
-  auto b = upload(n, dicom_variant("test.dcm", {{tags::patient_name, "John^Doe"},
-                                                 {tags::sop_uid, "1.2.3.4.5.6.7"}}));
+  auto a = upload_id(n, fixture("test.dcm"));
+  auto b = upload_id(n, dicom_variant("test.dcm", {{tags::patient_name, "John^Doe"},
+                                                   {tags::sop_uid, "1.2.3.4.5.6.7"}}));
   auto r = n.admin("POST", "/api/anonymization/anonymize",
-                   R"({"profile":{"options":[]},"imageTagValuesSet":[{"imageId":)" + std::to_string(a) +
-                       R"(,"tagValues":[]},{"imageId":)" + std::to_string(b) +
+                   R"({"profile":{"options":[]},"imageTagValuesSet":[{"imageId":)" +
+                       std::to_string(a) + R"(,"tagValues":[]},{"imageId":)" + std::to_string(b) +
                        R"(,"tagValues":[]},{"imageId":666,"tagValues":[]}]})");
   REQUIRE(r.status == 200);
   CHECK(parse_json(r.body).Size() == 2);
@@ -121,12 +119,13 @@ TEMPLATE_TEST_CASE("concurrent anonymizations of one series share one anonymous 
                    "[http][anonymization][concurrency]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(upload(n, f1_in("P", "st", "se", "so" + std::to_string(i))));
-  std::vector<std::future<int>> calls;
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(upload_id(n, f1_in("P", "st", "se", "so" + std::to_string(i))));
+  std::deque<background_task<int>> calls;
   for (auto id : ids)
-    calls.push_back(std::async(std::launch::async, [&n, id] {
+    calls.emplace_back([&n, id] {
       return n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic).status;
-    }));
+    });
   for (auto& c : calls) CHECK(c.get() == 200);
   auto keys = parse_json(n.admin("GET", "/api/anonymization/keys?count=100").body);
   REQUIRE(keys.Size() == 20);
@@ -138,13 +137,13 @@ TEMPLATE_TEST_CASE("concurrent anonymizations of one series share one anonymous 
 TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real identity",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto id = upload(n, fixture("test.dcm"));
+  auto id = upload_id(n, fixture("test.dcm"));
   auto anonymous = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
   REQUIRE(anonymous.status == 200);
   // Same instance as the original once reversed: 200 and the original's id.
-  auto back = n.client().request("POST", "/api/images", anonymous.body, {basic_auth("admin", "admin")});
+  auto back = upload(n, anonymous.body);
   REQUIRE(back.status == 200);
-  CHECK(parse_json(back.body)["id"].GetInt64() == id);
+  CHECK(id_of(back) == id);
   auto patients = parse_json(n.admin("GET", "/api/metadata/patients").body);
   REQUIRE(patients.Size() == 1);
   CHECK(std::string(patients[0]["patientName"]["value"].GetString()) == "anon270");
@@ -153,13 +152,15 @@ TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real ident
   auto stranger = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
   REQUIRE(stranger.status == 200);
   for (const auto& k : parse_json(n.admin("GET", "/api/anonymization/keys").body).GetArray())
-    REQUIRE(n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(k["id"].GetInt64())).status == 204);
-  auto kept = n.client().request("POST", "/api/images", stranger.body, {basic_auth("admin", "admin")});
+    REQUIRE(
+        n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(k["id"].GetInt64())).status ==
+        204);
+  auto kept = upload(n, stranger.body);
   CHECK(kept.status == 201);
   CHECK(parse_json(n.admin("GET", "/api/metadata/patients").body).Size() == 2);
 
   // Anonymous data is sent as it is stored, and stays stored.
-  auto kept_id = std::to_string(parse_json(kept.body)["id"].GetInt64());
+  auto kept_id = std::to_string(id_of(kept));
   auto again = n.admin("POST", "/api/images/" + kept_id + "/anonymized", basic);
   REQUIRE(again.status == 200);
   CHECK(again.body == stranger.body);

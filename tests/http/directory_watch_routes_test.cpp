@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // /api/directorywatches (docs/api.md#directory-watches) and the watches in GET /api/sources.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <thread>
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
 #include "support/dicom_files.hpp"
-#include "support/dicom_tools.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -25,29 +23,30 @@ std::string watch_body(const std::string& name, const fs::path& path) {
 
 /// Waits until `done` holds (fails after 20 s).
 void await(const std::function<bool()>& done) {
-  REQUIRE(eventually(done, std::chrono::seconds{20}));
+  REQUIRE(eventually(std::chrono::seconds{20}, done));
 }
 
 int image_count(const running_node& n) {
   auto flat = parse_json(n.admin("GET", "/api/metadata/flatseries?count=1000").body);
   int images = 0;
   for (const auto& s : flat.GetArray())
-    images += static_cast<int>(
-        parse_json(n.admin("GET", "/api/metadata/images?count=1000&seriesid=" +
-                                      std::to_string(s["series"]["id"].GetInt64()))
-                       .body)
-            .Size());
+    images +=
+        static_cast<int>(parse_json(n.admin("GET", "/api/metadata/images?count=1000&seriesid=" +
+                                                       std::to_string(s["series"]["id"].GetInt64()))
+                                        .body)
+                             .Size());
   return images;
 }
 
-bool logged(const running_node& n, const std::string& text) {
-  return n.admin("GET", "/api/log?count=1000").body.find(text) != std::string::npos;
+/// How often `text` occurs in the log.
+std::size_t times_logged(const running_node& n, const std::string& text) {
+  auto log = n.admin("GET", "/api/log?count=1000").body;
+  std::size_t count = 0;
+  for (auto p = log.find(text); p != std::string::npos; p = log.find(text, p + 1)) ++count;
+  return count;
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out << bytes;
-}
+bool logged(const running_node& n, const std::string& text) { return times_logged(n, text) > 0; }
 
 }  // namespace
 
@@ -68,22 +67,23 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
   // Same name and path: the existing watch.
   auto again = n.admin("POST", "/api/directorywatches", watch_body("w1", root.path() / "a"));
   CHECK(again.status == 201);
-  CHECK(parse_json(again.body)["id"].GetInt64() == w1["id"].GetInt64());
+  CHECK(id_of(again) == w1["id"].GetInt64());
   auto other_name = n.admin("POST", "/api/directorywatches", watch_body("w2", root.path() / "a"));
   CHECK(other_name.status == 400);
   CHECK(other_name.body ==
         "Directory watch w1 already watches directory " + (root.path() / "a").string());
   auto missing = n.admin("POST", "/api/directorywatches", watch_body("w3", root.path() / "nope"));
   CHECK(missing.status == 400);
-  CHECK(missing.body == "Could not create directory watch: Not a directory: " +
-                            (root.path() / "nope").string());
+  CHECK(missing.body ==
+        "Could not create directory watch: Not a directory: " + (root.path() / "nope").string());
   auto inside =
       n.admin("POST", "/api/directorywatches", watch_body("w4", root.path() / "a" / "inner"));
   CHECK(inside.status == 400);
   CHECK(inside.body == "Directory intersects existing directory " + (root.path() / "a").string());
   CHECK(n.admin("POST", "/api/directorywatches", watch_body("w5", root.path())).status == 400);
-  CHECK(n.as("u", "p", "POST", "/api/directorywatches", watch_body("w6", root.path() / "b"))
-            .status == 403);
+  CHECK(
+      n.as("u", "p", "POST", "/api/directorywatches", watch_body("w6", root.path() / "b")).status ==
+      403);
   CHECK(n.admin("POST", "/api/directorywatches", R"({"id":-1,"name":"x"})").status == 400);
   CHECK(n.admin("POST", "/api/directorywatches",
                 R"({"id":-1,"name":"x","path":")" + root.path().string() + R"(\u0000/b"})")
@@ -107,7 +107,7 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
   REQUIRE(filter.status == 201);
   REQUIRE(n.admin("POST", "/api/filtering/associations",
                   R"({"id":-1,"sourceType":"directory","sourceName":"w1","sourceId":)" + id +
-                      R"(,"tagFilterId":)" + std::to_string(parse_json(filter.body)["id"].GetInt64()) +
+                      R"(,"tagFilterId":)" + std::to_string(id_of(filter)) +
                       R"(,"tagFilterName":"f"})")
               .status == 201);
   CHECK(n.as("u", "p", "DELETE", "/api/directorywatches/" + id).status == 403);
@@ -125,7 +125,7 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
   running_node n{TestType::value,
                  [](sbx::app::config& c) { c.directory_watch_rescan = std::chrono::seconds{1}; }};
   scratch_dir root;
-  write_file(root.path() / "existing.dcm", f1_in("p1", "st1", "se1", "so1"));
+  write_bytes(root.path() / "existing.dcm", f1_in("p1", "st1", "se1", "so1"));
   auto created = n.admin("POST", "/api/directorywatches", watch_body("dropbox", root.path()));
   REQUIRE(created.status == 201);
   await([&] { return image_count(n) == 1; });
@@ -136,13 +136,13 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
   CHECK(fs::exists(root.path() / "existing.dcm"));  // kept: delete_on_import is off
 
   // A new file; a file in a new folder; a file deep in folders made afterwards.
-  write_file(root.path() / "new.dcm", f1_in("p1", "st1", "se1", "so2"));
+  write_bytes(root.path() / "new.dcm", f1_in("p1", "st1", "se1", "so2"));
   await([&] { return image_count(n) == 2; });
   fs::create_directories(root.path() / "x" / "y");
-  write_file(root.path() / "x" / "y" / "deep.dcm", f1_in("p1", "st1", "se1", "so3"));
+  write_bytes(root.path() / "x" / "y" / "deep.dcm", f1_in("p1", "st1", "se1", "so3"));
   await([&] { return image_count(n) == 3; });
   fs::create_directories(root.path() / "x" / "y" / "z");
-  write_file(root.path() / "x" / "y" / "z" / "deeper.dcm", f1_in("p1", "st1", "se1", "so4"));
+  write_bytes(root.path() / "x" / "y" / "z" / "deeper.dcm", f1_in("p1", "st1", "se1", "so4"));
   await([&] { return image_count(n) == 4; });
 
   // A file being written is not imported until it is complete.
@@ -151,9 +151,9 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
     std::ofstream slow(root.path() / "slow.dcm", std::ios::binary);
     slow.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
     slow.flush();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past a rescan and the settle time
-    CHECK(image_count(n) == 4);
-    CHECK_FALSE(logged(n, "slow.dcm"));
+    // Nothing happens to it, past a rescan and the settle time.
+    CHECK(holds_for(std::chrono::milliseconds{2500},
+                    [&] { return image_count(n) == 4 && !logged(n, "slow.dcm"); }));
     slow.write(bytes.data() + bytes.size() / 2,
                static_cast<std::streamsize>(bytes.size() - bytes.size() / 2));
   }
@@ -161,18 +161,16 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
 
   // Rejected files are logged and left in place: not DICOM, and a Secondary Capture (image-data
   // contexts only).
-  write_file(root.path() / "notes.txt", "not dicom");
-  write_file(root.path() / "sc.dcm", fixture("sc.dcm"));
-  await([&] { return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: "); });
+  write_bytes(root.path() / "notes.txt", "not dicom");
+  write_bytes(root.path() / "sc.dcm", fixture("sc.dcm"));
+  await([&] {
+    return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: ");
+  });
   CHECK(fs::exists(root.path() / "notes.txt"));
   CHECK(fs::exists(root.path() / "sc.dcm"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a rescan does not retry them
-  auto log = n.admin("GET", "/api/log?count=1000").body;
-  std::size_t count = 0;
-  for (auto p = log.find("notes.txt"); p != std::string::npos; p = log.find("notes.txt", p + 1))
-    ++count;
-  CHECK(count == 1);
-  CHECK(image_count(n) == 5);
+  // A rescan does not retry them.
+  CHECK(holds_for(std::chrono::milliseconds{1500},
+                  [&] { return times_logged(n, "notes.txt") == 1 && image_count(n) == 5; }));
 }
 
 TEMPLATE_TEST_CASE("directory watches: delete on import, restarts, vanished folders",
@@ -183,25 +181,27 @@ TEMPLATE_TEST_CASE("directory watches: delete on import, restarts, vanished fold
                  }};
   scratch_dir kept, gone;
   REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("kept", kept.path())).status == 201);
-  REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub"))
-              .status == 400);
+  REQUIRE(
+      n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub")).status ==
+      400);
   fs::create_directories(gone.path() / "sub");
-  REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub"))
-              .status == 201);
-  write_file(kept.path() / "a.dcm", f1_in("p1", "st1", "se1", "so1"));
-  write_file(kept.path() / "bad.dcm", "garbage");
+  REQUIRE(
+      n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub")).status ==
+      201);
+  write_bytes(kept.path() / "a.dcm", f1_in("p1", "st1", "se1", "so1"));
+  write_bytes(kept.path() / "bad.dcm", "garbage");
   await([&] { return image_count(n) == 1 && !fs::exists(kept.path() / "a.dcm"); });
   await([&] { return logged(n, "Could not add file bad.dcm"); });
   CHECK(fs::exists(kept.path() / "bad.dcm"));  // rejected files stay
 
   // After a restart the watch still works; a watch whose folder vanished is deleted.
   fs::remove_all(gone.path() / "sub");
-  write_file(kept.path() / "while-down.dcm", f1_in("p1", "st1", "se1", "so2"));
+  write_bytes(kept.path() / "while-down.dcm", f1_in("p1", "st1", "se1", "so2"));
   n.restart();
   auto watches = parse_json(n.admin("GET", "/api/directorywatches").body);
   REQUIRE(watches.Size() == 1);
   CHECK(std::string(watches[0]["name"].GetString()) == "kept");
   await([&] { return image_count(n) == 2; });
-  write_file(kept.path() / "after.dcm", f1_in("p1", "st1", "se1", "so3"));
+  write_bytes(kept.path() / "after.dcm", f1_in("p1", "st1", "se1", "so3"));
   await([&] { return image_count(n) == 3; });
 }

@@ -5,13 +5,15 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
 #include "support/dicom_files.hpp"
+#include "support/eventually.hpp"
 
 using namespace sbx::test;
 
@@ -42,16 +44,10 @@ std::vector<zip_entry> read_zip(const std::string& bytes) {
   return out;
 }
 
-std::int64_t upload(const running_node& n, const std::string& bytes) {
-  auto r = n.admin("POST", "/api/images", bytes);
-  REQUIRE((r.status == 201 || r.status == 200));
-  return parse_json(r.body)["id"].GetInt64();
-}
-
 std::string create_set(const running_node& n, const std::string& ids) {
   auto r = n.admin("POST", "/api/images/export", ids);
   REQUIRE(r.status == 200);
-  auto id = parse_json(r.body)["id"].GetInt64();
+  auto id = id_of(r);
   CHECK(id > 0);
   return std::to_string(id);
 }
@@ -83,15 +79,14 @@ TEMPLATE_TEST_CASE("POST /images/export then GET streams a ZIP of the images in 
   auto a = f1_in("p1", "st1", "se1", "so1");
   auto b = f1_in("p2", "st2", "se2", "so2");
   auto c = fixture("test.dcm");
-  auto ia = upload(n, a), ib = upload(n, b), ic = upload(n, c);
+  auto ia = upload_id(n, a), ib = upload_id(n, b), ic = upload_id(n, c);
 
-  auto set = create_set(n, "[" + std::to_string(ic) + "," + std::to_string(ia) + "," +
-                               std::to_string(ib) + "]");
+  auto set = create_set(
+      n, "[" + std::to_string(ic) + "," + std::to_string(ia) + "," + std::to_string(ib) + "]");
   auto r = n.admin("GET", "/api/images/export?id=" + set);
   REQUIRE(r.status == 200);
   CHECK(r.header("Content-Type").value_or("") == "application/octet-stream");
-  CHECK(r.header("Content-Disposition").value_or("") ==
-        "attachment; filename=slicebox-export.zip");
+  CHECK(r.header("Content-Disposition").value_or("") == "attachment; filename=slicebox-export.zip");
   CHECK(r.header("Transfer-Encoding").value_or("") == "chunked");  // streamed, not buffered
 
   auto entries = read_zip(r.body);
@@ -111,7 +106,7 @@ TEMPLATE_TEST_CASE("POST /images/export then GET streams a ZIP of the images in 
 TEMPLATE_TEST_CASE("export: empty set, ids, unknown sets and missing images", "[http][export]",
                    sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto id = std::to_string(upload(n, fixture("test.dcm")));
+  auto id = std::to_string(upload_id(n, fixture("test.dcm")));
 
   auto empty = n.admin("POST", "/api/images/export", "[]");
   CHECK(empty.status == 204);
@@ -137,18 +132,20 @@ TEMPLATE_TEST_CASE("export: empty set, ids, unknown sets and missing images", "[
   CHECK(r.body.find("666") != std::string::npos);
 }
 
-TEMPLATE_TEST_CASE("export: a / in a folder name becomes -", "[http][export]",
-                   sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("export: a / in a folder name becomes -", "[http][export]", sqlite_backend,
+                   postgres_backend) {
   running_node n{TestType::value};
   using namespace tags;
   // (A backslash separates DICOM values, so only the first value of each reaches the index.)
-  auto bytes = dicom_variant("test.dcm", {{patient_name, "A/B^C\\D"}, {patient_id, "X/Y"},
-                                          {study_uid, "1.2.3"}, {series_uid, "1.2.3.4"},
+  auto bytes = dicom_variant("test.dcm", {{patient_name, "A/B^C\\D"},
+                                          {patient_id, "X/Y"},
+                                          {study_uid, "1.2.3"},
+                                          {series_uid, "1.2.3.4"},
                                           {modality, "C/T"}});
-  auto id = upload(n, bytes);
-  auto entries = read_zip(n.admin("GET", "/api/images/export?id=" +
-                                             create_set(n, "[" + std::to_string(id) + "]"))
-                              .body);
+  auto id = upload_id(n, bytes);
+  auto entries = read_zip(
+      n.admin("GET", "/api/images/export?id=" + create_set(n, "[" + std::to_string(id) + "]"))
+          .body);
   REQUIRE(entries.size() == 1);
   auto name = entries[0].name;
   CHECK(std::count(name.begin(), name.end(), '/') == 3);
@@ -163,22 +160,22 @@ TEMPLATE_TEST_CASE("export sets expire; files are stored by default", "[http][ex
   running_node n{TestType::value,
                  [](sbx::app::config& c) { c.export_lifetime = std::chrono::seconds{1}; }};
   auto bytes = fixture("test.dcm");
-  auto set = create_set(n, "[" + std::to_string(upload(n, bytes)) + "]");
+  auto set = create_set(n, "[" + std::to_string(upload_id(n, bytes)) + "]");
   auto r = n.admin("GET", "/api/images/export?id=" + set);
   REQUIRE(r.status == 200);
   auto entries = read_zip(r.body);
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].data == bytes);
   CHECK(r.body.size() > bytes.size());  // stored, not deflated
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  CHECK(n.admin("GET", "/api/images/export?id=" + set).status == 404);
+  CHECK(eventually(std::chrono::seconds{10},
+                   [&] { return n.admin("GET", "/api/images/export?id=" + set).status == 404; }));
 }
 
 TEMPLATE_TEST_CASE("export: a compression level deflates", "[http][export]", sqlite_backend,
                    postgres_backend) {
   running_node n{TestType::value, [](sbx::app::config& c) { c.export_compression_level = 6; }};
   auto bytes = fixture("test.dcm");
-  auto set = create_set(n, "[" + std::to_string(upload(n, bytes)) + "]");
+  auto set = create_set(n, "[" + std::to_string(upload_id(n, bytes)) + "]");
   auto r = n.admin("GET", "/api/images/export?id=" + set);
   auto entries = read_zip(r.body);
   REQUIRE(entries.size() == 1);
@@ -186,24 +183,26 @@ TEMPLATE_TEST_CASE("export: a compression level deflates", "[http][export]", sql
   CHECK(r.body.size() < bytes.size());
 }
 
-TEMPLATE_TEST_CASE("export: a file that vanishes mid-way aborts the download; keep-alive works after one",
-                   "[http][export]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE(
+    "export: a file that vanishes mid-way aborts the download; keep-alive works after one",
+    "[http][export]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto id = std::to_string(upload(n, fixture("test.dcm")));
+  auto id = std::to_string(upload_id(n, fixture("test.dcm")));
   auto set = create_set(n, "[" + id + "]");
 
   // Two requests on one connection: the chunked archive ends properly, the next answer follows.
   auto auth = basic_auth("admin", "admin");
   auto get = "GET /api/images/export?id=" + set + " HTTP/1.1\r\nHost: x\r\n" + auth.first + ": " +
              auth.second + "\r\n\r\n";
-  auto both = n.client().raw(get + "GET /api/system/health HTTP/1.1\r\nHost: x\r\n"
-                                   "Connection: close\r\n\r\n");
+  auto both = n.client().raw(get +
+                             "GET /api/system/health HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n");
   CHECK(both.find("HTTP/1.1 200") == 0);
   CHECK(both.find("\r\n0\r\n\r\nHTTP/1.1 200") != std::string::npos);
 
   // The index still has the image but its file is gone: the connection closes mid-body.
-  for (const auto& f :
-       std::filesystem::recursive_directory_iterator(std::filesystem::path(n.config().data_dir) / "images"))
+  for (const auto& f : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(n.config().data_dir) / "images"))
     if (f.is_regular_file()) std::filesystem::remove(f.path());
   CHECK_THROWS(n.admin("GET", "/api/images/export?id=" + set));
   CHECK(n.admin("GET", "/api/system/health").status == 200);  // the node is fine

@@ -2,16 +2,16 @@
 // /api/filtering over HTTP (docs/api.md#filtering), associations removed with their source
 // (source_deleted), and filtering at ingest.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "dicom/dataset_header.hpp"
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
 #include "support/dicom_files.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -26,7 +26,7 @@ std::string filter_body(const std::string& name, const std::string& type) {
 std::int64_t add_filter(const running_node& n, const std::string& name, const std::string& type) {
   auto r = n.admin("POST", "/api/filtering/filters", filter_body(name, type));
   REQUIRE(r.status == 201);
-  auto id = parse_json(r.body)["id"].GetInt64();
+  auto id = id_of(r);
   CHECK(id > 0);
   return id;
 }
@@ -41,7 +41,7 @@ std::int64_t add_tree(const running_node& n, std::int64_t filter, const std::str
                    tag_path_body(filter, tree_json));
   INFO(r.body);
   REQUIRE(r.status == 201);
-  return parse_json(r.body)["id"].GetInt64();
+  return id_of(r);
 }
 
 std::string association_body(const std::string& type, const std::string& name, std::int64_t id,
@@ -58,7 +58,7 @@ std::int64_t associate(const running_node& n, const std::string& type, std::int6
                    association_body(type, type + " " + std::to_string(id), id, filter));
   INFO(r.body);
   REQUIRE(r.status == 201);
-  return parse_json(r.body)["id"].GetInt64();
+  return id_of(r);
 }
 
 std::vector<std::int64_t> ids_in(const std::string& body) {
@@ -72,7 +72,7 @@ std::int64_t add_user(const running_node& n, const std::string& name) {
   auto r =
       n.admin("POST", "/api/users", R"({"user":")" + name + R"(","role":"USER","password":"p"})");
   REQUIRE(r.status == 201);
-  return parse_json(r.body)["id"].GetInt64();
+  return id_of(r);
 }
 
 std::int64_t admin_id(const running_node& n) {
@@ -81,12 +81,6 @@ std::int64_t admin_id(const running_node& n) {
     if (std::string(u["user"].GetString()) == "admin") return u["id"].GetInt64();
   FAIL("no admin user");
   return -1;
-}
-
-client_response upload_as(const running_node& n, const std::string& user, const std::string& pass,
-                          const std::string& bytes) {
-  return n.client().request("POST", "/api/images", bytes,
-                            {basic_auth(user, pass), {"Content-Type", "application/octet-stream"}});
 }
 
 /// The stored image's attributes: tag path strings (e.g. `Seq[1].Element`) and their tags.
@@ -129,17 +123,6 @@ std::string patient_name_of(const running_node& n, std::int64_t image) {
       n.admin("GET", "/api/metadata/patients/" + std::to_string(study["patientId"].GetInt64()))
           .body);
   return patient["patientName"]["value"].GetString();
-}
-
-/// Polls until `done` holds or 10 s have passed (events are delivered asynchronously).
-template <class F>
-bool eventually(F done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 const std::string patient_name_tree = R"({"tag":1048592,"name":"PatientName"})";
@@ -328,7 +311,7 @@ TEMPLATE_TEST_CASE("filtering: deleting a source removes its associations",
                       R"({"id":-1,"name":"batch","userId":-1,"user":"","filesImported":0,)"
                       R"("filesAdded":0,"filesRejected":0,"created":0,"lastUpdated":0})");
   REQUIRE(session.status == 201);
-  auto session_id = parse_json(session.body)["id"].GetInt64();
+  auto session_id = id_of(session);
   associate(n, "user", bob, filter);
   auto kept_user = associate(n, "user", carol, filter);
   associate(n, "import", session_id, filter);
@@ -355,7 +338,7 @@ TEMPLATE_TEST_CASE("ingest applies a source's blacklists", "[http][filtering]", 
 
   auto r = upload_as(n, "admin", "admin", fixture("test.dcm"));
   REQUIRE(r.status == 201);
-  auto image = parse_json(r.body)["id"].GetInt64();
+  auto image = id_of(r);
   auto paths = attribute_paths(n, image);
   CHECK_FALSE(paths.count("PatientName"));
   CHECK(paths.count("PatientID"));
@@ -379,7 +362,7 @@ TEMPLATE_TEST_CASE("ingest applies a source's blacklists", "[http][filtering]", 
         204);
   auto again = upload_as(n, "admin", "admin", f1_in("Doe^John", "st1", "se1", "so1"));
   REQUIRE(again.status == 201);
-  CHECK(patient_name_of(n, parse_json(again.body)["id"].GetInt64()) == "Doe^John");
+  CHECK(patient_name_of(n, id_of(again)) == "Doe^John");
 }
 
 TEMPLATE_TEST_CASE("ingest applies a whitelist, keeping the meta header", "[http][filtering]",
@@ -399,7 +382,7 @@ TEMPLATE_TEST_CASE("ingest applies a whitelist, keeping the meta header", "[http
 
   auto filtered = upload_as(n, "bob", "p", f1_in("Bob^Patient", "st1", "se1", "so1"));
   REQUIRE(filtered.status == 201);
-  auto image = parse_json(filtered.body)["id"].GetInt64();
+  auto image = id_of(filtered);
   std::set<std::string> dataset, meta;
   for (const auto& [p, tag] : attribute_paths(n, image))
     (tag >> 16 == 0x0002 ? meta : dataset).insert(p);
@@ -428,7 +411,7 @@ TEMPLATE_TEST_CASE("ingest applies a whitelist, keeping the meta header", "[http
   // Another user's upload is not filtered; both have the same meta header.
   auto plain = upload_as(n, "carol", "p", f1_in("Carol^Patient", "st2", "se2", "so2"));
   REQUIRE(plain.status == 201);
-  auto plain_id = parse_json(plain.body)["id"].GetInt64();
+  auto plain_id = id_of(plain);
   CHECK(patient_name_of(n, plain_id) == "Carol^Patient");
   std::set<std::string> plain_meta;
   for (const auto& [p, tag] : attribute_paths(n, plain_id))
@@ -444,7 +427,7 @@ TEMPLATE_TEST_CASE("ingest into an import session applies the session's filters"
                          R"({"id":-1,"name":"batch","userId":-1,"user":"","filesImported":0,)"
                          R"("filesAdded":0,"filesRejected":0,"created":0,"lastUpdated":0})");
   REQUIRE(session.status == 201);
-  auto session_id = std::to_string(parse_json(session.body)["id"].GetInt64());
+  auto session_id = std::to_string(id_of(session));
   auto filter = add_filter(n, "strip names", "BLACKLIST");
   add_tree(n, filter, patient_name_tree);
   associate(n, "import", std::stoll(session_id), filter);
@@ -453,11 +436,11 @@ TEMPLATE_TEST_CASE("ingest into an import session applies the session's filters"
       "POST", "/api/import/sessions/" + session_id + "/images", fixture("test.dcm"),
       {basic_auth("admin", "admin"), {"Content-Type", "application/octet-stream"}});
   REQUIRE(r.status == 201);
-  auto image = parse_json(r.body)["id"].GetInt64();
+  auto image = id_of(r);
   CHECK_FALSE(attribute_paths(n, image).count("PatientName"));
   CHECK(patient_name_of(n, image).empty());
   // The admin's own uploads are another source: not filtered.
   auto direct = upload_as(n, "admin", "admin", f1_in("Doe^John", "st1", "se1", "so1"));
   REQUIRE(direct.status == 201);
-  CHECK(patient_name_of(n, parse_json(direct.body)["id"].GetInt64()) == "Doe^John");
+  CHECK(patient_name_of(n, id_of(direct)) == "Doe^John");
 }

@@ -4,7 +4,9 @@
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
 #include "support/dicom_files.hpp"
+#include "support/eventually.hpp"
 
 using namespace sbx::test;
 
@@ -22,14 +24,10 @@ std::string create_session(const running_node& n) {
   return std::to_string(doc["id"].GetInt64());
 }
 
-client_response upload_to(const running_node& n, const std::string& session, const std::string& bytes,
-                          const std::string& filename = "test.dcm") {
-  std::string boundary = "xYzZY";
-  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
-                     filename + "\"\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
-  return n.client().request(
-      "POST", "/api/import/sessions/" + session + "/images", body,
-      {basic_auth("admin", "admin"), {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+client_response upload_to(const running_node& n, const std::string& session,
+                          const std::string& bytes, const std::string& filename = "test.dcm") {
+  return upload_multipart_to(n, "/api/import/sessions/" + session + "/images", bytes, "file",
+                             filename);
 }
 
 void check_counters(const running_node& n, const std::string& session, int imported, int added,
@@ -52,7 +50,8 @@ TEMPLATE_TEST_CASE("import sessions are created, listed, fetched and deleted", "
   CHECK(n.admin("GET", "/api/import/sessions/" + id).status == 200);
   CHECK(n.admin("GET", "/api/import/sessions/666").status == 404);
   auto sources = n.admin("GET", "/api/sources").body;
-  CHECK(sources.find(R"("sourceType":"import","sourceName":"importSessionName")") != std::string::npos);
+  CHECK(sources.find(R"("sourceType":"import","sourceName":"importSessionName")") !=
+        std::string::npos);
   CHECK(n.admin("DELETE", "/api/import/sessions/" + id).status == 204);
   CHECK(n.admin("GET", "/api/import/sessions").body == "[]");
   CHECK(n.admin("DELETE", "/api/import/sessions/123456789").status == 204);
@@ -66,7 +65,8 @@ TEMPLATE_TEST_CASE("an import session name belongs to one user", "[http][import]
   n.admin("POST", "/api/users", R"({"user":"bob","role":"USER","password":"p"})");
   auto other = n.as("bob", "p", "POST", "/api/import/sessions", session_body);
   CHECK(other.status == 400);
-  CHECK(other.body == "An import session with name importSessionName and user admin already exists");
+  CHECK(other.body ==
+        "An import session with name importSessionName and user admin already exists");
 }
 
 TEMPLATE_TEST_CASE("uploads into a session count added, existing and rejected files",
@@ -80,10 +80,11 @@ TEMPLATE_TEST_CASE("uploads into a session count added, existing and rejected fi
   check_counters(n, id, 2, 1, 0);
   auto images = parse_json(n.admin("GET", "/api/import/sessions/" + id + "/images").body);
   REQUIRE(images.Size() == 1);
-  CHECK(images[0]["id"].GetInt64() == parse_json(first.body)["id"].GetInt64());
-  auto source = parse_json(n.admin("GET", "/api/metadata/series/" +
-                                             std::to_string(images[0]["seriesId"].GetInt64()) +
-                                             "/source").body);
+  CHECK(images[0]["id"].GetInt64() == id_of(first));
+  auto source =
+      parse_json(n.admin("GET", "/api/metadata/series/" +
+                                    std::to_string(images[0]["seriesId"].GetInt64()) + "/source")
+                     .body);
   CHECK(std::string(source["sourceType"].GetString()) == "import");
   CHECK(std::string(source["sourceName"].GetString()) == "importSessionName");
   CHECK(n.admin("GET", "/api/import/sessions/666/images").body == "[]");
@@ -100,13 +101,11 @@ TEMPLATE_TEST_CASE("a rejected import is counted and logged", "[http][import]", 
   // Secondary capture is outside the image-data contexts of import sessions.
   CHECK(upload_to(n, id, fixture("sc.dcm"), "sc.dcm").status == 400);
   check_counters(n, id, 0, 0, 2);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::string log;
-  while (std::chrono::steady_clock::now() < deadline) {
+  CHECK(eventually([&] {
     log = n.admin("GET", "/api/log?subject=Import&type=ERROR").body;
-    if (log.find("during import of sc.dcm") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return log.find("during import of sc.dcm") != std::string::npos;
+  }));
   CHECK(log.find("during import of cat.jpg") != std::string::npos);
   CHECK(log.find("during import of sc.dcm") != std::string::npos);
   CHECK(upload_to(n, "666", fixture("test.dcm")).status == 404);

@@ -5,6 +5,7 @@
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
 #include "persistence/log_repo.hpp"
+#include "support/eventually.hpp"
 
 using namespace sbx::test;
 
@@ -18,8 +19,10 @@ void add_six_entries(const sbx::persistence::database_config& config) {
   sbx::persistence::log_repo repo{*db};
   using sbx::proto::log_type;
   std::int64_t t = 1000;
-  for (auto [type, subject] : {std::pair{log_type::info, "Category1"}, {log_type::info, "Category1"},
-                               {log_type::warn, "Category1"}, {log_type::warn, "Category2"},
+  for (auto [type, subject] : {std::pair{log_type::info, "Category1"},
+                               {log_type::info, "Category1"},
+                               {log_type::warn, "Category1"},
+                               {log_type::warn, "Category2"},
                                {log_type::default_level, "Category2"},
                                {log_type::error, "Category2"}})
     repo.insert({-1, t++, type, subject, "message"});
@@ -74,13 +77,11 @@ TEMPLATE_TEST_CASE("DELETE /log empties the log", "[http][log]", sqlite_backend,
 TEMPLATE_TEST_CASE("the node logs where it is bound", "[http][log]", sqlite_backend,
                    postgres_backend) {
   running_node n{TestType::value};
-  // The log actor writes asynchronously; poll with a deadline.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // The log actor writes asynchronously.
   std::string body;
-  while (std::chrono::steady_clock::now() < deadline) {
+  CHECK(eventually([&] {
     body = n.admin("GET", "/api/log?subject=System&type=INFO").body;
-    if (body.find("Slicebox bound to 127.0.0.1:") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    return body.find("Slicebox bound to 127.0.0.1:") != std::string::npos;
+  }));
   CHECK(body.find("Slicebox bound to 127.0.0.1:" + std::to_string(n.port())) != std::string::npos);
 }

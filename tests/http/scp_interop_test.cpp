@@ -2,14 +2,16 @@
 // The node's SCP against real peers: several dcmtk storescu at once, every transfer syntax of the
 // python3-pydicom samples, and Orthanc sending through its /modalities API.
 #include <catch2/catch.hpp>
-#include <future>
+#include <deque>
 #include <map>
 
 #include "dicom/dataset_header.hpp"
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "support/background.hpp"
 #include "support/dicom_files.hpp"
 #include "support/dicom_tools.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -51,12 +53,12 @@ struct node_with_scp {
 TEST_CASE("four storescu processes store into one SCP at once", "[http][scp][interop]") {
   require_tool("storescu");
   node_with_scp n{sbx::persistence::backend::sqlite};
-  std::vector<std::future<std::pair<int, std::string>>> senders;
+  std::deque<background_task<std::pair<int, std::string>>> senders;
   for (int i = 0; i < 4; ++i) {
-    senders.push_back(std::async(std::launch::async, [&] {
+    senders.emplace_back([&] {
       // +II: a new SOP instance UID for every image, so that all 4 x 25 are distinct.
       return run_command(n.storescu("+II --repeat 25") + " " + fixtures + "/test.dcm 2>&1");
-    }));
+    });
   }
   for (auto& s : senders) {
     auto [rc, out] = s.get();
@@ -168,7 +170,7 @@ TEST_CASE("Orthanc sends an instance to the node's SCP", "[http][scp][interop]")
       return false;  // not listening yet
     }
   };
-  REQUIRE(eventually(up, std::chrono::seconds{30}));
+  REQUIRE(eventually(std::chrono::seconds{30}, up));
   auto uploaded = peer.request("POST", "/instances", fixture("test.dcm"),
                                {{"Content-Type", "application/dicom"}});
   INFO(orthanc.output());

@@ -7,6 +7,7 @@
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
 #include "support/dicom_tools.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -87,7 +88,7 @@ TEMPLATE_TEST_CASE("SCP creation is validated with Slicebox's messages", "[http]
   // The same name returns the existing record, without validation.
   auto again = n.admin("POST", "/api/scps", scp_body("sixteen", "", -5));
   CHECK(again.status == 201);
-  CHECK(parse_json(again.body)["id"].GetInt64() == trimmed["id"].GetInt64());
+  CHECK(id_of(again) == trimmed["id"].GetInt64());
 
   // A port another SCP has, or another program holds.
   refused(scp_body("other", "OTHER", port), "Port " + std::to_string(port) + " is already in use");

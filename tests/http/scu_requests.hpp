@@ -5,6 +5,7 @@
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
 
 // The requests the SCU tests make over and over.
 namespace sbx::test {
@@ -21,16 +22,13 @@ inline std::string create_scu(const running_node& n, const std::string& name, co
                               long port, const std::string& host = "127.0.0.1") {
   auto r = n.admin("POST", "/api/scus", scu_body(name, ae, host, port));
   REQUIRE(r.status == 201);
-  return std::to_string(parse_json(r.body)["id"].GetInt64());
+  return std::to_string(id_of(r));
 }
 
-/// Uploads a file as admin; the image's id, or "" if the node refused it.
+/// Uploads a file as admin; the stored image's id as the SCU routes take it (throws unless the
+/// node stored it).
 inline std::string upload_image(const running_node& n, const std::string& bytes) {
-  auto r = n.client().request(
-      "POST", "/api/images", bytes,
-      {basic_auth("admin", "admin"), {"Content-Type", "application/octet-stream"}});
-  if (r.status != 201 && r.status != 200) return {};
-  return std::to_string(parse_json(r.body)["id"].GetInt64());
+  return std::to_string(upload_id(n, bytes));
 }
 
 }  // namespace sbx::test

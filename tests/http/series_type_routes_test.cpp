@@ -3,22 +3,25 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <set>
-#include <thread>
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
+#include "support/background.hpp"
 #include "support/dicom_files.hpp"
+#include "support/eventually.hpp"
 
 using namespace sbx::test;
 
 namespace {
 
 constexpr std::int64_t patient_name_tag = 0x00100010;
-
-std::int64_t id_of(const client_response& r) { return parse_json(r.body)["id"].GetInt64(); }
 
 std::int64_t create_type(const running_node& n, const std::string& name) {
   auto r = n.admin("POST", "/api/seriestypes", R"({"id":-1,"name":")" + name + R"("})");
@@ -35,22 +38,20 @@ std::int64_t create_rule(const running_node& n, std::int64_t type) {
 
 std::int64_t create_attribute(const running_node& n, std::int64_t rule, std::int64_t tag,
                               const std::string& values, const std::string& extra = "") {
-  auto r = n.admin("POST", "/api/seriestypes/rules/" + std::to_string(rule) + "/attributes",
-                   R"({"id":-1,"seriesTypeRuleId":)" + std::to_string(rule) +
-                       R"(,"tag":)" + std::to_string(tag) + R"(,"name":"","values":")" + values +
-                       "\"" + extra + "}");
+  auto r =
+      n.admin("POST", "/api/seriestypes/rules/" + std::to_string(rule) + "/attributes",
+              R"({"id":-1,"seriesTypeRuleId":)" + std::to_string(rule) + R"(,"tag":)" +
+                  std::to_string(tag) + R"(,"name":"","values":")" + values + "\"" + extra + "}");
   REQUIRE(r.status == 201);
   return id_of(r);
 }
 
 /// Waits until the background re-labelling is idle (fails after `limit`).
 void await_idle(const running_node& n, std::chrono::seconds limit = std::chrono::seconds{60}) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"]
-             .GetBool()) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  REQUIRE(eventually(limit, [&] {
+    return !parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"]
+                .GetBool();
+  }));
 }
 
 std::set<std::string> type_names_of(const running_node& n, std::int64_t series) {
@@ -62,7 +63,7 @@ std::set<std::string> type_names_of(const running_node& n, std::int64_t series) 
 }
 
 std::int64_t upload_series(const running_node& n, const std::string& bytes) {
-  auto r = n.admin("POST", "/api/images", bytes);
+  auto r = upload(n, bytes);
   REQUIRE((r.status == 201 || r.status == 200));
   return parse_json(r.body)["seriesId"].GetInt64();
 }
@@ -91,8 +92,9 @@ TEMPLATE_TEST_CASE("series types: list, create, rename, delete, roles (74, 75)",
   CHECK(std::string(list[0]["name"].GetString()) == "st2");
   CHECK(n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":12345,"name":"x"})").status == 204);
   create_type(n, "other");
-  CHECK(n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":)" + ids + R"(,"name":"other"})")
-            .status == 400);  // a taken name is the client's error, not a 500
+  CHECK(
+      n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":)" + ids + R"(,"name":"other"})").status ==
+      400);  // a taken name is the client's error, not a 500
   CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1})").status == 400);
   CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1,"name":"a\u0000b"})").status == 400);
 
@@ -125,8 +127,7 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
             .status == 403);
   CHECK(n.admin("GET", "/api/seriestypes/rules").status == 404);  // seriestypeid is required
   // An unknown type is the client's error (the original answered 500).
-  CHECK(n.admin("POST", "/api/seriestypes/rules", R"({"id":-1,"seriesTypeId":666})").status ==
-        400);
+  CHECK(n.admin("POST", "/api/seriestypes/rules", R"({"id":-1,"seriesTypeId":666})").status == 400);
 
   // Attributes: empty name → the tag's keyword; the swagger's extra fields are ignored.
   auto attrs_url = "/api/seriestypes/rules/" + rule_id + "/attributes";
@@ -140,10 +141,12 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
   CHECK(std::string(attribute["name"].GetString()) == "Name");
   CHECK(std::string(attribute["values"].GetString()) == "test");
   CHECK(attribute["seriesTypeRuleId"].GetInt64() == rule["id"].GetInt64());
-  auto keyword = parse_json(n.admin("POST", attrs_url,
-                                    R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
-                                        R"(,"tag":1048592,"name":"","values":"x","tagPath":"528704","namePath":"ReferencedImageSequence"})")
-                                .body);
+  auto keyword = parse_json(
+      n.admin(
+           "POST", attrs_url,
+           R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
+               R"(,"tag":1048592,"name":"","values":"x","tagPath":"528704","namePath":"ReferencedImageSequence"})")
+          .body);
   CHECK(std::string(keyword["name"].GetString()) == "PatientName");
   CHECK(std::string(keyword["tagPath"].GetString()) == "528704");
   CHECK(parse_json(n.as("u", "p", "GET", attrs_url).body).Size() == 2);
@@ -152,8 +155,7 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
             .status == 403);
   CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":666,"tag":1,"values":""})")
             .status == 400);
-  CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":1,"values":""})").status ==
-        400);
+  CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":1,"values":""})").status == 400);
   auto attribute_id = std::to_string(attribute["id"].GetInt64());
   CHECK(n.as("u", "p", "DELETE", attrs_url + "/" + attribute_id).status == 403);
   CHECK(n.admin("DELETE", "/api/seriestypes/rules/777/attributes/" + attribute_id).status == 204);
@@ -205,8 +207,9 @@ TEMPLATE_TEST_CASE("series types label uploaded series; a series' own links (36-
   CHECK(n.admin("DELETE", link + std::to_string(st2)).status == 204);
   CHECK(n.admin("DELETE", link + "666").status == 204);
   CHECK(type_names_of(n, series) == std::set<std::string>{"st1"});
-  CHECK(n.admin("DELETE", "/api/metadata/series/" + std::to_string(series) + "/seriestypes")
-            .status == 204);
+  CHECK(
+      n.admin("DELETE", "/api/metadata/series/" + std::to_string(series) + "/seriestypes").status ==
+      204);
   CHECK(type_names_of(n, series).empty());
   CHECK(n.admin("DELETE", "/api/metadata/series/666/seriestypes").status == 204);
   CHECK(n.admin("GET", "/api/metadata/series/666/seriestypes").body == "[]");
@@ -267,17 +270,16 @@ TEMPLATE_TEST_CASE("series types: values, multi-valued elements and nested paths
         std::string(a["tagPath"]["previous"]["previous"]["item"].GetString()) == "1")
       lower = a["values"][0].GetString();
   REQUIRE(!lower.empty());
-  create_attribute(n, create_rule(n, nested), 0x00540014, lower,
-                   R"(,"tagPath":")" + std::to_string(0x00540012) + "," +
-                       std::to_string(0x00540013) + "\"");
+  create_attribute(
+      n, create_rule(n, nested), 0x00540014, lower,
+      R"(,"tagPath":")" + std::to_string(0x00540012) + "," + std::to_string(0x00540013) + "\"");
   auto bad_path = create_type(n, "bad path");  // a path that leads nowhere falls back to the root
   create_attribute(n, create_rule(n, bad_path), 0x00080060, "NM", R"(,"tagPath":"1234")");
   auto two_rules = create_type(n, "either");  // one of several rules suffices
   create_attribute(n, create_rule(n, two_rules), 0x00080060, "CT");
   create_attribute(n, create_rule(n, two_rules), 0x00080060, "NM");
   await_idle(n);
-  CHECK(type_names_of(n, series) ==
-        std::set<std::string>{"exact", "nested", "bad path", "either"});
+  CHECK(type_names_of(n, series) == std::set<std::string>{"exact", "nested", "bad path", "either"});
 }
 
 TEMPLATE_TEST_CASE("series types: 10 000 series are re-labelled after a rule change",
@@ -286,18 +288,20 @@ TEMPLATE_TEST_CASE("series types: 10 000 series are re-labelled after a rule cha
   constexpr int count = 10000;
   {
     // Eight uploaders, ~3 KB images, one series each, half of them named A.
-    std::vector<std::thread> uploaders;
-    std::atomic<int> next{0}, failures{0};
+    std::deque<background_task<int>> uploaders;
+    std::atomic<int> next{0};
     for (int t = 0; t < 8; ++t)
       uploaders.emplace_back([&] {
+        int failures = 0;
         for (int i = next++; i < count; i = next++) {
           auto s = std::to_string(i);
-          auto r = n.admin("POST", "/api/images",
-                           small_f1_in(i % 2 ? "A" : "B", "st" + s, "se" + s, "so" + s));
-          if (r.status != 201) ++failures;
+          failures +=
+              upload(n, small_f1_in(i % 2 ? "A" : "B", "st" + s, "se" + s, "so" + s)).status != 201;
         }
+        return failures;
       });
-    for (auto& t : uploaders) t.join();
+    int failures = 0;
+    for (auto& u : uploaders) failures += u.get();
     REQUIRE(failures == 0);
   }
   auto type = create_type(n, "named A");
@@ -307,20 +311,20 @@ TEMPLATE_TEST_CASE("series types: 10 000 series are re-labelled after a rule cha
   auto started = std::chrono::steady_clock::now();
   create_attribute(n, rule, patient_name_tag, "A");
   // The change is acknowledged at once; the labelling runs in the background.
-  CHECK(parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"]
-            .GetBool());
+  CHECK(
+      parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"].GetBool());
   await_idle(n, std::chrono::seconds{300});
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
   WARN("re-labelled " << count << " series in " << ms << " ms ("
                       << (TestType::value == sbx::persistence::backend::sqlite ? "SQLite"
-                                                                             : "PostgreSQL")
+                                                                               : "PostgreSQL")
                       << ")");
   std::string ids;
   for (int i = 1; i <= count; ++i) ids += (i > 1 ? "," : "") + std::to_string(i);
-  auto query = parse_json(
-      n.admin("POST", "/api/seriestypes/series/query", R"({"ids":[)" + ids + "]}").body);
+  auto query =
+      parse_json(n.admin("POST", "/api/seriestypes/series/query", R"({"ids":[)" + ids + "]}").body);
   CHECK(query["seriesIdSeriesTypes"].Size() == count / 2);
 }
 
@@ -332,14 +336,15 @@ TEMPLATE_TEST_CASE("series types: ingest while rules change; every series ends r
   std::mutex mutex;
   auto a = create_type(n, "A");
   auto b = create_type(n, "B");
-  std::vector<std::thread> uploaders;
+  // Joined when the test leaves this scope, even by a failed REQUIRE below.
+  std::deque<background_task<void>> uploaders;
   std::atomic<int> next{0};
   for (int t = 0; t < 4; ++t)
     uploaders.emplace_back([&] {
       for (int i = next++; i < count; i = next++) {
         auto s = std::to_string(i);
         auto name = i % 3 ? "A" : "B";
-        auto r = n.admin("POST", "/api/images", small_f1_in(name, "st" + s, "se" + s, "so" + s));
+        auto r = upload(n, small_f1_in(name, "st" + s, "se" + s, "so" + s));
         if (r.status != 201) continue;
         std::lock_guard lock(mutex);
         name_of_series[parse_json(r.body)["seriesId"].GetInt64()] = name;
@@ -350,7 +355,8 @@ TEMPLATE_TEST_CASE("series types: ingest while rules change; every series ends r
   for (int round = 0; round < 5; ++round) {
     auto wrong = create_attribute(n, rule_a, patient_name_tag, "B");
     auto wrong_b = create_attribute(n, rule_b, patient_name_tag, "A");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // One round trip lets the labeller start on the wrong rules before they are taken back.
+    n.admin("GET", "/api/seriestypes/rules/updatestatus");
     n.admin("DELETE", "/api/seriestypes/rules/" + std::to_string(rule_a) + "/attributes/" +
                           std::to_string(wrong));
     n.admin("DELETE", "/api/seriestypes/rules/" + std::to_string(rule_b) + "/attributes/" +
@@ -358,7 +364,7 @@ TEMPLATE_TEST_CASE("series types: ingest while rules change; every series ends r
   }
   create_attribute(n, rule_a, patient_name_tag, "A");
   create_attribute(n, rule_b, patient_name_tag, "B");
-  for (auto& t : uploaders) t.join();
+  for (auto& u : uploaders) u.get();
   REQUIRE(name_of_series.size() == count);
   await_idle(n);
   for (const auto& [series, name] : name_of_series) {

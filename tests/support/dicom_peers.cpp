@@ -16,7 +16,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <thread>
+
+#include "support/eventually.hpp"
 
 extern char** environ;
 
@@ -98,14 +99,10 @@ child_process::child_process(const std::vector<std::string>& argv,
 child_process::~child_process() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!eventually(std::chrono::seconds{10},
+                  [&] { return ::waitpid(pid_, nullptr, WNOHANG) != 0; })) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
   }
 }
 
@@ -117,13 +114,11 @@ bool child_process::running() {
 }
 
 void child_process::await_port(std::uint16_t port) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!accepts(port)) {
-    if (!running()) FAIL("the peer died on start: " << read_bytes(log_));
-    if (std::chrono::steady_clock::now() > deadline)
-      FAIL("the peer does not listen on port " << port << " after 30 s: " << read_bytes(log_));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const bool listening =
+      eventually(std::chrono::seconds{30}, [&] { return accepts(port) || !running(); });
+  if (!running()) FAIL("the peer died on start: " << read_bytes(log_));
+  if (!listening)
+    FAIL("the peer does not listen on port " << port << " after 30 s: " << read_bytes(log_));
 }
 
 storescp_peer::storescp_peer(std::vector<std::string> options, std::string ae_title)

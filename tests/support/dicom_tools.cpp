@@ -8,22 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <chrono>
 #include <stdexcept>
-#include <thread>
 
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 namespace sbx::test {
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  return true;
-}
 
 background_command::background_command(const std::string& command,
                                        const std::filesystem::path& output)
@@ -47,7 +38,7 @@ background_command::background_command(const std::string& command,
 background_command::~background_command() {
   if (!running()) return;
   ::kill(-pid_, SIGTERM);
-  if (!eventually([this] { return !running(); }, std::chrono::seconds{10})) {
+  if (!eventually(std::chrono::seconds{10}, [this] { return !running(); })) {
     ::kill(-pid_, SIGKILL);
     wait();
   }

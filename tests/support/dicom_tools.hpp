@@ -3,10 +3,8 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <string>
 
 #include "support/dicom_peers.hpp"  // free_port
@@ -16,10 +14,6 @@
 // Their listeners bind every interface: the suite runs in a private network namespace
 // (deploy/test.sh), so they are reachable on loopback only.
 namespace sbx::test {
-
-/// Polls `done` every 10 ms until it holds or `timeout` has passed; returns its last answer.
-bool eventually(const std::function<bool()>& done,
-                std::chrono::milliseconds timeout = std::chrono::seconds{10});
 
 /// A shell command run in the background in its own process group, with standard output and
 /// error going to a file; the group is ended (SIGTERM, then SIGKILL) at destruction.

@@ -42,15 +42,25 @@ void require_tool(const std::string& tool) {
   if (!found) FAIL(tool + " (dcmtk) is missing: run deploy/install-deps.sh --test");
 }
 
-std::pair<int, std::string> run_command(const std::string& command) {
+std::pair<int, std::string> run_command(const std::string& command, std::chrono::seconds deadline) {
+  // coreutils' timeout ends the whole command (SIGTERM, SIGKILL 5 s later) when it overruns.
+  std::string quoted = "'";
+  for (char c : command) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  const auto bounded =
+      "timeout --kill-after=5 " + std::to_string(deadline.count()) + " /bin/sh -c " + quoted;
   std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen(bounded.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char buf[4096];
   std::size_t n = 0;
   while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
   const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (rc == 124 || rc == 137)
+    out += "\n[run_command: ended after its deadline of " + std::to_string(deadline.count()) +
+           " s: " + command + "]\n";
+  return {rc, out};
 }
 
 }  // namespace sbx::test

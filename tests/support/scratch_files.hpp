@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -33,7 +34,9 @@ void write_bytes(const std::filesystem::path& p, const std::string& bytes);
 /// Fails the test unless a dcmtk tool is on the PATH (deploy/install-deps.sh --test installs it).
 void require_tool(const std::string& tool);
 
-/// Runs a shell command; returns its exit status (-1 if it did not exit) and standard output.
-std::pair<int, std::string> run_command(const std::string& command);
+/// Runs a shell command; returns its exit status (-1 if it did not exit) and standard output. A
+/// command still running after `deadline` is ended: status 124 (137 if it had to be killed).
+std::pair<int, std::string> run_command(const std::string& command,
+                                        std::chrono::seconds deadline = std::chrono::seconds{180});
 
 }  // namespace sbx::test
