@@ -22,12 +22,13 @@ scripted_reply big_or_mirror(const server_request& req) {
   return reply;
 }
 
-// A request with short deadlines: a fault must surface in about a second.
+// A request with short deadlines, yet long enough for a loaded machine: a fault must surface
+// within a few seconds.
 client::request quick(std::string method, std::string url, std::string body = {}) {
   auto r = make_request(std::move(method), std::move(url), std::move(body));
-  r.connect_timeout = std::chrono::seconds{2};
-  r.low_speed_window = std::chrono::seconds{1};
-  r.timeout = std::chrono::seconds{20};
+  r.connect_timeout = std::chrono::seconds{5};
+  r.low_speed_window = std::chrono::seconds{5};
+  r.timeout = std::chrono::seconds{30};
   return r;
 }
 
@@ -111,8 +112,12 @@ TEST_CASE("The fault proxy stalls a link, which heals", "[unit][http_client][fau
   client::client http;
 
   proxy.stall();
-  const auto stalled = http.perform(quick("GET", proxy.url("/big")));
+  auto request = quick("GET", proxy.url("/big"));
+  request.low_speed_window = std::chrono::milliseconds{500};
+  const auto start = std::chrono::steady_clock::now();
+  const auto stalled = http.perform(request);
   CHECK(as_error(stalled).timed_out);
+  CHECK(elapsed_ms(start) >= 450);
   CHECK(server.requests() == 0);
 
   // An exchange caught in a stall completes once the link heals, before its deadline.

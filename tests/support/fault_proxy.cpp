@@ -130,8 +130,8 @@ void fault_proxy::run() {
       r.generation = generation;
       r.up = r.down = 0;
       if (current == fault::refuse) {
+        ++resets_;  // counted first: a test may look as soon as its client sees the reset
         r.close_both(true);
-        ++resets_;
       }
     }
     relays.remove_if([](const relay& r) { return r.done; });
@@ -208,8 +208,8 @@ void fault_proxy::run() {
         continue;
       }
       if (r.reset_when_flushed && r.to_server.empty() && r.to_client.empty()) {
-        r.close_both(true);
         ++resets_;
+        r.close_both(true);
         continue;
       }
       // A side that finished sending is passed on as a half-close once its data is delivered.
@@ -230,8 +230,8 @@ void fault_proxy::run() {
         if (client < 0) break;
         ++connections_;
         if (current == fault::refuse) {
-          reset_close(client);
           ++resets_;
+          reset_close(client);
           continue;
         }
         const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
