@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <deque>
 #include <future>
@@ -134,9 +135,17 @@ struct transfer {
       return n;
     }
     const auto colon = line.find(':');
-    if (colon != std::string_view::npos)
-      t.resp.headers.push_back(
-          {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
+    if (colon == std::string_view::npos) return n;
+    const auto name = trim(line.substr(0, colon));
+    const auto value = trim(line.substr(colon + 1));
+    t.resp.headers.push_back({std::string(name), std::string(value)});
+    // A body kept in memory grows once, not by doubling (up to 64 MB announced).
+    if (!t.response_out && iequals(name, "Content-Length")) {
+      std::size_t length = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
+      if (ec == std::errc{} && end == value.data() + value.size())
+        t.resp.body.reserve(std::min<std::size_t>(length, std::size_t{64} << 20));
+    }
     return n;
   }
 
@@ -318,9 +327,13 @@ struct client::worker {
       deliver(*t, transport_error{"the HTTP client stopped before the exchange ended"});
     }
     running.clear();
-    std::lock_guard lock(mutex);
-    for (auto& t : queued) deliver(*t, transport_error{"the HTTP client is stopping"});
-    queued.clear();
+    // Delivered without the lock: a callback may call start(), which answers at once now.
+    std::deque<std::unique_ptr<transfer>> left_over;
+    {
+      std::lock_guard lock(mutex);
+      left_over.swap(queued);
+    }
+    for (auto& t : left_over) deliver(*t, transport_error{"the HTTP client is stopping"});
   }
 
   void begin(std::unique_ptr<transfer> t) {

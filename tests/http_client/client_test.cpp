@@ -46,6 +46,9 @@ TEST_CASE("GET, POST, PUT and DELETE carry their method, target, headers and bod
   CHECK(as_response(empty_post).body.empty());
   const auto deleted = http.perform(make_request("DELETE", server.url("/things/2")));
   CHECK(as_response(deleted).header_value("X-Method") == "DELETE");
+  // One after the other, the exchanges reuse one kept-alive connection.
+  CHECK(server.requests() == 7);
+  CHECK(server.connections() == 1);
 
   // Headers the caller sets replace libcurl's own.
   auto typed = make_request("POST", server.url("/typed"), "{}");

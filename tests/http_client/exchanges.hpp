@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -55,9 +57,12 @@ inline scripted_reply mirror(const server_request& req) {
 
 /// `size` pseudo-random bytes (a fixed seed per `seed`).
 inline std::string random_bytes(std::size_t size, unsigned seed = 1) {
-  std::mt19937 gen(seed);
+  std::mt19937_64 gen(seed);
   std::string out(size, '\0');
-  for (auto& c : out) c = static_cast<char>(gen() & 0xff);
+  for (std::size_t i = 0; i < size; i += 8) {
+    const auto word = gen();
+    std::memcpy(out.data() + i, &word, std::min<std::size_t>(8, size - i));
+  }
   return out;
 }
 
