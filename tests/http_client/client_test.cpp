@@ -321,3 +321,30 @@ TEST_CASE("TLS peers are verified against the trusted CAs", "[unit][http_client]
     CHECK(as_response(http.perform(make_request("GET", server.url("/")))).status == 200);
   }
 }
+
+TEST_CASE("An upload refused before its body is read comes back as the refusal",
+          "[unit][http_client]") {
+  // A box refuses an unknown token from the header alone (POST /api/transactions/{token}/image);
+  // libcurl asks with `Expect: 100-continue` before a large body and never sends it.
+  scripted_http_server server(mirror, std::nullopt,
+                              [](const server_request& header) -> std::optional<scripted_reply> {
+                                if (!header.target().starts_with("/refuse")) return std::nullopt;
+                                scripted_reply reply;
+                                reply.status = 401;
+                                reply.body = "unknown token";
+                                return reply;
+                              });
+  client::client http;
+  scratch_dir dir;
+  write_bytes(dir / "image.bin", random_bytes(8 * 1024 * 1024));
+  auto upload = make_request("POST", server.url("/refuse/image"));
+  upload.body_file = dir / "image.bin";
+  const auto refused = http.perform(upload);
+  CHECK(as_response(refused).status == 401);
+  CHECK(as_response(refused).body == "unknown token");
+
+  upload.url = server.url("/accept/image");
+  upload.response_file = dir / "echo.bin";
+  CHECK(as_response(http.perform(upload)).status == 200);
+  CHECK(std::filesystem::file_size(dir / "echo.bin") == 8 * 1024 * 1024);
+}

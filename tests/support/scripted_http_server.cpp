@@ -19,14 +19,30 @@ namespace ssl = boost::asio::ssl;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
+namespace {
+
+bhttp::response<bhttp::string_body> message_of(const scripted_reply& reply) {
+  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), 11};
+  for (const auto& [name, value] : reply.headers) response.set(name, value);
+  response.body() = reply.body;
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace
+
 struct scripted_http_server::state {
   net::io_context io;
   tcp::acceptor acceptor{io};
   std::optional<ssl::context> tls{};
 };
 
-scripted_http_server::scripted_http_server(reply_script script, std::optional<tls_identity> tls)
-    : script_(std::move(script)), tls_(std::move(tls)), state_(std::make_shared<state>()) {
+scripted_http_server::scripted_http_server(reply_script script, std::optional<tls_identity> tls,
+                                           early_reply_script early)
+    : script_(std::move(script)),
+      early_(std::move(early)),
+      tls_(std::move(tls)),
+      state_(std::make_shared<state>()) {
   if (tls_) {
     auto& ctx = state_->tls.emplace(ssl::context::tls_server);
     ctx.use_certificate_chain_file(tls_->certificate_chain.string());
@@ -102,6 +118,15 @@ void scripted_http_server::exchange_loop(Stream& stream) {
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     bhttp::read_header(stream, buffer, parser, ec);
     if (ec) return;
+    if (early_) {
+      if (const auto early = early_(parser.get())) {
+        ++requests_;
+        auto response = message_of(*early);
+        response.keep_alive(false);
+        bhttp::write(stream, response, ec);
+        return;
+      }
+    }
     if (boost::beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
       bhttp::write(stream, go_on, ec);
@@ -114,11 +139,8 @@ void scripted_http_server::exchange_loop(Stream& stream) {
     const auto reply = script_(request);
     if (reply.delay.count() > 0 && wait_stopping(reply.delay)) return;
 
-    bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), 11};
-    for (const auto& [name, value] : reply.headers) response.set(name, value);
-    response.body() = reply.body;
+    auto response = message_of(reply);
     response.keep_alive(request.keep_alive());
-    response.prepare_payload();
     if (reply.stall_after) {
       std::ostringstream wire;
       wire << response;

@@ -42,6 +42,11 @@ struct scripted_reply {
 /// Turns each request into its reply; runs on the connection's thread.
 using reply_script = std::function<scripted_reply(const server_request&)>;
 
+/// Sees each request's header before its body is read (the body is empty); a reply it returns
+/// goes out at once, the body is never read and the connection closes (as a server refusing an
+/// upload early does, e.g. after `Expect: 100-continue`).
+using early_reply_script = std::function<std::optional<scripted_reply>(const server_request&)>;
+
 /// The certificate chain and private key (PEM files) a TLS server presents.
 struct tls_identity {
   std::filesystem::path certificate_chain;
@@ -51,7 +56,8 @@ struct tls_identity {
 /// Listens on an ephemeral port of 127.0.0.1 until destroyed.
 class scripted_http_server {
  public:
-  explicit scripted_http_server(reply_script script, std::optional<tls_identity> tls = {});
+  explicit scripted_http_server(reply_script script, std::optional<tls_identity> tls = {},
+                                early_reply_script early = {});
   ~scripted_http_server();
   scripted_http_server(const scripted_http_server&) = delete;
   scripted_http_server& operator=(const scripted_http_server&) = delete;
@@ -73,6 +79,7 @@ class scripted_http_server {
   bool wait_stopping(std::chrono::milliseconds d);
 
   reply_script script_;
+  early_reply_script early_;
   std::optional<tls_identity> tls_;
   std::shared_ptr<state> state_;
   std::uint16_t port_ = 0;
