@@ -9,7 +9,7 @@
 namespace sbx::actors {
 
 /// The shared state of an operation that asks several actors in turn before it answers (see
-/// docs/messages.md, "Operations of several steps"). An operation derives its job from this and
+/// docs/architecture.md, "Operations of several steps"). An operation derives its job from this and
 /// writes one function per step: the step asks one actor and, on the answer, stores what it
 /// needs in the job and calls the next step; a failed step answers the client with its error.
 template <class Self, class Result>

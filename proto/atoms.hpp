@@ -3,7 +3,7 @@
 
 #include <caf/atom.hpp>
 
-// The verbs and nouns of the actors' messages (docs/messages.md, "How a message reads"). Requests
+// The verbs and nouns of the actors' messages (docs/architecture.md, "How a message reads"). Requests
 // are imperative; names are at most 10 characters; each atom means one thing.
 namespace sbx::proto {
 

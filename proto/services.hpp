@@ -21,7 +21,7 @@
 
 namespace sbx::proto {
 
-/// How the node stops a service (docs/messages.md, "Adding a service").
+/// How the node stops a service (docs/architecture.md, "Adding a service").
 enum class on_stop {
   drain,  ///< stopped and waited for before the next one: its work in flight needs the others
   exit,   ///< told to stop; the node waits for all of them together at the end
