@@ -3,14 +3,13 @@
 
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
-
 #include <memory>
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
+#include "proto/anonymization_actor.hpp"
 #include "proto/ingest_actor.hpp"
 #include "proto/metadata_actor.hpp"
-#include "proto/anonymization_actor.hpp"
 
 namespace sbx::actors {
 

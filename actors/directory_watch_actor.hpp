@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <chrono>
-#include <memory>
-
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
+#include <chrono>
+#include <memory>
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
@@ -21,8 +20,8 @@ struct directory_watch_config {
   std::shared_ptr<const persistence::file_store> store;
   proto::ingest_actor ingest;
   proto::log_actor log;
-  caf::group events;  ///< where source_deleted is published
-  bool delete_on_import = false;                    ///< remove a file once it is stored
+  caf::group events;                                          ///< where source_deleted is published
+  bool delete_on_import = false;                              ///< remove a file once it is stored
   std::chrono::milliseconds rescan{std::chrono::seconds{5}};  ///< full walks of each tree
 };
 

@@ -53,8 +53,8 @@ caf::result<T> with_file(image_actor::pointer self, const image_service_config& 
 
 /// The second half of modify: store the modified file as a new image and carry the old series'
 /// tags over. The old image is already gone.
-void store_modified(image_actor::pointer self, const image_service_config& config,
-                    std::string file, source src, std::vector<series_tag> tags,
+void store_modified(image_actor::pointer self, const image_service_config& config, std::string file,
+                    source src, std::vector<series_tag> tags,
                     caf::typed_response_promise<image> promise) {
   self->request(config.ingest, caf::infinite, ingest_atom::value,
                 ingest_request{std::move(file), std::move(src), context_set::any, false})
@@ -66,12 +66,13 @@ void store_modified(image_actor::pointer self, const image_service_config& confi
             for (const auto& t : tags)
               self->request(config.metadata, caf::infinite, add_atom::value, series_atom::value,
                             r.img.series_id, t.name)
-                  .then([=](const series_tag&) mutable {
-                    if (--*left == 0) promise.deliver(r.img);
-                  },
-                  [=](caf::error& e) mutable {
-                    if (--*left == 0) promise.deliver(std::move(e));
-                  });
+                  .then(
+                      [=](const series_tag&) mutable {
+                        if (--*left == 0) promise.deliver(r.img);
+                      },
+                      [=](caf::error& e) mutable {
+                        if (--*left == 0) promise.deliver(std::move(e));
+                      });
           },
           [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
 }
@@ -80,7 +81,8 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
   return {
       [=](attrs_atom, std::int64_t id) {
         return with_file<std::vector<image_attribute>>(
-            self, config, id, [](const std::filesystem::path& p) { return dicom::read_attributes(p); });
+            self, config, id,
+            [](const std::filesystem::path& p) { return dicom::read_attributes(p); });
       },
       [=](info_atom, std::int64_t id) {
         return with_file<image_information>(self, config, id, [](const std::filesystem::path& p) {
@@ -113,11 +115,12 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
                               std::error_code ec;
                               std::filesystem::remove(out, ec);
                               spdlog::error("jpeg wrap: {}", e.what());
-                              return (void)promise.deliver(
-                                  make_error(errc::internal, "There was an internal server error."));
+                              return (void)promise.deliver(make_error(
+                                  errc::internal, "There was an internal server error."));
                             }
-                            promise.delegate(config.ingest, ingest_atom::value,
-                                             ingest_request{out.string(), src, context_set::extended});
+                            promise.delegate(
+                                config.ingest, ingest_atom::value,
+                                ingest_request{out.string(), src, context_set::extended});
                           },
                           [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
                 },
@@ -165,7 +168,8 @@ image_actor::behavior_type image_worker(image_actor::pointer self, image_service
                             },
                             [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
                   };
-                  self->request(config.metadata, caf::infinite, get_atom::value, file_atom::value, id)
+                  self->request(config.metadata, caf::infinite, get_atom::value, file_atom::value,
+                                id)
                       .then(
                           [=](const std::string& key) mutable {
                             self->request(config.metadata, caf::infinite, source_atom::value,

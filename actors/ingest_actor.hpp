@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
+#include <memory>
 
 #include "actors/source_filters.hpp"
 #include "persistence/file_store.hpp"
@@ -18,15 +17,16 @@ namespace sbx::actors {
 struct ingest_service_config {
   std::shared_ptr<const persistence::file_store> store;
   proto::metadata_actor metadata;
-  caf::group events;                ///< where image_added is published
-  bool original_contexts = false;   ///< Slicebox 2.1.1's exact accepted lists
+  caf::group events;               ///< where image_added is published
+  bool original_contexts = false;  ///< Slicebox 2.1.1's exact accepted lists
   unsigned workers = 2;
   /// The tag filters of the sources (spec §9), published by the filtering service.
   std::shared_ptr<const source_filters> filters = std::make_shared<source_filters>();
   /// Where anonymous data goes for reverse anonymization. The anonymization service itself
   /// stores through ingest, so its handle is filled in after both are spawned (before the node
   /// takes requests).
-  std::shared_ptr<proto::anonymization_actor> reverser = std::make_shared<proto::anonymization_actor>();
+  std::shared_ptr<proto::anonymization_actor> reverser =
+      std::make_shared<proto::anonymization_actor>();
 };
 
 /// Spawns the ingest service: a round-robin pool of workers on their own threads (they read

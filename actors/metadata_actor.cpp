@@ -211,7 +211,8 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
             return t;
           } catch (const persistence::database_error& e) {
             if (e.kind() != persistence::db_failure::unique_violation) throw;
-            return make_error(errc::bad_request, "A series tag named " + t.name + " already exists");
+            return make_error(errc::bad_request,
+                              "A series tag named " + t.name + " already exists");
           }
         });
       },

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <caf/fwd.hpp>
-#include <caf/group.hpp>
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"

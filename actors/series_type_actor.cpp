@@ -39,11 +39,11 @@ struct labeller_state {
   std::unique_ptr<persistence::series_type_repo> repo;
   std::deque<std::int64_t> queue;
   std::unordered_set<std::int64_t> queued;
-  bool everything = false;    ///< every series is to be re-labelled
-  bool rules_stale = true;    ///< the rules changed since they were read
-  bool running = false;       ///< a step message is on its way
+  bool everything = false;  ///< every series is to be re-labelled
+  bool rules_stale = true;  ///< the rules changed since they were read
+  bool running = false;     ///< a step message is on its way
   series_type_rules rules;
-  std::size_t labelled = 0;   ///< series labelled since the labeller was last idle
+  std::size_t labelled = 0;  ///< series labelled since the labeller was last idle
   std::chrono::steady_clock::time_point started;
 };
 
@@ -187,7 +187,8 @@ series_type_actor::behavior_type service(series_type_actor::stateful_pointer<ser
         return checked_database_call<bool>("series types", [&] { return repo().rename_type(t); });
       },
       [=](delete_atom, type_atom, std::int64_t id) {
-        auto r = checked_database_call<bool>("series types", [&] { return repo().remove_type(id); });
+        auto r =
+            checked_database_call<bool>("series types", [&] { return repo().remove_type(id); });
         relabel();
         return r;
       },
@@ -196,11 +197,12 @@ series_type_actor::behavior_type service(series_type_actor::stateful_pointer<ser
             "series types", [&] { return repo().rules_of(type_id); });
       },
       [=](add_atom, rule_atom, std::int64_t type_id) {
-        return checked_database_call<series_type_rule>(
-            "series types", [&] { return repo().insert_rule(type_id); });
+        return checked_database_call<series_type_rule>("series types",
+                                                       [&] { return repo().insert_rule(type_id); });
       },
       [=](delete_atom, rule_atom, std::int64_t id) {
-        auto r = checked_database_call<bool>("series types", [&] { return repo().remove_rule(id); });
+        auto r =
+            checked_database_call<bool>("series types", [&] { return repo().remove_rule(id); });
         relabel();
         return r;
       },
@@ -217,8 +219,8 @@ series_type_actor::behavior_type service(series_type_actor::stateful_pointer<ser
         return r;
       },
       [=](delete_atom, attr_atom, std::int64_t id) {
-        auto r =
-            checked_database_call<bool>("series types", [&] { return repo().remove_attribute(id); });
+        auto r = checked_database_call<bool>("series types",
+                                             [&] { return repo().remove_attribute(id); });
         relabel();
         return r;
       },

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
 #include <caf/group.hpp>
+#include <memory>
 
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"

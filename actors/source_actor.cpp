@@ -50,8 +50,9 @@ struct gathering : std::enable_shared_from_this<gathering<Entry>> {
       return;
     }
     auto me = this->shared_from_this();
-    parts[i](self, out, [me, i] { me->run(i + 1); },
-             [me](caf::error e) { me->promise.deliver(std::move(e)); });
+    parts[i](
+        self, out, [me, i] { me->run(i + 1); },
+        [me](caf::error e) { me->promise.deliver(std::move(e)); });
   }
 };
 
@@ -69,18 +70,28 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
   // Spec part B §5: users, boxes, SCPs, directory watches, import sessions, in that order.
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
-                                [](const api_user& u) { return source{"user", u.user, u.id}; }),
-      rows_of<source, scp>(owners.scps, [](const scp& s) { return source{"scp", s.name, s.id}; }),
-      rows_of<source, watched_directory>(
-          owners.directories,
-          [](const watched_directory& d) { return source{"directory", d.name, d.id}; }),
-      rows_of<source, import_session>(
-          owners.imports, [](const import_session& s) { return source{"import", s.name, s.id}; }),
+                                [](const api_user& u) {
+                                  return source{"user", u.user, u.id};
+                                }),
+      rows_of<source, scp>(owners.scps,
+                           [](const scp& s) {
+                             return source{"scp", s.name, s.id};
+                           }),
+      rows_of<source, watched_directory>(owners.directories,
+                                         [](const watched_directory& d) {
+                                           return source{"directory", d.name, d.id};
+                                         }),
+      rows_of<source, import_session>(owners.imports,
+                                      [](const import_session& s) {
+                                        return source{"import", s.name, s.id};
+                                      }),
   };
   // Boxes, then SCUs.
   std::vector<part<destination>> destinations = {
       rows_of<destination, scu>(owners.scus,
-                                [](const scu& s) { return destination{"scu", s.name, s.id}; }),
+                                [](const scu& s) {
+                                  return destination{"scu", s.name, s.id};
+                                }),
   };
   return {
       [=](get_atom, sources_atom) { return gather(self, sources); },

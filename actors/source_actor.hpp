@@ -5,8 +5,8 @@
 
 #include "proto/directory_watch_actor.hpp"
 #include "proto/import_actor.hpp"
-#include "proto/scu_actor.hpp"
 #include "proto/scp_actor.hpp"
+#include "proto/scu_actor.hpp"
 #include "proto/source_actor.hpp"
 #include "proto/user_actor.hpp"
 

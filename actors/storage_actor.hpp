@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <chrono>
 #include <memory>
-
-#include <caf/fwd.hpp>
-
 #include <string>
 #include <vector>
 

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
+#include <caf/group.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
-
-#include <caf/fwd.hpp>
-#include <caf/group.hpp>
 
 #include "actors/credential_cache.hpp"
 #include "persistence/database.hpp"

@@ -13,18 +13,18 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
+#include "actors/directory_watch_actor.hpp"
 #include "actors/filtering_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
-#include "actors/metadata_actor.hpp"
-#include "actors/directory_watch_actor.hpp"
-#include "actors/scu_actor.hpp"
-#include "actors/scp_actor.hpp"
-#include "actors/series_type_actor.hpp"
-#include "actors/storage_actor.hpp"
 #include "actors/log_actor.hpp"
+#include "actors/metadata_actor.hpp"
+#include "actors/scp_actor.hpp"
+#include "actors/scu_actor.hpp"
+#include "actors/series_type_actor.hpp"
 #include "actors/source_actor.hpp"
+#include "actors/storage_actor.hpp"
 #include "actors/user_actor.hpp"
 #include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
@@ -50,11 +50,10 @@ caf::actor_system_config actor_config(const config& c) {
   // Work sharing sleeps on a condition variable; work stealing polls with short sleeps, which
   // cost a measurable share of a 2-core machine under load.
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.add_error_category(proto::error_category,
-                         [](std::uint8_t code, caf::atom_value, const caf::message& ctx) {
-                           return "sbx." + proto::to_string(static_cast<proto::errc>(code)) +
-                                  ": " + caf::to_string(ctx);
-                         });
+  cfg.add_error_category(proto::error_category, [](std::uint8_t code, caf::atom_value,
+                                                   const caf::message& ctx) {
+    return "sbx." + proto::to_string(static_cast<proto::errc>(code)) + ": " + caf::to_string(ctx);
+  });
   return cfg;
 }
 

@@ -19,9 +19,9 @@ class invalid_dicom : public std::runtime_error {
 
 /// What ingest needs from a dataset, read without its pixel data.
 struct header_info {
-  std::string sop_class_uid;        ///< MediaStorageSOPClassUID, else SOPClassUID; "" if none
-  std::string transfer_syntax_uid;  ///< TransferSyntaxUID (0002,0010); "" without meta header
-  proto::image_attributes attributes;  ///< the stored tags (spec §4.1 rules), UTF-8
+  std::string sop_class_uid;              ///< MediaStorageSOPClassUID, else SOPClassUID; "" if none
+  std::string transfer_syntax_uid;        ///< TransferSyntaxUID (0002,0010); "" without meta header
+  proto::image_attributes attributes;     ///< the stored tags (spec §4.1 rules), UTF-8
   bool patient_identity_removed = false;  ///< PatientIdentityRemoved (0012,0062) is YES
 };
 
@@ -54,7 +54,7 @@ void check_context(const header_info& h, const accepted_contexts& accepted);
 
 /// Which lists to start from.
 enum class context_defaults {
-  node,      ///< the spec's lists plus GDCM-decodable compressed syntaxes and real DX-for-processing
+  node,  ///< the spec's lists plus GDCM-decodable compressed syntaxes and real DX-for-processing
   original,  ///< exactly Slicebox 2.1.1's lists (spec §5.2)
 };
 

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <memory>
-#include <utility>
-
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
+#include <memory>
+#include <utility>
 
 #include "http/error_map.hpp"
 #include "http/message.hpp"

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <memory>
 
-#include <caf/fwd.hpp>
-
-#include "http/message.hpp"
 #include "actors/credential_cache.hpp"
+#include "http/message.hpp"
 #include "http/router.hpp"
 #include "proto/user_actor.hpp"
 

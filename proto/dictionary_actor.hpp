@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
 
 #include "proto/atoms.hpp"
 
@@ -37,7 +36,8 @@ typename Inspector::result_type inspect(Inspector& f, dictionary_vm& x) {
   return f(x.min, x.max);
 }
 
-/// DICOM dictionary look-ups (`/api/dicom/dictionary/...`). Unknown keyword or tag: errc::not_found.
+/// DICOM dictionary look-ups (`/api/dicom/dictionary/...`). Unknown keyword or tag:
+/// errc::not_found.
 using dictionary_actor = caf::typed_actor<
     caf::replies_to<keywords_atom, std::string, keyword_filter>::with<std::vector<std::string>>,
     caf::replies_to<keyword_atom, std::uint32_t>::with<std::string>,

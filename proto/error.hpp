@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <cstdint>
-#include <string>
-
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
+#include <cstdint>
+#include <string>
 
 namespace sbx::proto {
 
 /// What went wrong, as a service reports it; http/error_map turns each into a status.
 enum class errc : std::uint8_t {
   none = 0,
-  bad_request,     ///< the client's input is invalid (message says why)
-  not_found,       ///< the thing asked for does not exist
-  unauthorized,    ///< no or invalid credentials
-  forbidden,       ///< the user's role does not allow it
-  bad_gateway,     ///< a remote peer could not be reached
-  unavailable,     ///< the node is shutting down or overloaded
-  unsupported,     ///< the node cannot do this with this data (e.g. decode its pixels)
-  internal,        ///< a fault of the node (I/O, database)
+  bad_request,   ///< the client's input is invalid (message says why)
+  not_found,     ///< the thing asked for does not exist
+  unauthorized,  ///< no or invalid credentials
+  forbidden,     ///< the user's role does not allow it
+  bad_gateway,   ///< a remote peer could not be reached
+  unavailable,   ///< the node is shutting down or overloaded
+  unsupported,   ///< the node cannot do this with this data (e.g. decode its pixels)
+  internal,      ///< a fault of the node (I/O, database)
 };
 
 /// The name of an error code ("bad_request", ...).

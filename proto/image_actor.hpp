@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
 
 #include "proto/atoms.hpp"
 #include "proto/image_attribute.hpp"

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "proto/atoms.hpp"
 #include "proto/metadata.hpp"
@@ -28,8 +27,8 @@ typename Inspector::result_type inspect(Inspector& f, study& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, series& x) {
-  return f(x.id, x.study_id, x.series_instance_uid, x.series_description, x.series_date,
-           x.modality, x.protocol_name, x.body_part_examined, x.manufacturer, x.station_name,
+  return f(x.id, x.study_id, x.series_instance_uid, x.series_description, x.series_date, x.modality,
+           x.protocol_name, x.body_part_examined, x.manufacturer, x.station_name,
            x.frame_of_reference_uid);
 }
 
@@ -95,8 +94,8 @@ using metadata_actor = caf::typed_actor<
     // The storage key of an image's file.
     caf::replies_to<get_atom, file_atom, std::int64_t>::with<std::string>,
     // Where images are, in input order, up to (not including) the first that does not exist.
-    caf::replies_to<get_atom, location_atom, std::vector<std::int64_t>>::with<
-        std::vector<image_location>>,
+    caf::replies_to<get_atom, location_atom,
+                    std::vector<std::int64_t>>::with<std::vector<image_location>>,
     // Listings.
     caf::replies_to<list_atom, patient_atom, listing>::with<std::vector<patient>>,
     caf::replies_to<list_atom, study_atom, std::int64_t, listing>::with<std::vector<study>>,
@@ -110,7 +109,8 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<query_atom, image_atom, metadata_query>::with<std::vector<image>>,
     caf::replies_to<query_atom, flat_atom, metadata_query>::with<std::vector<flat_series>>,
     // Every image of a patient / study whose series pass the filter.
-    caf::replies_to<images_atom, patient_atom, std::int64_t, series_filter>::with<std::vector<image>>,
+    caf::replies_to<images_atom, patient_atom, std::int64_t,
+                    series_filter>::with<std::vector<image>>,
     caf::replies_to<images_atom, study_atom, std::int64_t, series_filter>::with<std::vector<image>>,
     // The recorded source of a series.
     caf::replies_to<source_atom, std::int64_t>::with<source>,

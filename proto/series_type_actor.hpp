@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "proto/atoms.hpp"
 #include "proto/series_type.hpp"
@@ -34,8 +33,8 @@ typename Inspector::result_type inspect(Inspector& f, series_id_series_type& x) 
 /// taken name: errc::bad_request.
 using series_type_actor = caf::typed_actor<
     // Types: a page (start, count), create (name), rename (the body's id, Q1), delete.
-    caf::replies_to<list_atom, type_atom, std::int64_t, std::int64_t>::with<
-        std::vector<series_type>>,
+    caf::replies_to<list_atom, type_atom, std::int64_t,
+                    std::int64_t>::with<std::vector<series_type>>,
     caf::replies_to<add_atom, type_atom, std::string>::with<series_type>,
     caf::replies_to<rename_atom, type_atom, series_type>::with<bool>,
     caf::replies_to<delete_atom, type_atom, std::int64_t>::with<bool>,
@@ -44,10 +43,10 @@ using series_type_actor = caf::typed_actor<
     caf::replies_to<add_atom, rule_atom, std::int64_t>::with<series_type_rule>,
     caf::replies_to<delete_atom, rule_atom, std::int64_t>::with<bool>,
     // Attributes of a rule: list, create, delete.
-    caf::replies_to<list_atom, attr_atom, std::int64_t>::with<
-        std::vector<series_type_rule_attribute>>,
-    caf::replies_to<add_atom, attr_atom, series_type_rule_attribute>::with<
-        series_type_rule_attribute>,
+    caf::replies_to<list_atom, attr_atom,
+                    std::int64_t>::with<std::vector<series_type_rule_attribute>>,
+    caf::replies_to<add_atom, attr_atom,
+                    series_type_rule_attribute>::with<series_type_rule_attribute>,
     caf::replies_to<delete_atom, attr_atom, std::int64_t>::with<bool>,
     // A series' types; link (errc::not_found if the series or the type does not exist); unlink
     // one; unlink all.
@@ -56,8 +55,8 @@ using series_type_actor = caf::typed_actor<
     caf::replies_to<delete_atom, series_atom, std::int64_t, std::int64_t>::with<bool>,
     caf::replies_to<delete_atom, series_atom, std::int64_t>::with<bool>,
     // The links among these series.
-    caf::replies_to<query_atom, series_atom, std::vector<std::int64_t>>::with<
-        std::vector<series_id_series_type>>,
+    caf::replies_to<query_atom, series_atom,
+                    std::vector<std::int64_t>>::with<std::vector<series_id_series_type>>,
     // True while series are being re-labelled or wait for it.
     caf::replies_to<status_atom>::with<bool>>;
 

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <vector>
-
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
+#include <vector>
 
 #include "proto/atoms.hpp"
 #include "proto/source.hpp"

@@ -63,26 +63,28 @@ void add_image_routes(router& r, const services& s) {
           ex->reply({200, "image/png", png, {}, {}});
         });
   });
-  r.add_upload("POST", "/api/images/jpeg", access::user, [images](auto self, const exchange_ptr& ex) {
-    auto q = ex->query();
-    auto study_id = q.required_int64("studyid");
-    auto description = q.get("description").value_or("");
-    // The JPEG stays the exchange's file (removed after the answer); the wrapped copy is ingested.
-    ask(self, ex, images, jpeg_atom::value, study_id, description, ex->request.body_file,
-        source{"user", ex->user.user, ex->user.id})
-        .then(reply_ingested(ex));
-  });
+  r.add_upload("POST", "/api/images/jpeg", access::user,
+               [images](auto self, const exchange_ptr& ex) {
+                 auto q = ex->query();
+                 auto study_id = q.required_int64("studyid");
+                 auto description = q.get("description").value_or("");
+                 // The JPEG stays the exchange's file (removed after the answer); the wrapped copy
+                 // is ingested.
+                 ask(self, ex, images, jpeg_atom::value, study_id, description,
+                     ex->request.body_file, source{"user", ex->user.user, ex->user.id})
+                     .then(reply_ingested(ex));
+               });
 
-  r.add("PUT", "/api/images/{id}/modify", access::user, [images](auto self, const exchange_ptr& ex) {
-    auto mappings = json::decode_tag_mappings(ex->json_body());
-    ask(self, ex, images, modify_atom::value, ex->params.id("id"), std::move(mappings))
-        .then(reply_json(ex, 201));
-  });
+  r.add("PUT", "/api/images/{id}/modify", access::user,
+        [images](auto self, const exchange_ptr& ex) {
+          auto mappings = json::decode_tag_mappings(ex->json_body());
+          ask(self, ex, images, modify_atom::value, ex->params.id("id"), std::move(mappings))
+              .then(reply_json(ex, 201));
+        });
 
   r.add("GET", "/api/images/{id}", access::user, [storage](auto self, const exchange_ptr& ex) {
-    ask(self, ex, storage, file_atom::value, ex->params.id("id")).then([ex](const std::string& path) {
-      ex->reply(file_response(path));
-    });
+    ask(self, ex, storage, file_atom::value, ex->params.id("id"))
+        .then([ex](const std::string& path) { ex->reply(file_response(path)); });
   });
 
   r.add("POST", "/api/images/export", access::user, [storage](auto self, const exchange_ptr& ex) {

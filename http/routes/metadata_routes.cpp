@@ -11,16 +11,22 @@ void add_metadata_routes(router& r, const services& s) {
   auto list = [](const exchange_ptr& ex, bool ordered) { return listing_of(ex->query(), ordered); };
 
   // Patients.
-  r.add("GET", "/api/metadata/patients", access::user, [md, list](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, list_atom::value, patient_atom::value, list(ex, true)).then(reply_json(ex));
-  });
-  r.add("POST", "/api/metadata/patients/query", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, query_atom::value, patient_atom::value, json::decode_query(ex->json_body()))
-        .then(reply_json(ex));
-  });
-  r.add("GET", "/api/metadata/patients/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, get_atom::value, patient_atom::value, ex->params.id("id")).then(reply_json(ex));
-  });
+  r.add("GET", "/api/metadata/patients", access::user,
+        [md, list](auto self, const exchange_ptr& ex) {
+          ask(self, ex, md, list_atom::value, patient_atom::value, list(ex, true))
+              .then(reply_json(ex));
+        });
+  r.add("POST", "/api/metadata/patients/query", access::user,
+        [md](auto self, const exchange_ptr& ex) {
+          ask(self, ex, md, query_atom::value, patient_atom::value,
+              json::decode_query(ex->json_body()))
+              .then(reply_json(ex));
+        });
+  r.add("GET", "/api/metadata/patients/{id}", access::user,
+        [md](auto self, const exchange_ptr& ex) {
+          ask(self, ex, md, get_atom::value, patient_atom::value, ex->params.id("id"))
+              .then(reply_json(ex));
+        });
   r.add("*", "/api/metadata/patients/{id}/images", access::user,
         [md](auto self, const exchange_ptr& ex) {
           ask(self, ex, md, images_atom::value, patient_atom::value, ex->params.id("id"),
@@ -29,15 +35,17 @@ void add_metadata_routes(router& r, const services& s) {
         });
 
   // Studies.
-  r.add("GET", "/api/metadata/studies", access::user, [md, list](auto self, const exchange_ptr& ex) {
-    auto patient_id = ex->query().required_int64("patientid");
-    ask(self, ex, md, list_atom::value, study_atom::value, patient_id, list(ex, false))
-        .then(reply_json(ex));
-  });
-  r.add("POST", "/api/metadata/studies/query", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, query_atom::value, study_atom::value, json::decode_query(ex->json_body()))
-        .then(reply_json(ex));
-  });
+  r.add("GET", "/api/metadata/studies", access::user,
+        [md, list](auto self, const exchange_ptr& ex) {
+          auto patient_id = ex->query().required_int64("patientid");
+          ask(self, ex, md, list_atom::value, study_atom::value, patient_id, list(ex, false))
+              .then(reply_json(ex));
+        });
+  r.add(
+      "POST", "/api/metadata/studies/query", access::user, [md](auto self, const exchange_ptr& ex) {
+        ask(self, ex, md, query_atom::value, study_atom::value, json::decode_query(ex->json_body()))
+            .then(reply_json(ex));
+      });
   r.add("GET", "/api/metadata/studies/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
     ask(self, ex, md, get_atom::value, study_atom::value, ex->params.id("id")).then(reply_json(ex));
   });
@@ -54,12 +62,15 @@ void add_metadata_routes(router& r, const services& s) {
     ask(self, ex, md, list_atom::value, series_atom::value, study_id, list(ex, false))
         .then(reply_json(ex));
   });
-  r.add("POST", "/api/metadata/series/query", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, query_atom::value, series_atom::value, json::decode_query(ex->json_body()))
-        .then(reply_json(ex));
-  });
+  r.add("POST", "/api/metadata/series/query", access::user,
+        [md](auto self, const exchange_ptr& ex) {
+          ask(self, ex, md, query_atom::value, series_atom::value,
+              json::decode_query(ex->json_body()))
+              .then(reply_json(ex));
+        });
   r.add("GET", "/api/metadata/series/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, get_atom::value, series_atom::value, ex->params.id("id")).then(reply_json(ex));
+    ask(self, ex, md, get_atom::value, series_atom::value, ex->params.id("id"))
+        .then(reply_json(ex));
   });
   r.add("GET", "/api/metadata/series/{id}/source", access::user,
         [md](auto self, const exchange_ptr& ex) {
@@ -90,22 +101,25 @@ void add_metadata_routes(router& r, const services& s) {
     ask(self, ex, md, list_atom::value, image_atom::value, series_id, list(ex, true))
         .then(reply_json(ex));
   });
-  r.add("POST", "/api/metadata/images/query", access::user, [md](auto self, const exchange_ptr& ex) {
-    ask(self, ex, md, query_atom::value, image_atom::value, json::decode_query(ex->json_body()))
-        .then(reply_json(ex));
-  });
+  r.add(
+      "POST", "/api/metadata/images/query", access::user, [md](auto self, const exchange_ptr& ex) {
+        ask(self, ex, md, query_atom::value, image_atom::value, json::decode_query(ex->json_body()))
+            .then(reply_json(ex));
+      });
   r.add("GET", "/api/metadata/images/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
     ask(self, ex, md, get_atom::value, image_atom::value, ex->params.id("id")).then(reply_json(ex));
   });
 
   // Flat series.
-  r.add("GET", "/api/metadata/flatseries", access::user,
-        [md, list](auto self, const exchange_ptr& ex) {
-          ask(self, ex, md, list_atom::value, flat_atom::value, list(ex, true)).then(reply_json(ex));
-        });
+  r.add(
+      "GET", "/api/metadata/flatseries", access::user,
+      [md, list](auto self, const exchange_ptr& ex) {
+        ask(self, ex, md, list_atom::value, flat_atom::value, list(ex, true)).then(reply_json(ex));
+      });
   r.add("POST", "/api/metadata/flatseries/query", access::user,
         [md](auto self, const exchange_ptr& ex) {
-          ask(self, ex, md, query_atom::value, flat_atom::value, json::decode_query(ex->json_body()))
+          ask(self, ex, md, query_atom::value, flat_atom::value,
+              json::decode_query(ex->json_body()))
               .then(reply_json(ex));
         });
   r.add("GET", "/api/metadata/flatseries/{id}", access::user,

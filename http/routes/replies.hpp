@@ -9,7 +9,9 @@ namespace sbx::http {
 
 /// A continuation that answers with the JSON encoding of a service's reply.
 inline auto reply_json(const exchange_ptr& ex, int status = 200) {
-  return [ex, status](const auto& value) { ex->reply(json_response(status, proto::json::encode(value))); };
+  return [ex, status](const auto& value) {
+    ex->reply(json_response(status, proto::json::encode(value)));
+  };
 }
 
 /// A continuation that answers 204 whatever the reply.

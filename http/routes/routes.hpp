@@ -13,13 +13,13 @@
 #include "proto/image_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/ingest_actor.hpp"
-#include "proto/metadata_actor.hpp"
-#include "proto/scu_actor.hpp"
-#include "proto/scp_actor.hpp"
-#include "proto/series_type_actor.hpp"
-#include "proto/storage_actor.hpp"
 #include "proto/log_actor.hpp"
+#include "proto/metadata_actor.hpp"
+#include "proto/scp_actor.hpp"
+#include "proto/scu_actor.hpp"
+#include "proto/series_type_actor.hpp"
 #include "proto/source_actor.hpp"
+#include "proto/storage_actor.hpp"
 #include "proto/user_actor.hpp"
 
 namespace sbx::http {

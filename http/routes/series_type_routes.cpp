@@ -65,8 +65,7 @@ void add_series_type_routes(router& r, const services& s) {
         });
   r.add("DELETE", "/api/seriestypes/rules/{ruleId}/attributes/{attributeId}", access::admin,
         [types](auto self, const exchange_ptr& ex) {
-          ask(self, ex, types, delete_atom::value, attr_atom::value,
-              ex->params.id("attributeId"))
+          ask(self, ex, types, delete_atom::value, attr_atom::value, ex->params.id("attributeId"))
               .then(reply_no_content(ex));
         });
 
@@ -96,8 +95,8 @@ void add_series_type_routes(router& r, const services& s) {
         });
   r.add("DELETE", "/api/metadata/series/{seriesId}/seriestypes/{seriesTypeId}", access::user,
         [types](auto self, const exchange_ptr& ex) {
-          ask(self, ex, types, delete_atom::value, series_atom::value,
-              ex->params.id("seriesId"), ex->params.id("seriesTypeId"))
+          ask(self, ex, types, delete_atom::value, series_atom::value, ex->params.id("seriesId"),
+              ex->params.id("seriesTypeId"))
               .then(reply_no_content(ex));
         });
 }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The slicebox binary as a process: flags, start-up on defaults, graceful stop on signals.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -133,7 +132,8 @@ TEST_CASE("the binary serves on its defaults and stops cleanly on SIGTERM and SI
     auto port = static_cast<std::uint16_t>(std::stoi(m[1].str()));
     sbx::test::http_client c{port};
     CHECK(c.request("GET", "/api/system/health").body == "OK");
-    CHECK(c.request("GET", "/api/users", "", {sbx::test::basic_auth("admin", "admin")}).status == 200);
+    CHECK(c.request("GET", "/api/users", "", {sbx::test::basic_auth("admin", "admin")}).status ==
+          200);
     CHECK(std::filesystem::exists(dir / "slicebox.db"));
     kill(node.pid, sig);
     CHECK(node.exit_code() == 0);

@@ -322,16 +322,17 @@ TEST_CASE("a dataset without File Meta Information reads but is never accepted",
 TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
   scratch_dir dir;
   SECTION("first component, trimmed; image type keeps all components") {
-    const auto h = read_header(write_in(dir, part10(nm_dataset(with({
-        element(0x00080008, "CS", " ORIGINAL\\PRIMARY \\AXIAL "),
-        element(0x00080060, "CS", "CT"),
-        element(0x00100010, "PN", "  Doe^John\\Other^Name "),
-        element(0x00100020, "LO", "PID1\\PID2"),
-        element(0x00101010, "AS", "050Y"),
-        element(0x00120062, "CS", "yes"),
-        element(0x0020000d, "UI", "1.2.3"),
-        element(0x00200013, "IS", " 7 "),
-    })))));
+    const auto h =
+        read_header(write_in(dir, part10(nm_dataset(with({
+                                      element(0x00080008, "CS", " ORIGINAL\\PRIMARY \\AXIAL "),
+                                      element(0x00080060, "CS", "CT"),
+                                      element(0x00100010, "PN", "  Doe^John\\Other^Name "),
+                                      element(0x00100020, "LO", "PID1\\PID2"),
+                                      element(0x00101010, "AS", "050Y"),
+                                      element(0x00120062, "CS", "yes"),
+                                      element(0x0020000d, "UI", "1.2.3"),
+                                      element(0x00200013, "IS", " 7 "),
+                                  })))));
     CHECK(h.attributes.img.image_type == "ORIGINAL\\PRIMARY\\AXIAL");
     CHECK(h.attributes.img.sop_instance_uid == "1.2.3.4");  // NUL padding removed
     CHECK(h.attributes.pat.patient_name == "Doe^John");
@@ -347,9 +348,9 @@ TEST_CASE("values follow the extraction rules of spec 4.1", "[unit]") {
   SECTION("only the root dataset counts, never a sequence item") {
     const auto item = element(0x00100010, "PN", "Nested^Name") + element(0x00120062, "CS", "YES");
     const auto h = read_header(write_in(dir, part10(nm_dataset(with({
-        sequence(0x00081140, {item}),
-        element(0x00120062, "CS", "NO"),
-    })))));
+                                                 sequence(0x00081140, {item}),
+                                                 element(0x00120062, "CS", "NO"),
+                                             })))));
     CHECK(h.attributes.pat.patient_name == "");
     CHECK_FALSE(h.patient_identity_removed);
   }

@@ -12,9 +12,11 @@ using namespace sbx::test;
 namespace {
 
 /// Inserts a key straight into the node's database, as the anonymization routes will.
-std::int64_t insert_key(const running_node& n, const std::string& patient_name, std::int64_t image_id,
+std::int64_t insert_key(const running_node& n, const std::string& patient_name,
+                        std::int64_t image_id,
                         std::vector<sbx::proto::anonymization_key_value> values = {}) {
-  auto db = sbx::persistence::open_database({n.config().sqlite_path.string(), n.config().database_url});
+  auto db =
+      sbx::persistence::open_database({n.config().sqlite_path.string(), n.config().database_url});
   sbx::persistence::anonymization_repo repo{*db};
   sbx::proto::anonymization_key k;
   k.created = 1000 + image_id;
@@ -54,7 +56,11 @@ TEMPLATE_TEST_CASE("keys are listed, ordered, fetched, queried and deleted",
   REQUIRE(all.Size() == 2);
   CHECK(all[0]["id"].GetInt64() == b);
   CHECK(std::string(all[0]["anonPatientName"].GetString()) == "anon B");
-  auto first = parse_json(n.admin("GET", "/api/anonymization/keys?startindex=0&count=1&orderby=patientName&orderascending=true").body);
+  auto first = parse_json(
+      n.admin(
+           "GET",
+           "/api/anonymization/keys?startindex=0&count=1&orderby=patientName&orderascending=true")
+          .body);
   REQUIRE(first.Size() == 1);
   CHECK(std::string(first[0]["patientName"].GetString()) == "A");
   CHECK(n.admin("GET", "/api/anonymization/keys?orderby=xyz").status == 400);
@@ -62,12 +68,18 @@ TEMPLATE_TEST_CASE("keys are listed, ordered, fetched, queried and deleted",
   auto one = parse_json(n.admin("GET", "/api/anonymization/keys/" + std::to_string(a)).body);
   CHECK(std::string(one["patientID"].GetString()) == "pid A");
   CHECK(n.admin("GET", "/api/anonymization/keys/666").status == 404);
-  auto queried = parse_json(n.admin("POST", "/api/anonymization/keys/query",
-      R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"anonPatientName","operator":"=","propertyValue":"anon A"}]})").body);
+  auto queried = parse_json(
+      n.admin(
+           "POST", "/api/anonymization/keys/query",
+           R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"anonPatientName","operator":"=","propertyValue":"anon A"}]})")
+          .body);
   REQUIRE(queried.Size() == 1);
   CHECK(queried[0]["id"].GetInt64() == a);
-  CHECK(n.admin("POST", "/api/anonymization/keys/query",
-                R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"modality","operator":"=","propertyValue":"x"}]})").status == 400);
+  CHECK(
+      n.admin(
+           "POST", "/api/anonymization/keys/query",
+           R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"modality","operator":"=","propertyValue":"x"}]})")
+          .status == 400);
   CHECK(n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(a)).status == 204);
   CHECK(n.admin("GET", "/api/anonymization/keys/" + std::to_string(a)).status == 404);
   CHECK(n.admin("DELETE", "/api/anonymization/keys/666").status == 204);
@@ -79,7 +91,8 @@ TEMPLATE_TEST_CASE("key values keep their order and show tag paths", "[http][ano
   auto id = insert_key(n, "A", 1,
                        {{-1, -1, "FrameOfReferenceUID", "1.2.3", "2.25.9"},
                         {-1, -1, "PatientBirthDate", "19700101", ""}});
-  auto values = parse_json(n.admin("GET", "/api/anonymization/keys/" + std::to_string(id) + "/keyvalues").body);
+  auto values = parse_json(
+      n.admin("GET", "/api/anonymization/keys/" + std::to_string(id) + "/keyvalues").body);
   REQUIRE(values.Size() == 2);
   CHECK(values[0]["tagPath"]["tag"].GetInt64() == 0x00200052);
   CHECK(std::string(values[0]["tagPath"]["name"].GetString()) == "FrameOfReferenceUID");
@@ -110,7 +123,8 @@ TEMPLATE_TEST_CASE("the key CSV is for administrators and follows the spec's for
 TEMPLATE_TEST_CASE("deleting an image purges its keys", "[http][anonymization]", sqlite_backend,
                    postgres_backend) {
   running_node n{TestType::value};
-  auto up = n.client().request("POST", "/api/images", fixture("test.dcm"), {basic_auth("admin", "admin")});
+  auto up = n.client().request("POST", "/api/images", fixture("test.dcm"),
+                               {basic_auth("admin", "admin")});
   REQUIRE(up.status == 201);
   auto image = parse_json(up.body)["id"].GetInt64();
   insert_key(n, "A", image);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part A §7.3-§7.5, §11.3 (anonymize, anonymized), §11.4 (bulk): test cases 42-45, 50.
 #include <catch2/catch.hpp>
-
 #include <future>
 #include <map>
 #include <set>
@@ -25,7 +24,8 @@ const std::string basic = R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"
 
 /// The root values of a DICOM file as the node's attribute listing shows them, by keyword.
 std::map<std::string, std::string> values_of(const running_node& n, std::int64_t image) {
-  auto attributes = parse_json(n.admin("GET", "/api/images/" + std::to_string(image) + "/attributes").body);
+  auto attributes =
+      parse_json(n.admin("GET", "/api/images/" + std::to_string(image) + "/attributes").body);
   std::map<std::string, std::string> out;
   for (const auto& a : attributes.GetArray())
     if (a["namePath"].Size() == 1 && a["values"].Size() > 0)
@@ -53,15 +53,17 @@ TEMPLATE_TEST_CASE("PUT /images/{id}/anonymize replaces the image with an anonym
   CHECK(v["PatientIdentityRemoved"] == "YES");
   CHECK(n.admin("PUT", "/api/images/666/anonymize", basic).status == 404);
   CHECK(n.admin("PUT", "/api/images/" + std::to_string(fresh) + "/anonymize",
-                R"({"profile":{"options":[{"name":"NO_SUCH_OPTION"}]},"tagValues":[]})").status == 400);
+                R"({"profile":{"options":[{"name":"NO_SUCH_OPTION"}]},"tagValues":[]})")
+            .status == 400);
 }
 
 TEMPLATE_TEST_CASE("POST /images/{id}/anonymized returns an anonymous file and records a key",
                    "[http][anonymization]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto id = upload(n, fixture("test.dcm"));
-  auto r = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized",
-                   R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"tagValues":[{"tagPath":{"tag":1048592,"name":"PatientName"},"value":"Anon Pat 1"}]})");
+  auto r = n.admin(
+      "POST", "/api/images/" + std::to_string(id) + "/anonymized",
+      R"({"profile":{"options":[{"name":"BASIC_PROFILE"}]},"tagValues":[{"tagPath":{"tag":1048592,"name":"PatientName"},"value":"Anon Pat 1"}]})");
   REQUIRE(r.status == 200);
   CHECK(r.header("Content-Type").value_or("") == "application/octet-stream");
   CHECK(r.body.find("Anon Pat 1") != std::string::npos);
@@ -104,10 +106,10 @@ TEMPLATE_TEST_CASE("POST /anonymization/anonymize anonymizes several images in p
   running_node n{TestType::value};
   auto a = upload(n, fixture("test.dcm"));
   auto b = upload(n, dicom_variant("test.dcm", {{tags::patient_name, "John^Doe"},
-                                                 {tags::sop_uid, "1.2.3.4.5.6.7"}}));
+                                                {tags::sop_uid, "1.2.3.4.5.6.7"}}));
   auto r = n.admin("POST", "/api/anonymization/anonymize",
-                   R"({"profile":{"options":[]},"imageTagValuesSet":[{"imageId":)" + std::to_string(a) +
-                       R"(,"tagValues":[]},{"imageId":)" + std::to_string(b) +
+                   R"({"profile":{"options":[]},"imageTagValuesSet":[{"imageId":)" +
+                       std::to_string(a) + R"(,"tagValues":[]},{"imageId":)" + std::to_string(b) +
                        R"(,"tagValues":[]},{"imageId":666,"tagValues":[]}]})");
   REQUIRE(r.status == 200);
   CHECK(parse_json(r.body).Size() == 2);
@@ -120,7 +122,8 @@ TEMPLATE_TEST_CASE("concurrent anonymizations of one series share one anonymous 
                    "[http][anonymization][concurrency]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(upload(n, f1_in("P", "st", "se", "so" + std::to_string(i))));
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(upload(n, f1_in("P", "st", "se", "so" + std::to_string(i))));
   std::vector<std::future<int>> calls;
   for (auto id : ids)
     calls.push_back(std::async(std::launch::async, [&n, id] {
@@ -141,7 +144,8 @@ TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real ident
   auto anonymous = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
   REQUIRE(anonymous.status == 200);
   // Same instance as the original once reversed: 200 and the original's id.
-  auto back = n.client().request("POST", "/api/images", anonymous.body, {basic_auth("admin", "admin")});
+  auto back =
+      n.client().request("POST", "/api/images", anonymous.body, {basic_auth("admin", "admin")});
   REQUIRE(back.status == 200);
   CHECK(parse_json(back.body)["id"].GetInt64() == id);
   auto patients = parse_json(n.admin("GET", "/api/metadata/patients").body);
@@ -152,8 +156,11 @@ TEMPLATE_TEST_CASE("anonymous data that comes back is filed under its real ident
   auto stranger = n.admin("POST", "/api/images/" + std::to_string(id) + "/anonymized", basic);
   REQUIRE(stranger.status == 200);
   for (const auto& k : parse_json(n.admin("GET", "/api/anonymization/keys").body).GetArray())
-    REQUIRE(n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(k["id"].GetInt64())).status == 204);
-  auto kept = n.client().request("POST", "/api/images", stranger.body, {basic_auth("admin", "admin")});
+    REQUIRE(
+        n.admin("DELETE", "/api/anonymization/keys/" + std::to_string(k["id"].GetInt64())).status ==
+        204);
+  auto kept =
+      n.client().request("POST", "/api/images", stranger.body, {basic_auth("admin", "admin")});
   CHECK(kept.status == 201);
   CHECK(parse_json(n.admin("GET", "/api/metadata/patients").body).Size() == 2);
 

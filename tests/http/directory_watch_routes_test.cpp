@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part B §9 directory watches, §5 sources.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -32,11 +31,11 @@ int image_count(const running_node& n) {
   auto flat = parse_json(n.admin("GET", "/api/metadata/flatseries?count=1000").body);
   int images = 0;
   for (const auto& s : flat.GetArray())
-    images += static_cast<int>(
-        parse_json(n.admin("GET", "/api/metadata/images?count=1000&seriesid=" +
-                                      std::to_string(s["series"]["id"].GetInt64()))
-                       .body)
-            .Size());
+    images +=
+        static_cast<int>(parse_json(n.admin("GET", "/api/metadata/images?count=1000&seriesid=" +
+                                                       std::to_string(s["series"]["id"].GetInt64()))
+                                        .body)
+                             .Size());
   return images;
 }
 
@@ -75,15 +74,16 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
         "Directory watch w1 already watches directory " + (root.path() / "a").string());
   auto missing = n.admin("POST", "/api/directorywatches", watch_body("w3", root.path() / "nope"));
   CHECK(missing.status == 400);
-  CHECK(missing.body == "Could not create directory watch: Not a directory: " +
-                            (root.path() / "nope").string());
+  CHECK(missing.body ==
+        "Could not create directory watch: Not a directory: " + (root.path() / "nope").string());
   auto inside =
       n.admin("POST", "/api/directorywatches", watch_body("w4", root.path() / "a" / "inner"));
   CHECK(inside.status == 400);
   CHECK(inside.body == "Directory intersects existing directory " + (root.path() / "a").string());
   CHECK(n.admin("POST", "/api/directorywatches", watch_body("w5", root.path())).status == 400);
-  CHECK(n.as("u", "p", "POST", "/api/directorywatches", watch_body("w6", root.path() / "b"))
-            .status == 403);
+  CHECK(
+      n.as("u", "p", "POST", "/api/directorywatches", watch_body("w6", root.path() / "b")).status ==
+      403);
   CHECK(n.admin("POST", "/api/directorywatches", R"({"id":-1,"name":"x"})").status == 400);
   CHECK(n.admin("POST", "/api/directorywatches",
                 R"({"id":-1,"name":"x","path":")" + root.path().string() + R"(\u0000/b"})")
@@ -107,7 +107,8 @@ TEMPLATE_TEST_CASE("directory watches: create, validation, list, delete, sources
   REQUIRE(filter.status == 201);
   REQUIRE(n.admin("POST", "/api/filtering/associations",
                   R"({"id":-1,"sourceType":"directory","sourceName":"w1","sourceId":)" + id +
-                      R"(,"tagFilterId":)" + std::to_string(parse_json(filter.body)["id"].GetInt64()) +
+                      R"(,"tagFilterId":)" +
+                      std::to_string(parse_json(filter.body)["id"].GetInt64()) +
                       R"(,"tagFilterName":"f"})")
               .status == 201);
   CHECK(n.as("u", "p", "DELETE", "/api/directorywatches/" + id).status == 403);
@@ -151,7 +152,8 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
     std::ofstream slow(root.path() / "slow.dcm", std::ios::binary);
     slow.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
     slow.flush();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // past a rescan and the settle time
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(2500));  // past a rescan and the settle time
     CHECK(image_count(n) == 4);
     CHECK_FALSE(logged(n, "slow.dcm"));
     slow.write(bytes.data() + bytes.size() / 2,
@@ -163,7 +165,9 @@ TEMPLATE_TEST_CASE("directory watches import existing, new and nested files once
   // contexts only).
   write_file(root.path() / "notes.txt", "not dicom");
   write_file(root.path() / "sc.dcm", fixture("sc.dcm"));
-  await([&] { return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: "); });
+  await([&] {
+    return logged(n, "Could not add file notes.txt: ") && logged(n, "Could not add file sc.dcm: ");
+  });
   CHECK(fs::exists(root.path() / "notes.txt"));
   CHECK(fs::exists(root.path() / "sc.dcm"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a rescan does not retry them
@@ -183,11 +187,13 @@ TEMPLATE_TEST_CASE("directory watches: delete on import, restarts, vanished fold
                  }};
   scratch_dir kept, gone;
   REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("kept", kept.path())).status == 201);
-  REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub"))
-              .status == 400);
+  REQUIRE(
+      n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub")).status ==
+      400);
   fs::create_directories(gone.path() / "sub");
-  REQUIRE(n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub"))
-              .status == 201);
+  REQUIRE(
+      n.admin("POST", "/api/directorywatches", watch_body("gone", gone.path() / "sub")).status ==
+      201);
   write_file(kept.path() / "a.dcm", f1_in("p1", "st1", "se1", "so1"));
   write_file(kept.path() / "bad.dcm", "garbage");
   await([&] { return image_count(n) == 1 && !fs::exists(kept.path() / "a.dcm"); });

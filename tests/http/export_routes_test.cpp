@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part A §11.3 export sets: POST /images/export and GET /images/export?id= (test case 16).
-#include <catch2/catch.hpp>
-
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -56,7 +55,8 @@ std::string create_set(const running_node& n, const std::string& ids) {
   return std::to_string(id);
 }
 
-/// The spec's entry name of an image: `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm`.
+/// The spec's entry name of an image:
+/// `<patient>_<name>-<id>/<study>_<date>/<series>_<date>_<modality>/<image>.dcm`.
 std::string entry_name(const running_node& n, std::int64_t image_id) {
   auto image = parse_json(n.admin("GET", "/api/metadata/images/" + std::to_string(image_id)).body);
   auto series_id = std::to_string(image["seriesId"].GetInt64());
@@ -84,13 +84,12 @@ TEMPLATE_TEST_CASE("POST /images/export then GET streams a ZIP of the images in 
   auto c = fixture("test.dcm");
   auto ia = upload(n, a), ib = upload(n, b), ic = upload(n, c);
 
-  auto set = create_set(n, "[" + std::to_string(ic) + "," + std::to_string(ia) + "," +
-                               std::to_string(ib) + "]");
+  auto set = create_set(
+      n, "[" + std::to_string(ic) + "," + std::to_string(ia) + "," + std::to_string(ib) + "]");
   auto r = n.admin("GET", "/api/images/export?id=" + set);
   REQUIRE(r.status == 200);
   CHECK(r.header("Content-Type").value_or("") == "application/octet-stream");
-  CHECK(r.header("Content-Disposition").value_or("") ==
-        "attachment; filename=slicebox-export.zip");
+  CHECK(r.header("Content-Disposition").value_or("") == "attachment; filename=slicebox-export.zip");
   CHECK(r.header("Transfer-Encoding").value_or("") == "chunked");  // streamed, not buffered
 
   auto entries = read_zip(r.body);
@@ -136,18 +135,20 @@ TEMPLATE_TEST_CASE("export: empty set, ids, unknown sets and missing images", "[
   CHECK(r.body.find("666") != std::string::npos);
 }
 
-TEMPLATE_TEST_CASE("export: a / in a folder name becomes -", "[http][export]",
-                   sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("export: a / in a folder name becomes -", "[http][export]", sqlite_backend,
+                   postgres_backend) {
   running_node n{TestType::value};
   using namespace tags;
   // (A backslash separates DICOM values, so only the first value of each reaches the index.)
-  auto bytes = dicom_variant("test.dcm", {{patient_name, "A/B^C\\D"}, {patient_id, "X/Y"},
-                                          {study_uid, "1.2.3"}, {series_uid, "1.2.3.4"},
+  auto bytes = dicom_variant("test.dcm", {{patient_name, "A/B^C\\D"},
+                                          {patient_id, "X/Y"},
+                                          {study_uid, "1.2.3"},
+                                          {series_uid, "1.2.3.4"},
                                           {modality, "C/T"}});
   auto id = upload(n, bytes);
-  auto entries = read_zip(n.admin("GET", "/api/images/export?id=" +
-                                             create_set(n, "[" + std::to_string(id) + "]"))
-                              .body);
+  auto entries = read_zip(
+      n.admin("GET", "/api/images/export?id=" + create_set(n, "[" + std::to_string(id) + "]"))
+          .body);
   REQUIRE(entries.size() == 1);
   auto name = entries[0].name;
   CHECK(std::count(name.begin(), name.end(), '/') == 3);
@@ -185,8 +186,9 @@ TEMPLATE_TEST_CASE("export: a compression level deflates", "[http][export]", sql
   CHECK(r.body.size() < bytes.size());
 }
 
-TEMPLATE_TEST_CASE("export: a file that vanishes mid-way aborts the download; keep-alive works after one",
-                   "[http][export]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE(
+    "export: a file that vanishes mid-way aborts the download; keep-alive works after one",
+    "[http][export]", sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto id = std::to_string(upload(n, fixture("test.dcm")));
   auto set = create_set(n, "[" + id + "]");
@@ -195,14 +197,15 @@ TEMPLATE_TEST_CASE("export: a file that vanishes mid-way aborts the download; ke
   auto auth = basic_auth("admin", "admin");
   auto get = "GET /api/images/export?id=" + set + " HTTP/1.1\r\nHost: x\r\n" + auth.first + ": " +
              auth.second + "\r\n\r\n";
-  auto both = n.client().raw(get + "GET /api/system/health HTTP/1.1\r\nHost: x\r\n"
-                                   "Connection: close\r\n\r\n");
+  auto both = n.client().raw(get +
+                             "GET /api/system/health HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n");
   CHECK(both.find("HTTP/1.1 200") == 0);
   CHECK(both.find("\r\n0\r\n\r\nHTTP/1.1 200") != std::string::npos);
 
   // The index still has the image but its file is gone: the connection closes mid-body.
-  for (const auto& f :
-       std::filesystem::recursive_directory_iterator(std::filesystem::path(n.config().data_dir) / "images"))
+  for (const auto& f : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(n.config().data_dir) / "images"))
     if (f.is_regular_file()) std::filesystem::remove(f.path());
   CHECK_THROWS(n.admin("GET", "/api/images/export?id=" + set));
   CHECK(n.admin("GET", "/api/system/health").status == 200);  // the node is fine

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The HTTP front-end's own behaviour: keep-alive, 100-continue, limits, malformed input, routing
 // rejections (spec part A §1.1, §3.3), graceful stop.
-#include <catch2/catch.hpp>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -60,8 +59,9 @@ int count_of(const std::string& haystack, const std::string& needle) {
 
 TEST_CASE("a connection serves several requests (keep-alive)", "[http][server]") {
   running_node n{sbx::persistence::backend::sqlite};
-  std::string two = "GET /api/system/health HTTP/1.1\r\nHost: x\r\n\r\n"
-                    "GET /api/system/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string two =
+      "GET /api/system/health HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /api/system/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
   auto out = n.client().raw(two);
   CHECK(count_of(out, "HTTP/1.1 200 OK") == 2);
 }
@@ -97,7 +97,9 @@ TEST_CASE("bodies over the limit get 413 and nothing else happens", "[http][serv
 TEST_CASE("malformed HTTP gets 400 and the node keeps serving", "[http][server]") {
   running_node n{sbx::persistence::backend::sqlite};
   CHECK(n.client().raw("THIS IS NOT HTTP\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
-  CHECK(n.client().raw("GET /api/system/health HTTP/1.1\r\nBad Header\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(n.client()
+            .raw("GET /api/system/health HTTP/1.1\r\nBad Header\r\n\r\n")
+            .rfind("HTTP/1.1 400", 0) == 0);
   CHECK(n.client().request("GET", "/api/system/health").status == 200);
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part A §11.3 (attributes, imageinformation, png, jpeg): test cases 7-12, 15.
-#include <catch2/catch.hpp>
-
 #include <png.h>
+
+#include <catch2/catch.hpp>
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
@@ -13,7 +13,8 @@ using namespace sbx::test;
 namespace {
 
 std::string upload_f1(const running_node& n) {
-  auto r = n.client().request("POST", "/api/images", fixture("test.dcm"), {basic_auth("admin", "admin")});
+  auto r = n.client().request("POST", "/api/images", fixture("test.dcm"),
+                              {basic_auth("admin", "admin")});
   REQUIRE(r.status == 201);
   return std::to_string(parse_json(r.body)["id"].GetInt64());
 }
@@ -92,14 +93,15 @@ TEMPLATE_TEST_CASE("POST /images/jpeg wraps a JPEG into a new series of the stud
   auto series = parse_json(
       n.admin("GET", "/api/metadata/series/" + std::to_string(image["seriesId"].GetInt64())).body);
   auto study = std::to_string(series["studyId"].GetInt64());
-  auto r = n.client().request("POST", "/api/images/jpeg?studyid=" + study +
-                                          "&description=this%20is%20the%20description",
-                              fixture("cat.jpg"), {basic_auth("admin", "admin")});
+  auto r = n.client().request(
+      "POST", "/api/images/jpeg?studyid=" + study + "&description=this%20is%20the%20description",
+      fixture("cat.jpg"), {basic_auth("admin", "admin")});
   REQUIRE(r.status == 201);
   auto wrapped = parse_json(r.body);
   CHECK(wrapped["seriesId"].GetInt64() != image["seriesId"].GetInt64());
   auto new_series = parse_json(
-      n.admin("GET", "/api/metadata/series/" + std::to_string(wrapped["seriesId"].GetInt64())).body);
+      n.admin("GET", "/api/metadata/series/" + std::to_string(wrapped["seriesId"].GetInt64()))
+          .body);
   CHECK(std::string(new_series["seriesDescription"]["value"].GetString()) ==
         "this is the description");
   CHECK(new_series["studyId"].GetInt64() == series["studyId"].GetInt64());
@@ -107,14 +109,17 @@ TEMPLATE_TEST_CASE("POST /images/jpeg wraps a JPEG into a new series of the stud
   CHECK(png.status == 200);
   CHECK(png.body.size() > 0);
 
-  CHECK(n.client().request("POST", "/api/images/jpeg?studyid=666", fixture("cat.jpg"),
-                           {basic_auth("admin", "admin")}).status == 404);
+  CHECK(n.client()
+            .request("POST", "/api/images/jpeg?studyid=666", fixture("cat.jpg"),
+                     {basic_auth("admin", "admin")})
+            .status == 404);
   auto bad = n.client().request("POST", "/api/images/jpeg?studyid=" + study,
                                 std::string("\x01\x02\x03\x04", 4), {basic_auth("admin", "admin")});
   CHECK(bad.status == 400);
   CHECK(bad.body == "JPEG stream does not start with FF D8 FF");
-  CHECK(n.client().request("POST", "/api/images/jpeg", fixture("cat.jpg"),
-                           {basic_auth("admin", "admin")}).status == 404);
+  CHECK(n.client()
+            .request("POST", "/api/images/jpeg", fixture("cat.jpg"), {basic_auth("admin", "admin")})
+            .status == 404);
 }
 
 TEMPLATE_TEST_CASE("PUT /images/{id}/modify stores a changed copy and deletes the original",
@@ -123,8 +128,12 @@ TEMPLATE_TEST_CASE("PUT /images/{id}/modify stores a changed copy and deletes th
   auto id = upload_f1(n);
   auto image = parse_json(n.admin("GET", "/api/metadata/images/" + id).body);
   auto series = std::to_string(image["seriesId"].GetInt64());
-  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag1"})").status == 201);
-  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag2"})").status == 201);
+  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags",
+                  R"({"id":-1,"name":"Tag1"})")
+              .status == 201);
+  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags",
+                  R"({"id":-1,"name":"Tag2"})")
+              .status == 201);
   auto r = n.admin("PUT", "/api/images/" + id + "/modify", R"([
     {"tagPath":{"tag":1052688,"name":"PatientAge"},"value":"123Y"},
     {"tagPath":{"tag":2625619,"name":"RescaleSlope"},"value":"2.5"},
@@ -142,9 +151,11 @@ TEMPLATE_TEST_CASE("PUT /images/{id}/modify stores a changed copy and deletes th
   auto fresh_series = std::to_string(fresh["seriesId"].GetInt64());
   auto source = parse_json(n.admin("GET", "/api/metadata/series/" + fresh_series + "/source").body);
   CHECK(std::string(source["sourceType"].GetString()) == "user");
-  CHECK(parse_json(n.admin("GET", "/api/metadata/series/" + fresh_series + "/seriestags").body).Size() == 2);
+  CHECK(parse_json(n.admin("GET", "/api/metadata/series/" + fresh_series + "/seriestags").body)
+            .Size() == 2);
   CHECK(n.admin("PUT", "/api/images/666/modify", "[]").status == 404);
   CHECK(n.admin("PUT", "/api/images/" + fresh_id + "/modify", "[{}]").status == 400);
   CHECK(n.admin("PUT", "/api/images/" + fresh_id + "/modify",
-                R"([{"tagPath":{"name":"NoSuchKeyword"},"value":"x"}])").status == 400);
+                R"([{"tagPath":{"name":"NoSuchKeyword"},"value":"x"}])")
+            .status == 400);
 }

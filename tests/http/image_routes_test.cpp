@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part A §5, §6, §11.3 (upload, download, delete): test cases 1-6, 13, 14.
-#include <catch2/catch.hpp>
-
-#include <filesystem>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <future>
 
@@ -19,8 +18,9 @@ using namespace sbx::test;
 namespace {
 
 client_response upload(const running_node& n, const std::string& bytes) {
-  return n.client().request("POST", "/api/images", bytes,
-                            {basic_auth("admin", "admin"), {"Content-Type", "application/octet-stream"}});
+  return n.client().request(
+      "POST", "/api/images", bytes,
+      {basic_auth("admin", "admin"), {"Content-Type", "application/octet-stream"}});
 }
 
 client_response upload_multipart(const running_node& n, const std::string& bytes,
@@ -31,16 +31,17 @@ client_response upload_multipart(const running_node& n, const std::string& bytes
                      boundary + "\r\nContent-Disposition: form-data; name=\"" + field +
                      "\"; filename=\"test.dcm\"\r\nContent-Type: application/octet-stream\r\n\r\n" +
                      bytes + "\r\n--" + boundary + "--\r\n";
-  return n.client().request(
-      "POST", "/api/images", body,
-      {basic_auth("admin", "admin"), {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+  return n.client().request("POST", "/api/images", body,
+                            {basic_auth("admin", "admin"),
+                             {"Content-Type", "multipart/form-data; boundary=" + boundary}});
 }
 
 std::int64_t id_of(const client_response& r) { return parse_json(r.body)["id"].GetInt64(); }
 
 std::size_t stored_files(const running_node& n) {
   std::size_t count = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(n.config().data_dir / "images"))
+  for (const auto& e :
+       std::filesystem::recursive_directory_iterator(n.config().data_dir / "images"))
     count += e.is_regular_file();
   return count;
 }
@@ -104,7 +105,8 @@ TEMPLATE_TEST_CASE("a dataset without file meta information is refused", "[http]
   running_node n{TestType::value};
   auto bytes = fixture("test.dcm");
   // Skip the preamble, "DICM" and the whole group 0002: what is left is a bare dataset.
-  auto group_length = static_cast<unsigned char>(bytes[140]) | static_cast<unsigned char>(bytes[141]) << 8;
+  auto group_length =
+      static_cast<unsigned char>(bytes[140]) | static_cast<unsigned char>(bytes[141]) << 8;
   auto bare = bytes.substr(144 + group_length);
   auto r = upload(n, bare);
   CHECK(r.status == 400);
@@ -140,8 +142,8 @@ TEMPLATE_TEST_CASE("POST /images/delete deletes a list and ignores unknown ids",
   auto c = id_of(upload(n, f1_in("p1", "st1", "se1", "so3")));
   CHECK(n.admin("POST", "/api/images/delete", "[" + std::to_string(a) + "]").status == 204);
   CHECK(n.admin("GET", "/api/images/" + std::to_string(a)).status == 404);
-  CHECK(n.admin("POST", "/api/images/delete",
-                "[" + std::to_string(b) + ",666,667,668]").status == 204);
+  CHECK(n.admin("POST", "/api/images/delete", "[" + std::to_string(b) + ",666,667,668]").status ==
+        204);
   CHECK(n.admin("GET", "/api/images/" + std::to_string(b)).status == 404);
   CHECK(n.admin("GET", "/api/images/" + std::to_string(c)).status == 200);
   CHECK(n.admin("POST", "/api/images/delete", "[1,").status == 400);
@@ -164,8 +166,9 @@ TEMPLATE_TEST_CASE("concurrent uploads, listings and deletions lose and duplicat
       std::vector<std::int64_t> ids;
       for (int i = 0; i < per_client; ++i) {
         // Clients share patients and studies, so concurrent upserts race on the same rows.
-        auto bytes = f1_in("patient" + std::to_string(i % 3), "study" + std::to_string(i % 3),
-                           "series" + std::to_string(c), "c" + std::to_string(c) + "i" + std::to_string(i));
+        auto bytes =
+            f1_in("patient" + std::to_string(i % 3), "study" + std::to_string(i % 3),
+                  "series" + std::to_string(c), "c" + std::to_string(c) + "i" + std::to_string(i));
         auto r = upload(n, bytes);
         if (r.status == 201) ids.push_back(id_of(r));
       }
@@ -185,7 +188,8 @@ TEMPLATE_TEST_CASE("concurrent uploads, listings and deletions lose and duplicat
     int deleted = 0;
     for (int i = 0; i < 10; ++i) {
       auto r = upload(n, f1_in("victim", "vstudy", "vseries", "v" + std::to_string(i)));
-      if (r.status == 201 && n.admin("DELETE", "/api/images/" + std::to_string(id_of(r))).status == 204)
+      if (r.status == 201 &&
+          n.admin("DELETE", "/api/images/" + std::to_string(id_of(r))).status == 204)
         ++deleted;
     }
     return deleted;
@@ -201,12 +205,13 @@ TEMPLATE_TEST_CASE("concurrent uploads, listings and deletions lose and duplicat
   CHECK(reader.get() > 0);
   std::sort(all.begin(), all.end());
   CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
-  for (auto id : all) CHECK(n.admin("GET", "/api/metadata/images/" + std::to_string(id)).status == 200);
+  for (auto id : all)
+    CHECK(n.admin("GET", "/api/metadata/images/" + std::to_string(id)).status == 200);
   auto patients = parse_json(n.admin("GET", "/api/metadata/patients?count=100").body);
   CHECK(patients.Size() == 3);  // the victim patient is gone again
-  auto images = parse_json(
-      n.admin("POST", "/api/metadata/images/query",
-              R"({"startIndex":0,"count":1000,"queryProperties":[]})").body);
+  auto images = parse_json(n.admin("POST", "/api/metadata/images/query",
+                                   R"({"startIndex":0,"count":1000,"queryProperties":[]})")
+                               .body);
   CHECK(images.Size() == clients * per_client);
   CHECK(stored_files(n) == clients * per_client);
 }
@@ -234,9 +239,10 @@ TEST_CASE("a 1 GiB upload streams to disk without growing memory", "[http][image
   s.connect({net::ip::make_address("127.0.0.1"), n.port()});
   constexpr std::size_t total = 1ull << 30, chunk = 1 << 20;
   auto [auth_name, auth_value] = basic_auth("admin", "admin");
-  std::string head = "POST /api/images HTTP/1.1\r\nHost: x\r\n" + auth_name + ": " + auth_value +
-                     "\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
-                     std::to_string(total) + "\r\nConnection: close\r\n\r\n";
+  std::string head =
+      "POST /api/images HTTP/1.1\r\nHost: x\r\n" + auth_name + ": " + auth_value +
+      "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(total) +
+      "\r\nConnection: close\r\n\r\n";
   net::write(s, net::buffer(head));
   std::string block(chunk, '\x5a');
   for (std::size_t sent = 0; sent < total; sent += chunk) net::write(s, net::buffer(block));
@@ -300,7 +306,8 @@ TEST_CASE("files no image references are removed at start, referenced ones kept"
   std::ofstream(data / "tmp" / "half-an-upload") << "partial";
   {
     sbx::app::node node{c};
-    CHECK_FALSE(std::filesystem::exists(data / "images" / "ab" / "ab0123456789abcdef0123456789abcd"));
+    CHECK_FALSE(
+        std::filesystem::exists(data / "images" / "ab" / "ab0123456789abcdef0123456789abcd"));
     CHECK_FALSE(std::filesystem::exists(data / "tmp" / "half-an-upload"));
     auto r = http_client{node.port()}.request("GET", "/api/images/" + id, "",
                                               {basic_auth("admin", "admin")});

@@ -22,14 +22,15 @@ std::string create_session(const running_node& n) {
   return std::to_string(doc["id"].GetInt64());
 }
 
-client_response upload_to(const running_node& n, const std::string& session, const std::string& bytes,
-                          const std::string& filename = "test.dcm") {
+client_response upload_to(const running_node& n, const std::string& session,
+                          const std::string& bytes, const std::string& filename = "test.dcm") {
   std::string boundary = "xYzZY";
-  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
-                     filename + "\"\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
-  return n.client().request(
-      "POST", "/api/import/sessions/" + session + "/images", body,
-      {basic_auth("admin", "admin"), {"Content-Type", "multipart/form-data; boundary=" + boundary}});
+  std::string body = "--" + boundary +
+                     "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename +
+                     "\"\r\n\r\n" + bytes + "\r\n--" + boundary + "--\r\n";
+  return n.client().request("POST", "/api/import/sessions/" + session + "/images", body,
+                            {basic_auth("admin", "admin"),
+                             {"Content-Type", "multipart/form-data; boundary=" + boundary}});
 }
 
 void check_counters(const running_node& n, const std::string& session, int imported, int added,
@@ -52,7 +53,8 @@ TEMPLATE_TEST_CASE("import sessions are created, listed, fetched and deleted", "
   CHECK(n.admin("GET", "/api/import/sessions/" + id).status == 200);
   CHECK(n.admin("GET", "/api/import/sessions/666").status == 404);
   auto sources = n.admin("GET", "/api/sources").body;
-  CHECK(sources.find(R"("sourceType":"import","sourceName":"importSessionName")") != std::string::npos);
+  CHECK(sources.find(R"("sourceType":"import","sourceName":"importSessionName")") !=
+        std::string::npos);
   CHECK(n.admin("DELETE", "/api/import/sessions/" + id).status == 204);
   CHECK(n.admin("GET", "/api/import/sessions").body == "[]");
   CHECK(n.admin("DELETE", "/api/import/sessions/123456789").status == 204);
@@ -66,7 +68,8 @@ TEMPLATE_TEST_CASE("an import session name belongs to one user", "[http][import]
   n.admin("POST", "/api/users", R"({"user":"bob","role":"USER","password":"p"})");
   auto other = n.as("bob", "p", "POST", "/api/import/sessions", session_body);
   CHECK(other.status == 400);
-  CHECK(other.body == "An import session with name importSessionName and user admin already exists");
+  CHECK(other.body ==
+        "An import session with name importSessionName and user admin already exists");
 }
 
 TEMPLATE_TEST_CASE("uploads into a session count added, existing and rejected files",
@@ -81,9 +84,10 @@ TEMPLATE_TEST_CASE("uploads into a session count added, existing and rejected fi
   auto images = parse_json(n.admin("GET", "/api/import/sessions/" + id + "/images").body);
   REQUIRE(images.Size() == 1);
   CHECK(images[0]["id"].GetInt64() == parse_json(first.body)["id"].GetInt64());
-  auto source = parse_json(n.admin("GET", "/api/metadata/series/" +
-                                             std::to_string(images[0]["seriesId"].GetInt64()) +
-                                             "/source").body);
+  auto source =
+      parse_json(n.admin("GET", "/api/metadata/series/" +
+                                    std::to_string(images[0]["seriesId"].GetInt64()) + "/source")
+                     .body);
   CHECK(std::string(source["sourceType"].GetString()) == "import");
   CHECK(std::string(source["sourceName"].GetString()) == "importSessionName");
   CHECK(n.admin("GET", "/api/import/sessions/666/images").body == "[]");

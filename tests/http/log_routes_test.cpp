@@ -18,8 +18,10 @@ void add_six_entries(const sbx::persistence::database_config& config) {
   sbx::persistence::log_repo repo{*db};
   using sbx::proto::log_type;
   std::int64_t t = 1000;
-  for (auto [type, subject] : {std::pair{log_type::info, "Category1"}, {log_type::info, "Category1"},
-                               {log_type::warn, "Category1"}, {log_type::warn, "Category2"},
+  for (auto [type, subject] : {std::pair{log_type::info, "Category1"},
+                               {log_type::info, "Category1"},
+                               {log_type::warn, "Category1"},
+                               {log_type::warn, "Category2"},
                                {log_type::default_level, "Category2"},
                                {log_type::error, "Category2"}})
     repo.insert({-1, t++, type, subject, "message"});

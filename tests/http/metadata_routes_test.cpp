@@ -34,7 +34,8 @@ rapidjson::Document get(const running_node& n, const std::string& target) {
   return parse_json(r.body);
 }
 
-rapidjson::Document query(const running_node& n, const std::string& level, const std::string& body) {
+rapidjson::Document query(const running_node& n, const std::string& level,
+                          const std::string& body) {
   auto r = n.admin("POST", "/api/metadata/" + level + "/query", body);
   REQUIRE(r.status == 200);
   return parse_json(r.body);
@@ -56,7 +57,9 @@ TEMPLATE_TEST_CASE("listings on an empty node are empty", "[http][metadata]", sq
   CHECK(n.admin("GET", "/api/metadata/flatseries").body == "[]");
   CHECK(n.admin("GET", "/api/metadata/seriestags").body == "[]");
   CHECK(n.admin("GET", "/api/metadata/patients/1234").status == 404);
-  CHECK(n.admin("GET", "/api/metadata/patients?sources=user:22,scp:5&seriestypes=3,4,11&seriestags=22,3,1").body == "[]");
+  CHECK(n.admin("GET",
+                "/api/metadata/patients?sources=user:22,scp:5&seriestypes=3,4,11&seriestags=22,3,1")
+            .body == "[]");
 }
 
 TEMPLATE_TEST_CASE("the hierarchy of fixture F2 lists level by level", "[http][metadata]",
@@ -94,7 +97,8 @@ TEMPLATE_TEST_CASE("the hierarchy of fixture F2 lists level by level", "[http][m
   CHECK(get(n, "/api/metadata/patients/666/images").Size() == 0);
 
   auto flat = get(n, "/api/metadata/flatseries/" + id_str(series[0]));
-  CHECK(std::string(flat["series"]["seriesInstanceUID"]["value"].GetString()).rfind("seuid", 0) == 0);
+  CHECK(std::string(flat["series"]["seriesInstanceUID"]["value"].GetString()).rfind("seuid", 0) ==
+        0);
   CHECK(flat["id"].GetInt64() == series[0]["id"].GetInt64());
 }
 
@@ -108,22 +112,27 @@ TEMPLATE_TEST_CASE("queries match with = and like, order and page", "[http][meta
   CHECK(query(n, "images", eq("instanceNumber", "1")).Size() == 8);
   CHECK(query(n, "flatseries", eq("seriesInstanceUID", "seuid1")).Size() == 1);
   REQUIRE(upload(n, f1_in("p2", "stuid9", "seuid9", "souid9")).status == 201);
-  auto like = query(n, "patients",
-                    R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"patientName","operator":"like","propertyValue":"%p%"}]})");
+  auto like = query(
+      n, "patients",
+      R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"patientName","operator":"like","propertyValue":"%p%"}]})");
   REQUIRE(like.Size() == 2);
   CHECK(std::string(like[0]["patientName"]["value"].GetString()) == "p1");
-  auto desc = query(n, "patients",
-                    R"({"startIndex":0,"count":10,"order":{"orderBy":"patientName","orderAscending":false},"queryProperties":[]})");
+  auto desc = query(
+      n, "patients",
+      R"({"startIndex":0,"count":10,"order":{"orderBy":"patientName","orderAscending":false},"queryProperties":[]})");
   REQUIRE(desc.Size() == 2);
   CHECK(std::string(desc[0]["patientName"]["value"].GetString()) == "p2");
-  auto page = query(n, "patients",
-                    R"({"startIndex":1,"count":1,"order":{"orderBy":"patientName","orderAscending":false},"queryProperties":[]})");
+  auto page = query(
+      n, "patients",
+      R"({"startIndex":1,"count":1,"order":{"orderBy":"patientName","orderAscending":false},"queryProperties":[]})");
   REQUIRE(page.Size() == 1);
   CHECK(std::string(page[0]["patientName"]["value"].GetString()) == "p1");
   CHECK(n.admin("POST", "/api/metadata/patients/query", eq("nosuchcolumn", "x")).status == 400);
-  CHECK(n.admin("POST", "/api/metadata/patients/query",
-                R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"patientName","operator":"<>","propertyValue":"x"}]})")
-            .status == 400);
+  CHECK(
+      n.admin(
+           "POST", "/api/metadata/patients/query",
+           R"({"startIndex":0,"count":10,"queryProperties":[{"propertyName":"patientName","operator":"<>","propertyValue":"x"}]})")
+          .status == 400);
   CHECK(n.admin("POST", "/api/metadata/patients/query", "{").status == 400);
 }
 
@@ -134,7 +143,8 @@ TEMPLATE_TEST_CASE("filter and query values are data, never SQL", "[http][metada
   CHECK(get(n, "/api/metadata/patients?filter=O%27Brien").Size() == 1);
   CHECK(get(n, "/api/metadata/patients?filter=%27%20OR%20%271%27%3D%271").Size() == 0);
   CHECK(query(n, "patients", eq("patientName", "' OR '1'='1")).Size() == 0);
-  CHECK(get(n, "/api/metadata/flatseries?filter=%22%3B%20DROP%20TABLE%20patients%3B--").Size() == 0);
+  CHECK(get(n, "/api/metadata/flatseries?filter=%22%3B%20DROP%20TABLE%20patients%3B--").Size() ==
+        0);
   CHECK(get(n, "/api/metadata/patients").Size() == 1);
 }
 
@@ -155,22 +165,36 @@ TEMPLATE_TEST_CASE("series sources and the sources filter", "[http][metadata]", 
   CHECK(bad.status == 400);
   CHECK(bad.body.rfind("Sources parameter must be formatted", 0) == 0);
   CHECK(n.admin("GET", "/api/metadata/patients?seriestags=a,b").status == 400);
-  CHECK(query(n, "patients", R"({"startIndex":0,"count":10,"queryProperties":[],"filters":{"sourceRefs":[{"sourceType":"user","sourceId":1}],"seriesTypeIds":[],"seriesTagIds":[]}})").Size() == 1);
-  CHECK(query(n, "patients", R"({"startIndex":0,"count":10,"queryProperties":[],"filters":{"sourceRefs":[{"sourceType":"box","sourceId":666}],"seriesTypeIds":[],"seriesTagIds":[]}})").Size() == 0);
+  CHECK(
+      query(
+          n, "patients",
+          R"({"startIndex":0,"count":10,"queryProperties":[],"filters":{"sourceRefs":[{"sourceType":"user","sourceId":1}],"seriesTypeIds":[],"seriesTagIds":[]}})")
+          .Size() == 1);
+  CHECK(
+      query(
+          n, "patients",
+          R"({"startIndex":0,"count":10,"queryProperties":[],"filters":{"sourceRefs":[{"sourceType":"box","sourceId":666}],"seriesTypeIds":[],"seriesTagIds":[]}})")
+          .Size() == 0);
 }
 
-TEMPLATE_TEST_CASE("series tags: link, list, filter by, unlink, rename, delete",
-                   "[http][metadata]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("series tags: link, list, filter by, unlink, rename, delete", "[http][metadata]",
+                   sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto image = parse_json(upload(n, f1_in("p1", "st", "se", "so")).body);
   auto series = std::to_string(image["seriesId"].GetInt64());
-  auto missing = n.admin("POST", "/api/metadata/series/666/seriestags", R"({"id":-1,"name":"Tag1"})");
+  auto missing =
+      n.admin("POST", "/api/metadata/series/666/seriestags", R"({"id":-1,"name":"Tag1"})");
   CHECK(missing.status == 404);
-  auto t1 = n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag1"})");
+  auto t1 = n.admin("POST", "/api/metadata/series/" + series + "/seriestags",
+                    R"({"id":-1,"name":"Tag1"})");
   REQUIRE(t1.status == 201);
   CHECK(std::string(parse_json(t1.body)["name"].GetString()) == "Tag1");
-  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag2"})").status == 201);
-  CHECK(n.admin("POST", "/api/metadata/series/" + series + "/seriestags", R"({"id":-1,"name":"Tag2"})").status == 201);
+  REQUIRE(n.admin("POST", "/api/metadata/series/" + series + "/seriestags",
+                  R"({"id":-1,"name":"Tag2"})")
+              .status == 201);
+  CHECK(n.admin("POST", "/api/metadata/series/" + series + "/seriestags",
+                R"({"id":-1,"name":"Tag2"})")
+            .status == 201);
   CHECK(get(n, "/api/metadata/seriestags").Size() == 2);
   CHECK(get(n, "/api/metadata/series/" + series + "/seriestags").Size() == 2);
   auto tag1 = id_str(parse_json(t1.body));
@@ -185,9 +209,12 @@ TEMPLATE_TEST_CASE("series tags: link, list, filter by, unlink, rename, delete",
   CHECK(n.admin("GET", "/api/metadata/seriestags/666").status == 404);
   CHECK(n.admin("POST", "/api/metadata/seriestags", R"({"id":-1,"name":"Tag1"})").status == 400);
   CHECK(n.admin("POST", "/api/metadata/seriestags", R"({"id":-1,"name":"Tag3"})").status == 201);
-  auto renamed = n.admin("PUT", "/api/metadata/seriestags/" + tag1, R"({"id":)" + tag1 + R"(,"name":"Renamed"})");
+  auto renamed = n.admin("PUT", "/api/metadata/seriestags/" + tag1,
+                         R"({"id":)" + tag1 + R"(,"name":"Renamed"})");
   CHECK(renamed.status == 200);
-  CHECK(n.admin("PUT", "/api/metadata/seriestags/" + tag1, R"({"id":)" + tag1 + R"(,"name":"Tag3"})").status == 400);
+  CHECK(
+      n.admin("PUT", "/api/metadata/seriestags/" + tag1, R"({"id":)" + tag1 + R"(,"name":"Tag3"})")
+          .status == 400);
   CHECK(n.admin("PUT", "/api/metadata/seriestags/1", R"({"id":666,"name":"x"})").status == 404);
   CHECK(get(n, "/api/metadata/seriestags?filter=Ren").Size() == 1);
   CHECK(n.admin("DELETE", "/api/metadata/seriestags/" + tag1).status == 204);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Query parameter rules of spec part A §1.4.
-#include <catch2/catch.hpp>
-
 #include "http/query.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace sbx::http;
 
@@ -42,8 +42,9 @@ TEST_CASE("paging parameters must be non-negative integers", "[unit][http]") {
   CHECK(text.body ==
         "The query parameter 'startindex' was malformed:\n'ten' is not a valid 64-bit signed "
         "integer value");
-  CHECK(rejected([] { query_params{"count=99999999999999999999"}.non_negative("count", 0); })
-            .status == 400);
+  CHECK(rejected([] {
+          query_params{"count=99999999999999999999"}.non_negative("count", 0);
+        }).status == 400);
 }
 
 TEST_CASE("a missing required parameter is 404", "[unit][http]") {
@@ -54,7 +55,9 @@ TEST_CASE("a missing required parameter is 404", "[unit][http]") {
 }
 
 TEST_CASE("booleans accept the spec's spellings", "[unit][http]") {
-  for (auto yes : {"true", "YES", "on", "1"}) CHECK(query_params{std::string("b=") + yes}.boolean("b", false));
-  for (auto no : {"false", "No", "OFF", "0"}) CHECK_FALSE(query_params{std::string("b=") + no}.boolean("b", true));
+  for (auto yes : {"true", "YES", "on", "1"})
+    CHECK(query_params{std::string("b=") + yes}.boolean("b", false));
+  for (auto no : {"false", "No", "OFF", "0"})
+    CHECK_FALSE(query_params{std::string("b=") + no}.boolean("b", true));
   CHECK(rejected([] { query_params{"b=maybe"}.boolean("b", true); }).status == 400);
 }

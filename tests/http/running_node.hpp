@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
-#include <thread>
 #include <functional>
 #include <memory>
 #include <random>
-
-#include <spdlog/spdlog.h>
+#include <thread>
 
 #include "app/node.hpp"
 #include "support/http_client.hpp"

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Spec part A §8 and §11.9 series types, and §11.1 a series' own types: test cases 36-39, 74-78.
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
 #include <set>
@@ -35,10 +34,10 @@ std::int64_t create_rule(const running_node& n, std::int64_t type) {
 
 std::int64_t create_attribute(const running_node& n, std::int64_t rule, std::int64_t tag,
                               const std::string& values, const std::string& extra = "") {
-  auto r = n.admin("POST", "/api/seriestypes/rules/" + std::to_string(rule) + "/attributes",
-                   R"({"id":-1,"seriesTypeRuleId":)" + std::to_string(rule) +
-                       R"(,"tag":)" + std::to_string(tag) + R"(,"name":"","values":")" + values +
-                       "\"" + extra + "}");
+  auto r =
+      n.admin("POST", "/api/seriestypes/rules/" + std::to_string(rule) + "/attributes",
+              R"({"id":-1,"seriesTypeRuleId":)" + std::to_string(rule) + R"(,"tag":)" +
+                  std::to_string(tag) + R"(,"name":"","values":")" + values + "\"" + extra + "}");
   REQUIRE(r.status == 201);
   return id_of(r);
 }
@@ -46,8 +45,8 @@ std::int64_t create_attribute(const running_node& n, std::int64_t rule, std::int
 /// Waits until the background re-labelling is idle (fails after `limit`).
 void await_idle(const running_node& n, std::chrono::seconds limit = std::chrono::seconds{60}) {
   auto until = std::chrono::steady_clock::now() + limit;
-  while (parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"]
-             .GetBool()) {
+  while (
+      parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"].GetBool()) {
     REQUIRE(std::chrono::steady_clock::now() < until);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -91,8 +90,9 @@ TEMPLATE_TEST_CASE("series types: list, create, rename, delete, roles (74, 75)",
   CHECK(std::string(list[0]["name"].GetString()) == "st2");
   CHECK(n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":12345,"name":"x"})").status == 204);
   create_type(n, "other");
-  CHECK(n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":)" + ids + R"(,"name":"other"})")
-            .status == 400);  // a taken name is the client's error, not a 500
+  CHECK(
+      n.admin("PUT", "/api/seriestypes/" + ids, R"({"id":)" + ids + R"(,"name":"other"})").status ==
+      400);  // a taken name is the client's error, not a 500
   CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1})").status == 400);
   CHECK(n.admin("POST", "/api/seriestypes", R"({"id":-1,"name":"a\u0000b"})").status == 400);
 
@@ -125,25 +125,27 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
             .status == 403);
   CHECK(n.admin("GET", "/api/seriestypes/rules").status == 404);  // seriestypeid is required
   // An unknown type is the client's error (the original answered 500).
-  CHECK(n.admin("POST", "/api/seriestypes/rules", R"({"id":-1,"seriesTypeId":666})").status ==
-        400);
+  CHECK(n.admin("POST", "/api/seriestypes/rules", R"({"id":-1,"seriesTypeId":666})").status == 400);
 
   // Attributes: empty name → the tag's keyword; the swagger's extra fields are ignored.
   auto attrs_url = "/api/seriestypes/rules/" + rule_id + "/attributes";
   CHECK(n.admin("GET", attrs_url).body == "[]");
-  auto a = n.admin("POST", "/api/seriestypes/rules/999/attributes",  // Q1: body's rule id wins
-                   R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
-                       R"(,"tag":1,"name":"Name","values":"test","group":0,"element":1,"value":"x"})");
+  auto a =
+      n.admin("POST", "/api/seriestypes/rules/999/attributes",  // Q1: body's rule id wins
+              R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
+                  R"(,"tag":1,"name":"Name","values":"test","group":0,"element":1,"value":"x"})");
   REQUIRE(a.status == 201);
   auto attribute = parse_json(a.body);
   CHECK(attribute["tag"].GetInt64() == 1);
   CHECK(std::string(attribute["name"].GetString()) == "Name");
   CHECK(std::string(attribute["values"].GetString()) == "test");
   CHECK(attribute["seriesTypeRuleId"].GetInt64() == rule["id"].GetInt64());
-  auto keyword = parse_json(n.admin("POST", attrs_url,
-                                    R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
-                                        R"(,"tag":1048592,"name":"","values":"x","tagPath":"528704","namePath":"ReferencedImageSequence"})")
-                                .body);
+  auto keyword = parse_json(
+      n.admin(
+           "POST", attrs_url,
+           R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
+               R"(,"tag":1048592,"name":"","values":"x","tagPath":"528704","namePath":"ReferencedImageSequence"})")
+          .body);
   CHECK(std::string(keyword["name"].GetString()) == "PatientName");
   CHECK(std::string(keyword["tagPath"].GetString()) == "528704");
   CHECK(parse_json(n.as("u", "p", "GET", attrs_url).body).Size() == 2);
@@ -152,8 +154,7 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
             .status == 403);
   CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":666,"tag":1,"values":""})")
             .status == 400);
-  CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":1,"values":""})").status ==
-        400);
+  CHECK(n.admin("POST", attrs_url, R"({"id":-1,"seriesTypeRuleId":1,"values":""})").status == 400);
   auto attribute_id = std::to_string(attribute["id"].GetInt64());
   CHECK(n.as("u", "p", "DELETE", attrs_url + "/" + attribute_id).status == 403);
   CHECK(n.admin("DELETE", "/api/seriestypes/rules/777/attributes/" + attribute_id).status == 204);
@@ -205,8 +206,9 @@ TEMPLATE_TEST_CASE("series types label uploaded series; a series' own links (36-
   CHECK(n.admin("DELETE", link + std::to_string(st2)).status == 204);
   CHECK(n.admin("DELETE", link + "666").status == 204);
   CHECK(type_names_of(n, series) == std::set<std::string>{"st1"});
-  CHECK(n.admin("DELETE", "/api/metadata/series/" + std::to_string(series) + "/seriestypes")
-            .status == 204);
+  CHECK(
+      n.admin("DELETE", "/api/metadata/series/" + std::to_string(series) + "/seriestypes").status ==
+      204);
   CHECK(type_names_of(n, series).empty());
   CHECK(n.admin("DELETE", "/api/metadata/series/666/seriestypes").status == 204);
   CHECK(n.admin("GET", "/api/metadata/series/666/seriestypes").body == "[]");
@@ -266,17 +268,16 @@ TEMPLATE_TEST_CASE("series types: values, multi-valued elements and nested paths
         std::string(a["tagPath"]["previous"]["previous"]["item"].GetString()) == "1")
       lower = a["values"][0].GetString();
   REQUIRE(!lower.empty());
-  create_attribute(n, create_rule(n, nested), 0x00540014, lower,
-                   R"(,"tagPath":")" + std::to_string(0x00540012) + "," +
-                       std::to_string(0x00540013) + "\"");
+  create_attribute(
+      n, create_rule(n, nested), 0x00540014, lower,
+      R"(,"tagPath":")" + std::to_string(0x00540012) + "," + std::to_string(0x00540013) + "\"");
   auto bad_path = create_type(n, "bad path");  // a path that leads nowhere falls back to the root
   create_attribute(n, create_rule(n, bad_path), 0x00080060, "NM", R"(,"tagPath":"1234")");
   auto two_rules = create_type(n, "either");  // one of several rules suffices
   create_attribute(n, create_rule(n, two_rules), 0x00080060, "CT");
   create_attribute(n, create_rule(n, two_rules), 0x00080060, "NM");
   await_idle(n);
-  CHECK(type_names_of(n, series) ==
-        std::set<std::string>{"exact", "nested", "bad path", "either"});
+  CHECK(type_names_of(n, series) == std::set<std::string>{"exact", "nested", "bad path", "either"});
 }
 
 TEMPLATE_TEST_CASE("series types: 10 000 series are re-labelled after a rule change",
@@ -306,20 +307,20 @@ TEMPLATE_TEST_CASE("series types: 10 000 series are re-labelled after a rule cha
   auto started = std::chrono::steady_clock::now();
   create_attribute(n, rule, patient_name_tag, "A");
   // The change is acknowledged at once; the labelling runs in the background.
-  CHECK(parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"]
-            .GetBool());
+  CHECK(
+      parse_json(n.admin("GET", "/api/seriestypes/rules/updatestatus").body)["running"].GetBool());
   await_idle(n, std::chrono::seconds{300});
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
   WARN("re-labelled " << count << " series in " << ms << " ms ("
                       << (TestType::value == sbx::persistence::backend::sqlite ? "SQLite"
-                                                                             : "PostgreSQL")
+                                                                               : "PostgreSQL")
                       << ")");
   std::string ids;
   for (int i = 1; i <= count; ++i) ids += (i > 1 ? "," : "") + std::to_string(i);
-  auto query = parse_json(
-      n.admin("POST", "/api/seriestypes/series/query", R"({"ids":[)" + ids + "]}").body);
+  auto query =
+      parse_json(n.admin("POST", "/api/seriestypes/series/query", R"({"ids":[)" + ids + "]}").body);
   CHECK(query["seriesIdSeriesTypes"].Size() == count / 2);
 }
 

@@ -36,7 +36,8 @@ std::string login(const running_node& n, const std::string& user, const std::str
 TEMPLATE_TEST_CASE("POST /users adds a user once and never returns a hash", "[http][users]",
                    sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
-  auto r = n.admin("POST", "/api/users", R"({"user":"name","role":"ADMINISTRATOR","password":"password"})");
+  auto r = n.admin("POST", "/api/users",
+                   R"({"user":"name","role":"ADMINISTRATOR","password":"password"})");
   REQUIRE(r.status == 201);
   auto doc = parse_json(r.body);
   CHECK(doc["id"].GetInt64() > 0);
@@ -80,8 +81,8 @@ TEMPLATE_TEST_CASE("POST /users refuses superusers, unknown roles and bad bodies
   CHECK(parse_json(n.admin("GET", "/api/users").body).Size() == 1);
 }
 
-TEMPLATE_TEST_CASE("DELETE /users/{id} protects the superuser and needs an admin",
-                   "[http][users]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("DELETE /users/{id} protects the superuser and needs an admin", "[http][users]",
+                   sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto added = id_of(n.admin("POST", "/api/users", bob));
   CHECK(n.as("bob", "secret", "DELETE", "/api/users/1").status == 403);
@@ -113,8 +114,8 @@ TEMPLATE_TEST_CASE("GET /users pages in id order", "[http][users]", sqlite_backe
   CHECK(n.admin("GET", "/api/users?count=abc").status == 400);
 }
 
-TEMPLATE_TEST_CASE("requests without valid credentials get 401 without a challenge",
-                   "[http][auth]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("requests without valid credentials get 401 without a challenge", "[http][auth]",
+                   sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto none = n.client().request("GET", "/api/some/url");
   CHECK(none.status == 401);
@@ -123,8 +124,10 @@ TEMPLATE_TEST_CASE("requests without valid credentials get 401 without a challen
   CHECK(wrong.status == 401);
   CHECK(wrong.body == "The supplied authentication is invalid");
   CHECK(n.as("ghost", "x", "GET", "/api/users").status == 401);
-  CHECK(n.client().request("GET", "/api/users", "", {{"Authorization", "Basic !!!"}}).status == 401);
-  CHECK(n.client().request("GET", "/api/users", "", {{"Authorization", "Bearer abc"}}).status == 401);
+  CHECK(n.client().request("GET", "/api/users", "", {{"Authorization", "Basic !!!"}}).status ==
+        401);
+  CHECK(n.client().request("GET", "/api/users", "", {{"Authorization", "Bearer abc"}}).status ==
+        401);
   // Authenticated, an unknown path is 404.
   auto unknown = n.admin("GET", "/api/some/url");
   CHECK(unknown.status == 404);
@@ -158,8 +161,7 @@ TEMPLATE_TEST_CASE("login gives a session cookie bound to IP and user agent", "[
   CHECK(wrong.body == "Invalid username or password");
   CHECK_FALSE(wrong.header("Set-Cookie"));
   // Without a User-Agent the session could not be bound.
-  CHECK(c.request("POST", "/api/users/login", R"({"user":"admin","pass":"admin"})",
-                  browser({}, ""))
+  CHECK(c.request("POST", "/api/users/login", R"({"user":"admin","pass":"admin"})", browser({}, ""))
             .status == 401);
 
   auto current = c.request("GET", "/api/users/current", "", browser(token));
@@ -192,8 +194,8 @@ TEMPLATE_TEST_CASE("a session needs cookie, IP and user agent together", "[http]
   CHECK(c.request("GET", "/api/users", "", {}).status == 401);
 }
 
-TEMPLATE_TEST_CASE("logout ends the session and deletes the cookie", "[http][auth]",
-                   sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("logout ends the session and deletes the cookie", "[http][auth]", sqlite_backend,
+                   postgres_backend) {
   running_node n{TestType::value};
   auto token = login(n, "admin", "admin");
   auto c = n.client();
@@ -209,7 +211,8 @@ TEMPLATE_TEST_CASE("logout ends the session and deletes the cookie", "[http][aut
 
 TEMPLATE_TEST_CASE("sessions expire after the configured timeout", "[http][auth]", sqlite_backend,
                    postgres_backend) {
-  running_node n{TestType::value, [](sbx::app::config& c) { c.session_timeout = std::chrono::seconds{1}; }};
+  running_node n{TestType::value,
+                 [](sbx::app::config& c) { c.session_timeout = std::chrono::seconds{1}; }};
   auto token = login(n, "admin", "admin");
   CHECK(n.client().request("GET", "/api/users", "", browser(token)).status == 200);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -244,14 +247,16 @@ TEMPLATE_TEST_CASE("a USER may read but not administer", "[http][auth]", sqlite_
   CHECK(n.as("bob", "secret", "POST", "/api/system/stop").status == 403);
   auto admin_id = id_of(n.admin("POST", "/api/users", carol));
   CHECK(admin_id > 0);
-  CHECK(n.as("carol", "pw2", "POST", "/api/users", R"({"user":"dave","role":"USER","password":"d"})")
-            .status == 201);
+  CHECK(
+      n.as("carol", "pw2", "POST", "/api/users", R"({"user":"dave","role":"USER","password":"d"})")
+          .status == 201);
 }
 
 TEMPLATE_TEST_CASE("the superuser follows the configuration across restarts", "[http][auth]",
                    sqlite_backend, postgres_backend) {
   scratch_database db{TestType::value};
-  auto data = std::filesystem::temp_directory_path() / ("sbx-restart-" + std::to_string(::getpid()));
+  auto data =
+      std::filesystem::temp_directory_path() / ("sbx-restart-" + std::to_string(::getpid()));
   auto start = [&](const std::string& name, const std::string& pass) {
     sbx::app::config c;
     c.data_dir = data;
