@@ -26,7 +26,9 @@ if [[ -z "${SBX_TEST_IN_NETNS:-}" ]]; then
   deploy/check-format.sh
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_WERROR=ON \
     -DSBX_SANITIZE="$sanitize"
-  cmake --build "$build_dir"
+  # SBX_TEST_TARGETS="a b" builds only these targets (their tests then run with `-L <folder>`).
+  # shellcheck disable=SC2086
+  cmake --build "$build_dir" ${SBX_TEST_TARGETS:+--target $SBX_TEST_TARGETS}
   # The tests run in a private network namespace that has only a loopback interface: DCMTK
   # (3.6.7) listens on every interface and Orthanc has no bind address, so the DICOM peers the
   # tests start stay unreachable from outside. Root makes the namespace directly; others map
