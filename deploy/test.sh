@@ -59,7 +59,7 @@ run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres slicebox
 export SBX_TEST_POSTGRES="host=127.0.0.1 port=$pg_port dbname=slicebox user=postgres"
 
 # A sanitizer finding ends the process with a report on stderr, so the test fails.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 cd "$build_dir"
