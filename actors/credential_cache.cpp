@@ -16,8 +16,9 @@ credential_cache::credential_cache() {
 
 credential_cache::digest_type credential_cache::digest(const std::string& password) const {
   digest_type out{};
-  crypto_generichash(out.data(), out.size(), reinterpret_cast<const unsigned char*>(password.data()),
-                     password.size(), key_.data(), key_.size());
+  crypto_generichash(out.data(), out.size(),
+                     reinterpret_cast<const unsigned char*>(password.data()), password.size(),
+                     key_.data(), key_.size());
   return out;
 }
 

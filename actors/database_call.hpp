@@ -3,9 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <stdexcept>
-
 #include <caf/result.hpp>
+#include <stdexcept>
 
 #include "persistence/database.hpp"
 #include "proto/error.hpp"

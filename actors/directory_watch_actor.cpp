@@ -3,11 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -65,8 +65,7 @@ void pump(importer_pointer self) {
       continue;
     }
     ++st.in_flight;
-    ingest_request request{copy.string(),
-                           source{"directory", item.watch.name, item.watch.id},
+    ingest_request request{copy.string(), source{"directory", item.watch.name, item.watch.id},
                            context_set::image_data, true};
     self->request(st.config.ingest, caf::infinite, ingest_atom::value, std::move(request))
         .then(

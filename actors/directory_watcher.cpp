@@ -3,12 +3,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <map>
 #include <thread>
@@ -64,7 +63,8 @@ struct directory_watcher::impl {
 
   ~impl() {
     std::uint64_t one = 1;
-    if (::write(stop, &one, sizeof one) < 0) spdlog::error("cannot stop the watcher of {}", root.string());
+    if (::write(stop, &one, sizeof one) < 0)
+      spdlog::error("cannot stop the watcher of {}", root.string());
     thread.join();
     if (inotify >= 0) ::close(inotify);
     ::close(stop);
@@ -81,7 +81,8 @@ struct directory_watcher::impl {
   void consider(const fs::path& file, bool closed) {
     struct stat st {};
     if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-    const version v{st.st_size, std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+    const version v{st.st_size,
+                    std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
     auto it = reported.find(file);
     if (it != reported.end() && it->second == v) return;
     if (!closed && now_ns() - v.second < settle_ns) return;  // perhaps still being written
@@ -97,7 +98,9 @@ struct directory_watcher::impl {
     if (!fs::is_directory(top, ec)) return;
     watch_folder(top);
     std::map<fs::path, version> seen_versions;
-    for (fs::recursive_directory_iterator it(top, fs::directory_options::skip_permission_denied, ec), end;
+    for (fs::recursive_directory_iterator
+             it(top, fs::directory_options::skip_permission_denied, ec),
+         end;
          !ec && it != end; it.increment(ec)) {
       const auto& entry = *it;
       if (entry.is_symlink(ec)) continue;
@@ -148,7 +151,8 @@ struct directory_watcher::impl {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
           next - std::chrono::steady_clock::now());
       pollfd fds[2] = {{stop, POLLIN, 0}, {inotify, POLLIN, 0}};
-      int ready = ::poll(fds, inotify >= 0 ? 2 : 1, static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
+      int ready = ::poll(fds, inotify >= 0 ? 2 : 1,
+                         static_cast<int>(std::max<std::int64_t>(wait.count(), 0)));
       if (ready > 0 && (fds[0].revents & POLLIN)) return;
       if (ready > 0 && (fds[1].revents & POLLIN)) read_events();
       if (std::chrono::steady_clock::now() >= next) {

@@ -21,8 +21,8 @@ namespace {
 using namespace proto;
 
 /// Stores a validated file: adopt it, index it, publish image_added, answer.
-void store(proto::ingest_actor::pointer self, const ingest_service_config& config,
-           std::string file, image_attributes attributes, source src,
+void store(proto::ingest_actor::pointer self, const ingest_service_config& config, std::string file,
+           image_attributes attributes, source src,
            caf::typed_response_promise<ingest_result> promise) {
   std::string key;
   try {

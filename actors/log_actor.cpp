@@ -65,8 +65,8 @@ proto::log_actor::behavior_type log_behavior(proto::log_actor::stateful_pointer<
         });
       },
       [=](proto::delete_atom, std::int64_t id) -> caf::result<bool> {
-        return database_call<bool>("log",
-                                   [&]() -> caf::result<bool> { return self->state.repo->remove(id); });
+        return database_call<bool>(
+            "log", [&]() -> caf::result<bool> { return self->state.repo->remove(id); });
       },
   };
 }

@@ -41,13 +41,14 @@ std::string entry_name(const image_location& l) {
          std::to_string(l.image_id) + ".dcm";
 }
 
-storage_actor::behavior_type storage_behavior(
-    storage_actor::stateful_pointer<storage_state> self,
-    std::shared_ptr<const persistence::file_store> store, metadata_actor metadata,
-    std::chrono::milliseconds export_lifetime) {
+storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<storage_state> self,
+                                              std::shared_ptr<const persistence::file_store> store,
+                                              metadata_actor metadata,
+                                              std::chrono::milliseconds export_lifetime) {
   auto expire = [self, export_lifetime] {
     auto oldest = now_ms() - export_lifetime.count();
-    std::erase_if(self->state.exports, [&](const auto& e) { return e.second.created_ms <= oldest; });
+    std::erase_if(self->state.exports,
+                  [&](const auto& e) { return e.second.created_ms <= oldest; });
   };
   return {
       [=](file_atom, std::int64_t image_id) -> caf::result<std::string> {
@@ -73,18 +74,17 @@ storage_actor::behavior_type storage_behavior(
       [=](get_atom, export_atom, std::int64_t id) -> caf::result<export_plan> {
         expire();
         auto set = self->state.exports.find(id);
-        if (set == self->state.exports.end())
-          return bare_not_found();
+        if (set == self->state.exports.end()) return bare_not_found();
         auto promise = self->make_response_promise<export_plan>();
         auto ids = set->second.image_ids;
         self->request(metadata, caf::infinite, get_atom::value, location_atom::value, ids)
             .then(
                 [=](const std::vector<image_location>& found) mutable {
                   if (found.size() < ids.size()) {
-                    promise.deliver(make_error(errc::not_found,
-                                               "Image " + std::to_string(ids[found.size()]) +
-                                                   " of export set " + std::to_string(id) +
-                                                   " no longer exists"));
+                    promise.deliver(
+                        make_error(errc::not_found, "Image " + std::to_string(ids[found.size()]) +
+                                                        " of export set " + std::to_string(id) +
+                                                        " no longer exists"));
                     return;
                   }
                   export_plan plan;

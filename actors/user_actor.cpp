@@ -95,7 +95,8 @@ proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_c
         return database_call<api_user>("users", [&]() -> caf::result<api_user> {
           auto& st = self->state;
           auto bound = st.binding(id);
-          if (id.token.empty() || !bound) return make_error(errc::unauthorized, missing_credentials);
+          if (id.token.empty() || !bound)
+            return make_error(errc::unauthorized, missing_credentials);
           auto s = st.repo->session(id.token, bound->first, bound->second);
           auto now = now_ms();
           auto timeout_ms = std::chrono::milliseconds(st.config.session_timeout).count();
@@ -120,7 +121,8 @@ proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_c
             st.repo->touch_session(s->id, now);
             return s->token;
           }
-          auto s = st.repo->insert_session({-1, u->id, random_uuid(), bound->first, bound->second, now});
+          auto s =
+              st.repo->insert_session({-1, u->id, random_uuid(), bound->first, bound->second, now});
           return s.token;
         });
       },

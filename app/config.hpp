@@ -18,10 +18,10 @@ struct config {
   std::filesystem::path data_dir = "data";  ///< data_dir
   std::string log_level = "info";           ///< log_level: trace|debug|info|warn|error|off
 
-  std::string http_host = "0.0.0.0";      ///< http.host
-  std::uint16_t http_port = 5000;         ///< http.port (0 = any free port)
-  unsigned http_threads = 2;              ///< http.threads
-  std::uint64_t http_max_body = 64u << 20;  ///< http.max_body_bytes (uploads are exempt)
+  std::string http_host = "0.0.0.0";               ///< http.host
+  std::uint16_t http_port = 5000;                  ///< http.port (0 = any free port)
+  unsigned http_threads = 2;                       ///< http.threads
+  std::uint64_t http_max_body = 64u << 20;         ///< http.max_body_bytes (uploads are exempt)
   std::chrono::seconds http_read_timeout{60};      ///< http.read_timeout_seconds
   std::chrono::seconds http_write_timeout{60};     ///< http.write_timeout_seconds
   std::chrono::seconds http_idle_timeout{30};      ///< http.idle_timeout_seconds (keep-alive)
@@ -32,9 +32,9 @@ struct config {
   std::string database_url;  ///< database.url: PostgreSQL connection string; empty = SQLite
   std::filesystem::path sqlite_path;  ///< database.sqlite_path; empty = <data_dir>/slicebox.db
 
-  std::string superuser_name = "admin";      ///< auth.superuser_name
-  std::string superuser_password = "admin";  ///< auth.superuser_password
-  std::chrono::seconds session_timeout{3600};  ///< auth.session_timeout_seconds
+  std::string superuser_name = "admin";           ///< auth.superuser_name
+  std::string superuser_password = "admin";       ///< auth.superuser_password
+  std::chrono::seconds session_timeout{3600};     ///< auth.session_timeout_seconds
   bool sessions_include_ip_and_useragent = true;  ///< auth.sessions_include_ip_and_useragent
 
   /// ingest.original_contexts: accept exactly Slicebox 2.1.1's SOP classes and transfer syntaxes

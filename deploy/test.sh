@@ -4,13 +4,31 @@
 # suite with ctest, against SQLite and a throwaway PostgreSQL 15 cluster on 127.0.0.1 that is
 # started here and removed afterwards, whatever the outcome. Arguments go to ctest, e.g.
 # `deploy/test.sh -R scu` runs only the tests whose names match.
+#
+# First the formatting is checked (deploy/check-format.sh); the build treats warnings as errors.
+# `deploy/test.sh --sanitize [ctest arguments]` builds and runs the suite with AddressSanitizer and
+# UndefinedBehaviorSanitizer instead (build folder build-sanitize; any finding fails the test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build_dir=${SBX_TEST_BUILD_DIR:-build-test}
+if [[ "${1:-}" == "--sanitize" ]]; then
+  export SBX_TEST_SANITIZE=1
+  shift
+fi
+if [[ -n "${SBX_TEST_SANITIZE:-}" ]]; then
+  build_dir=${SBX_TEST_BUILD_DIR:-build-sanitize}
+  sanitize=ON
+else
+  build_dir=${SBX_TEST_BUILD_DIR:-build-test}
+  sanitize=OFF
+fi
 if [[ -z "${SBX_TEST_IN_NETNS:-}" ]]; then
   deploy/install-deps.sh --test
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug
-  cmake --build "$build_dir"
+  deploy/check-format.sh
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_WERROR=ON \
+    -DSBX_SANITIZE="$sanitize"
+  # SBX_TEST_TARGETS="a b" builds only these targets (their tests then run with `-L <folder>`).
+  # shellcheck disable=SC2086
+  cmake --build "$build_dir" ${SBX_TEST_TARGETS:+--target $SBX_TEST_TARGETS}
   # The tests run in a private network namespace that has only a loopback interface: DCMTK
   # (3.6.7) listens on every interface and Orthanc has no bind address, so the DICOM peers the
   # tests start stay unreachable from outside. Root makes the namespace directly; others map
@@ -39,6 +57,10 @@ run_pg "$pg_bin/pg_ctl" -D "$pg_root/data" -l "$pg_root/server.log" -w -t 30 \
   start >/dev/null
 run_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres slicebox
 export SBX_TEST_POSTGRES="host=127.0.0.1 port=$pg_port dbname=slicebox user=postgres"
+
+# A sanitizer finding ends the process with a report on stderr, so the test fails.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 cd "$build_dir"
 ctest --output-on-failure -j"$(nproc)" --timeout 300 "$@"

@@ -67,7 +67,10 @@ bool contains_ignoring_case(std::string_view text, std::string_view part) {
     return std::tolower(static_cast<unsigned char>(a)) ==
            std::tolower(static_cast<unsigned char>(b));
   };
-  return part.empty() || !std::ranges::search(text, part, same).empty();
+  // std::search, not std::ranges::search: clang 14 (clang-tidy) cannot parse libstdc++ 12's
+  // std::ranges::subrange.
+  return part.empty() ||
+         std::search(text.begin(), text.end(), part.begin(), part.end(), same) != text.end();
 }
 
 std::optional<int> parse_int(std::string_view text) {

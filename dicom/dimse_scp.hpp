@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "dicom/dimse.hpp"
 #include "dicom/dataset_header.hpp"
+#include "dicom/dimse.hpp"
 
 namespace sbx::dicom {
 

@@ -4,8 +4,6 @@
 // clang-format on
 #include "dicom/dimse_scu.hpp"
 
-#include "dicom/dimse.hpp"
-
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -35,6 +33,7 @@
 #include "dcmtk/dcmnet/dul.h"
 #include "dcmtk/oflog/oflog.h"
 #include "dicom/dataset_header.hpp"
+#include "dicom/dimse.hpp"
 
 namespace sbx::dicom {
 

@@ -45,8 +45,9 @@ http_response error_response(const caf::error& e) {
     return text_response(status_of(code), std::move(text));
   }
   if (e == caf::sec::request_timeout)
-    return text_response(503, "The server was not able to produce a timely response to your "
-                              "request.\nPlease try again in a short while!");
+    return text_response(503,
+                         "The server was not able to produce a timely response to your "
+                         "request.\nPlease try again in a short while!");
   spdlog::error("request failed: {}", caf::to_string(e));
   return text_response(500, "There was an internal server error.");
 }

@@ -5,12 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <filesystem>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <filesystem>
 #include <vector>
 
 #include "http/exchange.hpp"
@@ -130,8 +130,7 @@ struct frontend::impl {
           .then(std::move(on_user), on_error);
       return;
     }
-    self->request(users, caf::infinite, proto::auth_atom::value,
-                  client_identity_of(ex->request))
+    self->request(users, caf::infinite, proto::auth_atom::value, client_identity_of(ex->request))
         .then(std::move(on_user), on_error);
   }
 

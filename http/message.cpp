@@ -21,17 +21,17 @@ std::optional<std::string_view> http_request::header(std::string_view name) cons
 }
 
 http_response text_response(int status, std::string body) {
-  return {status, "text/plain; charset=UTF-8", std::move(body), {}, {}, false};
+  return {.status = status, .content_type = "text/plain; charset=UTF-8", .body = std::move(body)};
 }
 
 http_response json_response(int status, std::string body) {
-  return {status, "application/json", std::move(body), {}, {}, false};
+  return {.status = status, .content_type = "application/json", .body = std::move(body)};
 }
 
-http_response empty_response(int status) { return {status, {}, {}, {}, {}, false}; }
+http_response empty_response(int status) { return {.status = status}; }
 
 http_response file_response(std::string path, std::string content_type) {
-  return {200, std::move(content_type), {}, {}, std::move(path), 0, false};
+  return {.status = 200, .content_type = std::move(content_type), .file = std::move(path)};
 }
 
 }  // namespace sbx::http

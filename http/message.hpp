@@ -20,10 +20,10 @@ struct http_request {
   std::string target;  ///< as received, e.g. "/api/users?count=5"
   std::vector<std::pair<std::string, std::string>> headers;  ///< names in lower case
   std::string body;
-  std::string body_file;  ///< for streamed uploads: the file holding the body (body is empty)
+  std::string body_file;      ///< for streamed uploads: the file holding the body (body is empty)
   std::string body_filename;  ///< multipart uploads: the file name the client gave the part
   std::string body_error;     ///< streamed uploads: why the body could not be used, if it can't
-  std::string peer_ip;    ///< TCP peer address
+  std::string peer_ip;        ///< TCP peer address
 
   /// The path part of the target (before '?').
   std::string_view path() const;

@@ -52,7 +52,8 @@ query_params::query_params(std::string_view raw) {
       if (eq == std::string_view::npos)
         values_.emplace_back(percent_decode(pair), std::string{});
       else
-        values_.emplace_back(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
+        values_.emplace_back(percent_decode(pair.substr(0, eq)),
+                             percent_decode(pair.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     raw.remove_prefix(amp + 1);
@@ -60,8 +61,8 @@ query_params::query_params(std::string_view raw) {
 }
 
 void query_params::malformed(std::string_view name, const std::string& why) {
-  throw rejection(text_response(
-      400, "The query parameter '" + std::string(name) + "' was malformed:\n" + why));
+  throw rejection(
+      text_response(400, "The query parameter '" + std::string(name) + "' was malformed:\n" + why));
 }
 
 std::optional<std::string> query_params::get(std::string_view name) const {

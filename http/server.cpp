@@ -2,12 +2,9 @@
 // The only translation unit that includes Beast: CAF stays out of here (build time).
 #include "http/server.hpp"
 
-#include "http/multipart.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <filesystem>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -15,12 +12,15 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "http/multipart.hpp"
 
 namespace sbx::http {
 namespace {
@@ -187,8 +187,9 @@ class session : public std::enable_shared_from_this<session> {
     version_ = head.version();
     stream_.expires_after(ctx_->options.read_timeout);
     auto& o = ctx_->options;
-    if (o.streams_body && o.temp_file && o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
-                                        std::string_view(head.target().data(), head.target().size()))) {
+    if (o.streams_body && o.temp_file &&
+        o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
+                       std::string_view(head.target().data(), head.target().size()))) {
       // Uploads have no size limit and never sit in memory: the body goes straight to a file.
       file_parser_.emplace(std::move(*header_parser_));
       file_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -208,8 +209,8 @@ class session : public std::enable_shared_from_this<session> {
       body_parser_->body_limit(o.max_body);
     }
     if (beast::iequals(head_field(bhttp::field::expect), "100-continue")) {
-      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
-                                                                       version_);
+      auto cont =
+          std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, version_);
       bhttp::async_write(stream_, *cont,
                          [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
                            if (ec) return self->close();
@@ -225,7 +226,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void do_read_body() {
-    if (file_parser_) return do_read_file_chunk();
+    if (file_parser_)
+      return do_read_file_chunk();
     else
       bhttp::async_read(stream_, buffer_, *body_parser_,
                         beast::bind_front_handler(&session::on_body, shared_from_this()));
@@ -361,16 +363,16 @@ class session : public std::enable_shared_from_this<session> {
     res->keep_alive(keep_alive_ && !ctx_->stopping);
     res->prepare_payload();
     stream_.expires_after(ctx_->options.write_timeout + extra_time);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, temporary](beast::error_code ec,
-                                                                  std::size_t) {
-                         if (!temporary.empty()) {
-                           std::error_code fec;
-                           std::filesystem::remove(temporary, fec);
-                         }
-                         if (ec || !res->keep_alive()) return self->close();
-                         self->do_read_header();
-                       });
+    bhttp::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, temporary](beast::error_code ec, std::size_t) {
+          if (!temporary.empty()) {
+            std::error_code fec;
+            std::filesystem::remove(temporary, fec);
+          }
+          if (ec || !res->keep_alive()) return self->close();
+          self->do_read_header();
+        });
   }
 
   /// Sends a response whose body is made while it is sent: piece by piece, each write bounded by
@@ -398,7 +400,8 @@ class session : public std::enable_shared_from_this<session> {
         [self = shared_from_this(), res = std::move(res), serializer = std::move(serializer)](
             beast::error_code ec, std::size_t) mutable {
           if (ec) return self->close();
-          if (!serializer->is_done()) return self->write_some(std::move(res), std::move(serializer));
+          if (!serializer->is_done())
+            return self->write_some(std::move(res), std::move(serializer));
           if (!res->keep_alive()) return self->close();
           self->do_read_header();
         });

@@ -19,7 +19,8 @@ namespace {
 class zip_writer final : public body_source {
  public:
   zip_writer(std::vector<zip_item> items, int level)
-      : items_(std::move(items)), owner_(archive_write_new(), &archive_write_free),
+      : items_(std::move(items)),
+        owner_(archive_write_new(), &archive_write_free),
         archive_(owner_.get()) {
     if (!archive_) throw std::runtime_error("cannot create a ZIP writer");
     const auto options = "zip:hdrcharset=UTF-8,zip:compression-level=" + std::to_string(level);
@@ -65,8 +66,8 @@ class zip_writer final : public body_source {
     if (fd_ < 0) return open_next();
     if (!buffer_) buffer_ = std::make_unique<char[]>(piece);
     auto n = ::read(fd_, buffer_.get(), piece);
-    if (n < 0) throw std::runtime_error("cannot read " + items_[index_].path + ": " +
-                                        std::strerror(errno));
+    if (n < 0)
+      throw std::runtime_error("cannot read " + items_[index_].path + ": " + std::strerror(errno));
     if (n == 0) {
       close_file();
       check(archive_write_finish_entry(archive_));

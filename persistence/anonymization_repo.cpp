@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "persistence/anonymization_repo.hpp"
 
-#include "persistence/statement.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <string_view>
+
+#include "persistence/statement.hpp"
 
 namespace sbx::persistence {
 
@@ -67,8 +67,6 @@ proto::anonymization_key to_key(const row& r, std::size_t o = 0) {
 proto::anonymization_key_value to_value(const row& r, std::size_t o = 0) {
   return {r.int64(o), r.int64(o + 1), r.text(o + 2), r.text(o + 3), r.text(o + 4)};
 }
-
-
 
 // PostgreSQL's LIKE treats a backslash as an escape; ESCAPE '' keeps values such as A\B intact
 // (SQLite has no default escape character). The value's own % and _ stay wildcards.
@@ -139,7 +137,6 @@ std::vector<proto::anonymization_key> run_keys(database& db, statement& st,
 // Ids per DELETE statement; each batch travels as one bound parameter.
 constexpr std::size_t delete_batch = 500;
 
-
 }  // namespace
 
 proto::anonymization_key anonymization_repo::insert(
@@ -200,8 +197,7 @@ std::int64_t anonymization_repo::remove_for_images(const std::vector<std::int64_
                                     image_ids.begin() + static_cast<std::ptrdiff_t>(std::min(
                                                             i + delete_batch, image_ids.size())));
     statement st(db_.kind());
-    std::string sql =
-        "DELETE FROM anonymization_keys WHERE " + sql::in_list(st, "image_id", batch);
+    std::string sql = "DELETE FROM anonymization_keys WHERE " + sql::in_list(st, "image_id", batch);
     removed += db_.exec(sql, st.params()).affected;
   }
   return removed;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "persistence/metadata_repo.hpp"
 
-#include "persistence/statement.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
+
+#include "persistence/statement.hpp"
 
 namespace sbx::persistence {
 
@@ -557,8 +557,8 @@ std::vector<proto::image_location> metadata_repo::locations(
       "JOIN patients p ON p.id = st.patient_id WHERE " +
       in_list(st, "i.id", image_ids);
   for (const auto& r : db_.exec(sql, st.params()).rows)
-    found[r.int64(0)] = {r.int64(0), r.int64(1), r.text(2), r.text(3), r.int64(4), r.text(5),
-                         r.int64(6),  r.text(7),  r.text(8), r.text(9)};
+    found[r.int64(0)] = {r.int64(0), r.int64(1), r.text(2), r.text(3), r.int64(4),
+                         r.text(5),  r.int64(6), r.text(7), r.text(8), r.text(9)};
   std::vector<proto::image_location> out;
   out.reserve(image_ids.size());
   for (auto id : image_ids) {

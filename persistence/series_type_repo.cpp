@@ -19,8 +19,8 @@ constexpr const char* attribute_columns =
     "FROM series_type_rule_attributes ";
 
 proto::series_type_rule_attribute to_attribute(const row& r) {
-  proto::series_type_rule_attribute a{r.int64(0), r.int64(1), r.int64(2), r.text(3), {}, {},
-                                      r.text(6)};
+  proto::series_type_rule_attribute a{r.int64(0), r.int64(1), r.int64(2), r.text(3),
+                                      {},         {},         r.text(6)};
   if (!r.is_null(4)) a.tag_path = r.text(4);
   if (!r.is_null(5)) a.name_path = r.text(5);
   return a;
@@ -73,8 +73,7 @@ proto::series_type series_type_repo::insert_type(const std::string& name) {
 
 bool series_type_repo::rename_type(const proto::series_type& t) {
   return with_unique_name(t.name, [&] {
-    return db_.exec("UPDATE series_types SET name = $2 WHERE id = $1", {t.id, t.name}).affected >
-           0;
+    return db_.exec("UPDATE series_types SET name = $2 WHERE id = $1", {t.id, t.name}).affected > 0;
   });
 }
 
@@ -109,10 +108,10 @@ bool series_type_repo::remove_rule(std::int64_t id) {
 std::vector<proto::series_type_rule_attribute> series_type_repo::attributes_of(
     std::int64_t rule_id) {
   std::vector<proto::series_type_rule_attribute> out;
-  for (const auto& r : db_.exec(std::string(attribute_columns) +
-                                    "WHERE series_type_rule_id = $1 ORDER BY id",
-                                {rule_id})
-                           .rows)
+  for (const auto& r :
+       db_.exec(std::string(attribute_columns) + "WHERE series_type_rule_id = $1 ORDER BY id",
+                {rule_id})
+           .rows)
     out.push_back(to_attribute(r));
   return out;
 }
@@ -163,10 +162,10 @@ proto::series_type_rules series_type_repo::all_rules() {
 }
 
 std::vector<proto::series_type> series_type_repo::types_of_series(std::int64_t series_id) {
-  return to_types(db_.exec(
-      "SELECT t.id, t.name FROM series_series_types l JOIN series_types t "
-      "ON t.id = l.series_type_id WHERE l.series_id = $1 ORDER BY t.id",
-      {series_id}));
+  return to_types(
+      db_.exec("SELECT t.id, t.name FROM series_series_types l JOIN series_types t "
+               "ON t.id = l.series_type_id WHERE l.series_id = $1 ORDER BY t.id",
+               {series_id}));
 }
 
 std::vector<proto::series_id_series_type> series_type_repo::links_of(

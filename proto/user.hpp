@@ -32,7 +32,7 @@ struct api_session {
   std::int64_t user_id = -1;
   std::string token;
   std::string ip;
-  std::string user_agent;  ///< MD5 hex of the User-Agent header
+  std::string user_agent;    ///< MD5 hex of the User-Agent header
   std::int64_t updated = 0;  ///< epoch milliseconds of last use
 };
 

@@ -74,7 +74,8 @@ void add_anonymization_routes(router& r, const services& s) {
   r.add("GET", "/api/anonymization/keys/export/csv", access::admin,
         [anon](auto self, const exchange_ptr& ex) {
           ask(self, ex, anon, csv_atom::value).then([ex](const std::string& text) {
-            http_response res{200, "text/csv; charset=UTF-8", text, {}, {}};
+            http_response res{
+                .status = 200, .content_type = "text/csv; charset=UTF-8", .body = text};
             res.headers.emplace_back("Content-Disposition",
                                      "attachment; filename=slicebox-anonymization-info.csv");
             ex->reply(std::move(res));

@@ -34,15 +34,19 @@ void add_dictionary_routes(router& r, const services& s) {
     });
   }
 
-  r.add("GET", "/api/dicom/dictionary/vr", access::anyone, [dict](auto self, const exchange_ptr& ex) {
-    ask(self, ex, dict, vr_atom::value, tag_parameter(ex->query()))
-        .then([ex](const dictionary_vr& vr) { ex->reply(json_response(200, json::encode(vr))); });
-  });
+  r.add(
+      "GET", "/api/dicom/dictionary/vr", access::anyone, [dict](auto self, const exchange_ptr& ex) {
+        ask(self, ex, dict, vr_atom::value, tag_parameter(ex->query()))
+            .then(
+                [ex](const dictionary_vr& vr) { ex->reply(json_response(200, json::encode(vr))); });
+      });
 
-  r.add("GET", "/api/dicom/dictionary/vm", access::anyone, [dict](auto self, const exchange_ptr& ex) {
-    ask(self, ex, dict, vm_atom::value, tag_parameter(ex->query()))
-        .then([ex](const dictionary_vm& vm) { ex->reply(json_response(200, json::encode(vm))); });
-  });
+  r.add(
+      "GET", "/api/dicom/dictionary/vm", access::anyone, [dict](auto self, const exchange_ptr& ex) {
+        ask(self, ex, dict, vm_atom::value, tag_parameter(ex->query()))
+            .then(
+                [ex](const dictionary_vm& vm) { ex->reply(json_response(200, json::encode(vm))); });
+      });
 
   r.add("GET", "/api/dicom/dictionary/keyword", access::anyone,
         [dict](auto self, const exchange_ptr& ex) {

@@ -60,7 +60,7 @@ void add_image_routes(router& r, const services& s) {
                         int32("imageheight", 0)};
     ask(self, ex, images, png_atom::value, ex->params.id("id"), request)
         .then([ex](const std::string& png) {
-          ex->reply({200, "image/png", png, {}, {}});
+          ex->reply({.status = 200, .content_type = "image/png", .body = png});
         });
   });
   r.add_upload("POST", "/api/images/jpeg", access::user,
@@ -103,7 +103,7 @@ void add_image_routes(router& r, const services& s) {
                 std::vector<zip_item> items;
                 items.reserve(plan.entries.size());
                 for (const auto& e : plan.entries) items.push_back({e.name, e.path});
-                http_response res{200, "application/octet-stream", {}, {}, {}};
+                http_response res{.status = 200, .content_type = "application/octet-stream"};
                 res.headers.emplace_back("Content-Disposition",
                                          "attachment; filename=slicebox-export.zip");
                 res.source = zip_source(std::move(items), level);

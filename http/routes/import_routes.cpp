@@ -22,11 +22,11 @@ void add_import_routes(router& r, const services& s) {
         [imports](auto self, const exchange_ptr& ex) {
           ask(self, ex, imports, get_atom::value, ex->params.id("id")).then(reply_json(ex));
         });
-  r.add("DELETE", "/api/import/sessions/{id}", access::user,
-        [imports](auto self, const exchange_ptr& ex) {
-          ask(self, ex, imports, delete_atom::value, ex->params.id("id"))
-              .then(reply_no_content(ex));
-        });
+  r.add(
+      "DELETE", "/api/import/sessions/{id}", access::user,
+      [imports](auto self, const exchange_ptr& ex) {
+        ask(self, ex, imports, delete_atom::value, ex->params.id("id")).then(reply_no_content(ex));
+      });
   r.add_upload("POST", "/api/import/sessions/{id}/images", access::user,
                [imports](auto self, const exchange_ptr& ex) {
                  // A body that is not a usable upload still counts as a rejected file.

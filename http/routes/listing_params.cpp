@@ -48,10 +48,10 @@ proto::series_filter series_filter_of(const query_params& q) {
       auto colon = part.find(':');
       auto id = colon == std::string_view::npos ? std::nullopt : to_int64(part.substr(colon + 1));
       if (!id)
-        throw rejection(text_response(
-            400,
-            "Sources parameter must be formatted as a comma separated list of "
-            "sourceType:sourceId elements, e.g. box:23,box:12,user:2"));
+        throw rejection(
+            text_response(400,
+                          "Sources parameter must be formatted as a comma separated list of "
+                          "sourceType:sourceId elements, e.g. box:23,box:12,user:2"));
       f.sources.push_back({std::string(part.substr(0, colon)), *id});
     }
   }

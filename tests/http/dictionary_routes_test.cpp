@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cctype>
 
 #include "http/json_view.hpp"
@@ -39,20 +40,24 @@ TEST_CASE("dictionary look-ups are public and answer as Slicebox does", "[http][
   CHECK(tag["tag"].GetInt64() == 1048592);
   CHECK(c.request("GET", "/api/dicom/dictionary/tag?keyword=abc").status == 404);
 
-  auto keywords = parse_json(c.request("GET", "/api/dicom/dictionary/keywords?filter=atientnam").body);
+  auto keywords =
+      parse_json(c.request("GET", "/api/dicom/dictionary/keywords?filter=atientnam").body);
   const auto& list = keywords["keywords"];
   REQUIRE(list.Size() > 0);
   bool has_patient_name = false;
   for (const auto& k : list.GetArray()) {
     std::string s = k.GetString();
     has_patient_name |= s == "PatientName";
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     CHECK(s.find("atientnam") != std::string::npos);
   }
   CHECK(has_patient_name);
 
-  auto sequences = c.request("GET", "/api/dicom/dictionary/keywords/sequence?filter=ReferencedImage");
+  auto sequences =
+      c.request("GET", "/api/dicom/dictionary/keywords/sequence?filter=ReferencedImage");
   CHECK(sequences.body.find("\"ReferencedImageSequence\"") != std::string::npos);
-  auto others = c.request("GET", "/api/dicom/dictionary/keywords/nonsequence?filter=ReferencedImage");
+  auto others =
+      c.request("GET", "/api/dicom/dictionary/keywords/nonsequence?filter=ReferencedImage");
   CHECK(others.body.find("\"ReferencedImageSequence\"") == std::string::npos);
 }

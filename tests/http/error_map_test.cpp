@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <catch2/catch.hpp>
+#include "http/error_map.hpp"
 
 #include <caf/sec.hpp>
-
-#include "http/error_map.hpp"
+#include <catch2/catch.hpp>
 
 using namespace sbx;
 
@@ -19,7 +18,8 @@ TEST_CASE("error codes map to Slicebox's statuses", "[unit][http]") {
 }
 
 TEST_CASE("a service error keeps its message as a plain-text body", "[unit][http]") {
-  auto r = http::error_response(proto::make_error(proto::errc::bad_request, "Superusers may not be added"));
+  auto r = http::error_response(
+      proto::make_error(proto::errc::bad_request, "Superusers may not be added"));
   CHECK(r.status == 400);
   CHECK(r.body == "Superusers may not be added");
   CHECK(r.content_type == "text/plain; charset=UTF-8");

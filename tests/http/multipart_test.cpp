@@ -112,17 +112,19 @@ TEST_CASE("extract_part finds the file among other fields", "[unit][http]") {
 
 TEST_CASE("extract_part reads headers in any case and quoted parameters", "[unit][http]") {
   scratch_dir dir;
-  const auto body = write_in(dir, body_of({
-      {"content-type: text/plain\r\n", "no disposition at all"},
-      {"CONTENT-DISPOSITION: form-data; NAME=\"file\"; FileName=\"a;b \\\"c\\\".dcm\"\r\n"
-       "X-Other:  whatever\r\n",
-       "one"},
-      {"Content-Disposition: form-data; name=\"file\"; filename=\"second.dcm\"\r\n", "two"},
-      {"Content-Disposition: form-data; name=\"ext\"; filename=\"fallback.dcm\"; "
-       "filename*=UTF-8''na%C3%AFve%20scan.dcm\r\n",
-       "three"},
-      {"Content-Disposition: form-data; name=empty\r\n", ""},
-  }));
+  const auto body = write_in(
+      dir,
+      body_of({
+          {"content-type: text/plain\r\n", "no disposition at all"},
+          {"CONTENT-DISPOSITION: form-data; NAME=\"file\"; FileName=\"a;b \\\"c\\\".dcm\"\r\n"
+           "X-Other:  whatever\r\n",
+           "one"},
+          {"Content-Disposition: form-data; name=\"file\"; filename=\"second.dcm\"\r\n", "two"},
+          {"Content-Disposition: form-data; name=\"ext\"; filename=\"fallback.dcm\"; "
+           "filename*=UTF-8''na%C3%AFve%20scan.dcm\r\n",
+           "three"},
+          {"Content-Disposition: form-data; name=empty\r\n", ""},
+      }));
   const auto first = extract_part(body, boundary, "file", dir / "out");
   CHECK(first.filename == "a;b \"c\".dcm");
   CHECK(read_bytes(dir / "out") == "one");  // the first part of that name

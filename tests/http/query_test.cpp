@@ -4,6 +4,8 @@
 
 #include "http/query.hpp"
 
+#include <catch2/catch.hpp>
+
 using namespace sbx::http;
 
 namespace {
@@ -42,8 +44,9 @@ TEST_CASE("paging parameters must be non-negative integers", "[unit][http]") {
   CHECK(text.body ==
         "The query parameter 'startindex' was malformed:\n'ten' is not a valid 64-bit signed "
         "integer value");
-  CHECK(rejected([] { query_params{"count=99999999999999999999"}.non_negative("count", 0); })
-            .status == 400);
+  CHECK(rejected([] {
+          query_params{"count=99999999999999999999"}.non_negative("count", 0);
+        }).status == 400);
 }
 
 TEST_CASE("a missing required parameter is 404", "[unit][http]") {

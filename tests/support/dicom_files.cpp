@@ -52,10 +52,11 @@ std::string dicom_variant(const std::string& fixture_name,
     gdcm::DataElement de(t);
     if (ds.FindDataElement(t)) de = ds.GetDataElement(t);
     std::string padded = value;
-    if (padded.size() % 2) padded += (t == gdcm::Tag(0x0008, 0x0018) || t.GetGroup() == 0x0002 ||
-                                      t == gdcm::Tag(0x0020, 0x000D) || t == gdcm::Tag(0x0020, 0x000E))
-                                         ? '\0'
-                                         : ' ';
+    if (padded.size() % 2)
+      padded += (t == gdcm::Tag(0x0008, 0x0018) || t.GetGroup() == 0x0002 ||
+                 t == gdcm::Tag(0x0020, 0x000D) || t == gdcm::Tag(0x0020, 0x000E))
+                    ? '\0'
+                    : ' ';
     de.SetByteValue(padded.data(), static_cast<std::uint32_t>(padded.size()));
     ds.Replace(de);
   }
