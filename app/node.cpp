@@ -14,6 +14,7 @@
 #include "actors/anonymization_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/filtering_actor.hpp"
+#include "actors/forwarding_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
@@ -79,6 +80,7 @@ struct node::impl {
   proto::filtering_actor filtering;
   proto::scu_actor scus;
   proto::scp_actor scps;
+  proto::forwarding_actor forwarding;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -108,6 +110,7 @@ struct node::impl {
     caf::anon_send_exit(images, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(forwarding, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(scus, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
@@ -157,9 +160,19 @@ node::node(config c) {
   i.directory_watches = actors::spawn_directory_watch_actor(
       i.sys, {database, store, i.ingest, i.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
-  i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
+  i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log, events});
   i.scps = actors::spawn_scp_actor(
       i.sys, {database, store, i.ingest, i.log, i.cfg.ingest_original_contexts, events});
+  actors::forwarding_config forwarding;
+  forwarding.database = database;
+  forwarding.scus = i.scus;
+  forwarding.metadata = i.metadata;
+  forwarding.log = i.log;
+  forwarding.events = events;
+  forwarding.batch_idle = i.cfg.forwarding_batch_idle;
+  forwarding.retry_initial = i.cfg.forwarding_retry_initial;
+  forwarding.retry_max = i.cfg.forwarding_retry_max;
+  i.forwarding = actors::spawn_forwarding_actor(i.sys, std::move(forwarding));
   actors::source_owners owners;
   owners.users = i.users;
   owners.scps = i.scps;
@@ -185,6 +198,7 @@ node::node(config c) {
   services.filtering = i.filtering;
   services.scus = i.scus;
   services.scps = i.scps;
+  services.forwarding = i.forwarding;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };

@@ -132,8 +132,8 @@ TEMPLATE_TEST_CASE("persistence: forwarding batches collect, go out, are deliver
   CHECK_FALSE(repo.batch(first.id));  // cascaded
 }
 
-TEMPLATE_TEST_CASE("persistence: after a restart, sends in flight are due again", "[persistence]",
-                   sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+TEMPLATE_TEST_CASE("persistence: forwarding batches being sent at a restart are due again",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   forwarding_repo repo(scratch.db());
   auto to_scu = repo.insert(rule("user", 1, "scu", 2));
