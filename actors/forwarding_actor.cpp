@@ -7,9 +7,11 @@
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/clock.hpp"
@@ -31,6 +33,10 @@ struct forwarding_state {
   std::set<std::int64_t> finalizing;  ///< delivered batches whose images are being deleted
   std::set<std::int64_t> checking;    ///< enroute box batches whose transaction is being asked
   std::int64_t last_repair = 0;       ///< epoch ms of the last look at box transactions
+  /// Images stored since the last flush: recorded together, in one transaction, once the
+  /// events queued with them are read (a flush message follows the first of them).
+  std::vector<image_added> arrived;
+  bool flush_queued = false;
 };
 
 using forwarding_pointer = forwarding_actor::stateful_pointer<forwarding_state>;
@@ -74,6 +80,23 @@ void guarded(const char* what, F&& body) {
 }
 
 void finalize(forwarding_pointer self);
+
+/// Records the images that arrived in the batches of their sources' rules (rules with an
+/// unknown destination collect nothing). Kept for the next attempt if the database fails.
+void record_arrivals(forwarding_pointer self) {
+  auto& st = self->state;
+  if (st.arrived.empty()) return;
+  guarded("image added", [&] {
+    std::map<std::pair<std::string, std::int64_t>, std::vector<std::int64_t>> by_source;
+    for (const auto& e : st.arrived) by_source[{e.src.type, e.src.id}].push_back(e.image_id);
+    std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> arrivals;
+    for (const auto& [src, images] : by_source)
+      for (const auto& r : st.repo->of_source(src.first, src.second))
+        if (r.dest.type != "unknown") arrivals.emplace_back(r.id, images);
+    if (!arrivals.empty()) st.repo->add_images(arrivals, now_ms());
+    st.arrived.clear();
+  });
+}
 
 /// A batch was handed over and acknowledged.
 void delivered(forwarding_pointer self, std::int64_t batch_id) {
@@ -214,6 +237,7 @@ void finalize(forwarding_pointer self) {
 }
 
 void step(forwarding_pointer self) {
+  record_arrivals(self);
   dispatch_due(self);
   repair_box_batches(self);
   finalize(self);
@@ -268,21 +292,28 @@ forwarding_actor::behavior_type forwarding_behavior(forwarding_pointer self,
         });
       },
       [=](delete_atom, std::int64_t id) {
+        record_arrivals(self);
         return database_call<bool>("forwarding",
                                    [&]() -> caf::result<bool> { return repo().remove(id); });
       },
       [=](const image_added& e) {
-        guarded("image added", [&] {
-          std::vector<std::int64_t> rules;
-          for (const auto& r : repo().of_source(e.src.type, e.src.id))
-            if (r.dest.type != "unknown") rules.push_back(r.id);
-          if (!rules.empty()) repo().add_image(rules, e.image_id, now_ms());
-        });
+        auto& st = self->state;
+        st.arrived.push_back(e);
+        if (!st.flush_queued) {
+          st.flush_queued = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [=](flush_atom) {
+        self->state.flush_queued = false;
+        record_arrivals(self);
       },
       [=](const images_deleted& e) {
+        record_arrivals(self);  // an image that arrived just before is deleted too
         guarded("images deleted", [&] { repo().remove_images(e.image_ids); });
       },
       [=](const images_sent& e) {
+        record_arrivals(self);
         std::int64_t n = 0;
         guarded("images sent", [&] {
           if (e.dest.type == "box" && e.transaction_id >= 0)
@@ -292,10 +323,12 @@ forwarding_actor::behavior_type forwarding_behavior(forwarding_pointer self,
         if (n > 0) finalize(self);
       },
       [=](const source_added& e) {
+        record_arrivals(self);
         // A box that comes (back) is tried at once by the rules that send to it.
         guarded("source added", [&] { repo().retry_now_to(e.src.type, e.src.id); });
       },
       [=](const source_deleted& e) {
+        record_arrivals(self);
         // Nothing more will come from a deleted source: its batches need not wait.
         guarded("source deleted", [&] { repo().expire_fresh_of_source(e.src.type, e.src.id); });
       },

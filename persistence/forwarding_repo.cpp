@@ -94,8 +94,16 @@ bool forwarding_repo::remove(std::int64_t id) {
 
 void forwarding_repo::add_image(const std::vector<std::int64_t>& rule_ids, std::int64_t image_id,
                                 std::int64_t now) {
+  std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> arrivals;
+  for (const auto rule_id : rule_ids) arrivals.push_back({rule_id, {image_id}});
+  add_images(arrivals, now);
+}
+
+void forwarding_repo::add_images(
+    const std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>>& arrivals,
+    std::int64_t now) {
   transaction tx(db_);
-  for (const auto rule_id : rule_ids) {
+  for (const auto& [rule_id, image_ids] : arrivals) {
     auto fresh = db_.exec(
         "SELECT id FROM forwarding_transactions WHERE rule_id = $1 AND state = 'fresh' "
         "ORDER BY id LIMIT 1",
@@ -113,10 +121,11 @@ void forwarding_repo::add_image(const std::vector<std::int64_t>& rule_ids, std::
       batch_id = fresh.rows.front().int64(0);
       db_.exec("UPDATE forwarding_transactions SET updated = $2 WHERE id = $1", {batch_id, now});
     }
-    db_.exec(
-        "INSERT INTO forwarding_transaction_images (transaction_id, image_id) VALUES ($1, $2) "
-        "ON CONFLICT DO NOTHING",
-        {batch_id, image_id});
+    for (const auto image_id : image_ids)
+      db_.exec(
+          "INSERT INTO forwarding_transaction_images (transaction_id, image_id) VALUES ($1, $2) "
+          "ON CONFLICT DO NOTHING",
+          {batch_id, image_id});
   }
   tx.commit();
 }

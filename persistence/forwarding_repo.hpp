@@ -36,8 +36,12 @@ class forwarding_repo {
 
   // Batches.
 
-  /// Adds an image to the fresh batch of each rule (creating it if there is none) and marks
-  /// those batches updated at `now`; an image already in a batch is not added twice.
+  /// Adds images to the fresh batch of rules (creating it if there is none), in one
+  /// transaction, and marks those batches updated at `now`; an image already in a batch is not
+  /// added twice. `arrivals` holds rule ids with their images in the order they came.
+  void add_images(const std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>>& arrivals,
+                  std::int64_t now);
+  /// add_images for one image and the rules of its source.
   void add_image(const std::vector<std::int64_t>& rule_ids, std::int64_t image_id,
                  std::int64_t now);
   /// One batch with its images, if it exists.

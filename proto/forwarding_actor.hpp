@@ -30,8 +30,9 @@ using forwarding_actor = caf::typed_actor<
     // Events the engine follows.
     caf::reacts_to<image_added>, caf::reacts_to<images_deleted>, caf::reacts_to<images_sent>,
     caf::reacts_to<source_added>, caf::reacts_to<source_deleted>,
-    // Internal: the engine's periodic step (dispatch, repair, finalize).
-    caf::reacts_to<step_atom>>;
+    // Internal: the engine's periodic step (dispatch, repair, finalize), and the recording of
+    // the images that arrived since the last one, in one transaction.
+    caf::reacts_to<step_atom>, caf::reacts_to<flush_atom>>;
 
 /// What forwarding needs from the box service: the part of its interface that sends images to
 /// a box the way `POST /api/boxes/{id}/send` does, and tells how such a transfer stands.
