@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -89,6 +90,9 @@ std::size_t images_dispatched(const running_node& n) {
   return total;
 }
 
+/// eventually(), with the patience a loaded machine needs for a node, a peer and a database.
+bool soon(const std::function<bool()>& done) { return eventually(done, 30s); }
+
 bool exists(const running_node& n, const std::string& image) {
   return n.admin("GET", "/api/metadata/images/" + image).status == 200;
 }
@@ -108,7 +112,7 @@ TEMPLATE_TEST_CASE("forwarding to an SCU: a batch goes out once idle and is deli
   create_rule(n, rule_body("user", admin_id(n) + 100, "scu", std::stoll(scu), true));
 
   auto ids = upload_images(n, 3);
-  REQUIRE(eventually([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
+  REQUIRE(soon([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
   CHECK(peer.received().size() == 3);
   CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 3);
   for (const auto& id : ids) CHECK(exists(n, id));  // keepImages
@@ -123,14 +127,13 @@ TEMPLATE_TEST_CASE("forwarding to an SCU: a batch goes out once idle and is deli
   // A manual send of the same images is a send like any other: nothing more is forwarded.
   auto r = n.admin("POST", "/api/scus/" + scu + "/send", "[" + ids[0] + "]");
   CHECK(r.status == 204);
-  CHECK(eventually([&] { return peer.received().size() == 4; }));
+  CHECK(soon([&] { return peer.received().size() == 4; }));
   CHECK(images_dispatched(n) == 3);
 
   // A later image makes a new batch.
   upload_images(n, 1, "q");
-  REQUIRE(
-      eventually([&] { return logged(n, "Forwarding", "Forwarding 1 images from user admin"); }));
-  CHECK(eventually([&] { return peer.received().size() == 5; }));
+  REQUIRE(soon([&] { return logged(n, "Forwarding", "Forwarding 1 images from user admin"); }));
+  CHECK(soon([&] { return peer.received().size() == 5; }));
 }
 
 TEMPLATE_TEST_CASE(
@@ -148,15 +151,15 @@ TEMPLATE_TEST_CASE(
 
   // The images stay until the second destination has them too.
   auto ids = upload_images(n, 4);
-  REQUIRE(eventually([&] { return first.received().size() == 4; }));
-  REQUIRE(eventually([&] {
+  REQUIRE(soon([&] { return first.received().size() == 4; }));
+  REQUIRE(soon([&] {
     return logged(n, "Forwarding", "Could not forward images to SCP. Trying again later.");
   }));
   for (const auto& id : ids) CHECK(exists(n, id));
 
   storescp_at second(second_port);
-  REQUIRE(eventually([&] { return second.received() == 4; }));
-  CHECK(eventually([&] {
+  REQUIRE(soon([&] { return second.received() == 4; }));
+  CHECK(soon([&] {
     for (const auto& id : ids)
       if (exists(n, id)) return false;
     return true;
@@ -172,13 +175,13 @@ TEMPLATE_TEST_CASE("forwarding: a batch pending at a restart is sent by the rest
   auto scu = create_scu(n, "peer", "STORESCP", port);
   create_rule(n, rule_body("user", admin_id(n), "scu", std::stoll(scu), false));
   auto ids = upload_images(n, 5);
-  REQUIRE(eventually([&] { return logged(n, "Forwarding", "Could not forward images"); }));
+  REQUIRE(soon([&] { return logged(n, "Forwarding", "Could not forward images"); }));
 
   n.restart();
   storescp_at peer(port);
-  REQUIRE(eventually([&] { return peer.received() == 5; }));
+  REQUIRE(soon([&] { return peer.received() == 5; }));
   // The deletion the batch owes is carried out by the restarted node too.
-  CHECK(eventually([&] {
+  CHECK(soon([&] {
     for (const auto& id : ids)
       if (exists(n, id)) return false;
     return true;
@@ -192,7 +195,7 @@ TEMPLATE_TEST_CASE("forwarding: a peer that is down gets the batch once it is ba
   auto scu = create_scu(n, "later", "STORESCP", port);
   create_rule(n, rule_body("user", admin_id(n), "scu", std::stoll(scu), true));
   upload_images(n, 3);
-  REQUIRE(eventually([&] {
+  REQUIRE(soon([&] {
     return logged(n, "Forwarding",
                   "Could not forward images to SCP. Trying again later. Message: Connection "
                   "refused on host STORESCP@127.0.0.1:" +
@@ -200,8 +203,8 @@ TEMPLATE_TEST_CASE("forwarding: a peer that is down gets the batch once it is ba
   }));
 
   storescp_at peer(port);
-  REQUIRE(eventually([&] { return peer.received() == 3; }));
-  CHECK(eventually([&] { return logged(n, "Forwarding", "Finalized "); }));
+  REQUIRE(soon([&] { return peer.received() == 3; }));
+  CHECK(soon([&] { return logged(n, "Forwarding", "Finalized "); }));
   CHECK(peer.received() == 3);
 }
 
@@ -223,8 +226,8 @@ TEMPLATE_TEST_CASE("forwarding: a rule deleted while its batch collects sends no
   CHECK(n.admin("DELETE", "/api/forwarding/rules/" + std::to_string(rule)).status == 204);
 
   // The other rule's batch, collected alongside, goes out; the deleted one's never does.
-  REQUIRE(eventually([&] { return kept.received().size() == 2; }));
-  CHECK(eventually([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
+  REQUIRE(soon([&] { return kept.received().size() == 2; }));
+  CHECK(soon([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
   CHECK(dropped.received().empty());
   CHECK(images_dispatched(n) == 2);
   for (const auto& id : ids) CHECK(exists(n, id));
@@ -241,7 +244,7 @@ TEMPLATE_TEST_CASE("forwarding: images deleted by hand leave their batch",
   create_rule(n, rule_body("user", admin_id(n), "scu", std::stoll(scu), true, "admin", "peer"));
   auto ids = upload_images(n, 3);
   CHECK(n.admin("DELETE", "/api/images/" + ids[1]).status == 204);
-  REQUIRE(eventually([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
+  REQUIRE(soon([&] { return logged(n, "Forwarding", "Finalized 1 transactions."); }));
   CHECK(logged(n, "Forwarding", "Forwarding 2 images from user admin to scu peer."));
   CHECK(peer.received().size() == 2);
 }
@@ -261,7 +264,7 @@ TEMPLATE_TEST_CASE("forwarding: 500 images through one rule arrive once each",
   const auto last_added = std::chrono::steady_clock::now();
   REQUIRE(eventually([&] { return peer.received().size() >= 500; }, 120s));
   const auto last_delivered = std::chrono::steady_clock::now();
-  REQUIRE(eventually([&] { return images_dispatched(n) >= 500; }));
+  REQUIRE(soon([&] { return images_dispatched(n) >= 500; }));
 
   auto uids = received_uids(peer);
   CHECK(uids.size() == 500);
