@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <limits>
 #include <map>
+#include <memory>
 
 #include "actors/database_call.hpp"
 #include "dicom/dimse_scp.hpp"
@@ -27,6 +28,9 @@ struct scp_state {
   dicom::accepted_contexts contexts;
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::scp_repo> repo;
+  /// The names of the SCPs listening, for the log when they stop (also at shutdown).
+  std::shared_ptr<std::map<std::int64_t, std::string>> running =
+      std::make_shared<std::map<std::int64_t, std::string>>();
   // Last, so the listeners stop (and their threads end) before anything they use goes.
   std::map<std::int64_t, std::unique_ptr<dicom::dimse_scp>> listeners;
 };
@@ -81,7 +85,11 @@ void start(scp_pointer self, const scp& s) {
   };
   auto listener = std::make_unique<dicom::dimse_scp>(std::move(settings));
   spdlog::info("SCP {} listening on port {} as {}", s.name, listener->port(), s.ae_title);
+  self->send(st.config.log, log_atom::value, log_type::info, std::string("SCP"),
+             "Started SCP " + s.name + " with AE title " + s.ae_title + " on port " +
+                 std::to_string(listener->port()));
   st.listeners[s.id] = std::move(listener);
+  (*st.running)[s.id] = s.name;
 }
 
 caf::error invalid(std::string message) {
@@ -127,6 +135,12 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
                  "Could not start SCP " + s.name + ": " + e.what());
     }
   }
+  // At shutdown every listener stops with the actor (the log service is stopped after it).
+  self->attach_functor([running = st.running, log = st.config.log](const caf::error&) {
+    for (const auto& [id, name] : *running)
+      caf::anon_send(log, log_atom::value, log_type::info, std::string("SCP"),
+                     "Stopped SCP " + name);
+  });
   auto repo = [self]() -> persistence::scp_repo& { return *self->state.repo; };
   return {
       [=](list_atom, std::int64_t start_index, std::int64_t count) {
@@ -149,7 +163,12 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
         });
       },
       [=](delete_atom, std::int64_t id) {
-        self->state.listeners.erase(id);  // returns once the port is closed
+        if (self->state.listeners.erase(id) > 0) {  // returns once the port is closed
+          auto& running = *self->state.running;
+          self->send(self->state.config.log, log_atom::value, log_type::info, std::string("SCP"),
+                     "Stopped SCP " + running[id]);
+          running.erase(id);
+        }
         return database_call<bool>("scp", [&]() -> caf::result<bool> {
           auto s = repo().by_id(id);
           if (!s || !repo().remove(id)) return false;

@@ -19,6 +19,7 @@
 #include "actors/database_call.hpp"
 #include "dicom/dimse_scu.hpp"
 #include "persistence/scu_repo.hpp"
+#include "proto/events.hpp"
 
 namespace sbx::actors {
 namespace {
@@ -79,6 +80,7 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
   auto note = [&log](log_type type, std::string message) {
     caf::anon_send(log, log_atom::value, type, std::string("SCU"), std::move(message));
   };
+  note(log_type::info, "Sending " + std::to_string(files.size()) + " images using SCU " + s.name);
   dicom::store_peer peer;
   peer.called_ae = s.ae_title;
   peer.host = s.host;
@@ -87,14 +89,13 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
     const auto report = dicom::send_files(peer, {files.begin(), files.end()});
     for (const auto& why : report.skipped)
       note(log_type::error, "Image not sent to " + s.name + ": " + why);
+    for (const auto& w : report.warnings) note(log_type::warn, "Sending to " + s.name + ": " + w);
+    note(log_type::info,
+         "Finished sending " + std::to_string(files.size()) + " images using SCU " + s.name);
     if (report.sent < files.size())
       note(log_type::warn, std::to_string(files.size() - report.sent) + " of " +
                                std::to_string(files.size()) +
                                " images could not be found and were not sent");
-    for (const auto& w : report.warnings) note(log_type::warn, "Sending to " + s.name + ": " + w);
-    // Slicebox's images-sent event has no consumer yet (forwarding); the log records it.
-    note(log_type::info,
-         std::to_string(report.sent) + " images sent to SCU " + s.name + " (" + peer_name(s) + ")");
     return static_cast<std::int64_t>(report.sent);
   } catch (const dicom::store_error& e) {
     auto error = send_error(s, e);
@@ -106,11 +107,12 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
   }
 }
 
-/// Sends on a thread of its own (an association blocks for as long as it lasts) and answers
-/// the promise.
-void start_send(scu_pointer self, scu s, std::vector<std::string> files,
-                caf::typed_response_promise<std::int64_t> promise) {
+/// Sends on a thread of its own (an association blocks for as long as it lasts), publishes
+/// images_sent once the peer has acknowledged them all, and answers the promise.
+void start_send(scu_pointer self, scu s, std::vector<std::int64_t> image_ids,
+                std::vector<std::string> files, caf::typed_response_promise<std::int64_t> promise) {
   auto log = self->state.config.log;
+  images_sent sent_event{destination{"scu", s.name, s.id}, std::move(image_ids), -1};
   auto sender = self->spawn<caf::detached>([s = std::move(s), files = std::move(files),
                                             log](caf::event_based_actor* me) -> caf::behavior {
     return {[=](send_atom) {
@@ -119,8 +121,12 @@ void start_send(scu_pointer self, scu s, std::vector<std::string> files,
     }};
   });
   self->request(sender, caf::infinite, send_atom::value)
-      .then([=](std::int64_t sent) mutable { promise.deliver(sent); },
-            [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+      .then(
+          [=](std::int64_t sent) mutable {
+            if (self->state.config.events) caf::anon_send(self->state.config.events, sent_event);
+            promise.deliver(sent);
+          },
+          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
 }
 
 /// Looks up the files of the images (all of them must exist), then sends them.
@@ -134,14 +140,14 @@ void locate_and_send(scu_pointer self, scu s, std::vector<std::int64_t> image_id
   auto state = std::make_shared<lookup>();
   state->files.resize(image_ids.size());
   state->left = image_ids.size();
-  if (image_ids.empty()) return start_send(self, std::move(s), {}, promise);
+  if (image_ids.empty()) return start_send(self, std::move(s), {}, {}, promise);
   for (std::size_t i = 0; i < image_ids.size(); ++i) {
     self->request(self->state.config.storage, caf::infinite, file_atom::value, image_ids[i])
         .then(
             [=](std::string& path) mutable {
               state->files[i] = std::move(path);
               if (--state->left == 0 && !state->failed)
-                start_send(self, s, std::move(state->files), promise);
+                start_send(self, s, image_ids, std::move(state->files), promise);
             },
             [=](caf::error& e) mutable {
               if (!state->failed) promise.deliver(std::move(e));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <caf/fwd.hpp>
+#include <caf/group.hpp>
 
 #include "persistence/database.hpp"
 #include "proto/log_messages.hpp"
@@ -15,6 +16,7 @@ struct scu_service_config {
   persistence::database_config database;
   proto::storage_actor storage;  ///< where the images' files are
   proto::log_actor log;
+  caf::group events;  ///< where images_sent is published after each successful send
 };
 
 /// Spawns the SCU service on its own thread (it owns its table). Each send runs in a thread of

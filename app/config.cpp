@@ -129,6 +129,10 @@ const std::vector<key_descriptor>& key_table() {
       flag_key("directory_watch.delete_on_import", &config::directory_watch_delete_on_import),
       integer_key("directory_watch.rescan_seconds", &config::directory_watch_rescan, at_least(1)),
 
+      integer_key("forwarding.batch_idle_ms", &config::forwarding_batch_idle, at_least(1)),
+      integer_key("forwarding.retry_initial_ms", &config::forwarding_retry_initial, at_least(1)),
+      integer_key("forwarding.retry_max_ms", &config::forwarding_retry_max, at_least(1)),
+
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
   };

@@ -49,6 +49,13 @@ struct config {
   /// directory_watch.rescan_seconds: how often each watched tree is walked in full (network
   /// shares send no change events).
   std::chrono::seconds directory_watch_rescan{5};
+  /// forwarding.batch_idle_ms: a forwarding batch that got no image for this long is sent
+  /// (Slicebox: 30 s).
+  std::chrono::milliseconds forwarding_batch_idle{30000};
+  /// forwarding.retry_initial_ms: how long a batch whose send failed waits before it is tried
+  /// again; the wait doubles with every further failure up to forwarding.retry_max_ms.
+  std::chrono::milliseconds forwarding_retry_initial{30000};
+  std::chrono::milliseconds forwarding_retry_max{600000};
   /// export.lifetime_seconds: how long an export set can be downloaded (Slicebox: 6 hours).
   std::chrono::seconds export_lifetime{6 * 3600};
   /// export.compression_level: deflate level of export ZIPs, 0 (stored) to 9. Stored by default:

@@ -15,6 +15,7 @@
 #include "actors/dictionary_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
 #include "actors/filtering_actor.hpp"
+#include "actors/forwarding_actor.hpp"
 #include "actors/image_actor.hpp"
 #include "actors/import_actor.hpp"
 #include "actors/ingest_actor.hpp"
@@ -135,9 +136,19 @@ node::node(config c) {
   s.directory_watches = actors::spawn_directory_watch_actor(
       i.sys, {database, store, s.ingest, s.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});
-  s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log});
+  s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log, events});
   s.scps = actors::spawn_scp_actor(
       i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events});
+  actors::forwarding_config forwarding;
+  forwarding.database = database;
+  forwarding.scus = s.scus;
+  forwarding.metadata = s.metadata;
+  forwarding.log = s.log;
+  forwarding.events = events;
+  forwarding.batch_idle = i.cfg.forwarding_batch_idle;
+  forwarding.retry_initial = i.cfg.forwarding_retry_initial;
+  forwarding.retry_max = i.cfg.forwarding_retry_max;
+  s.forwarding = actors::spawn_forwarding_actor(i.sys, std::move(forwarding));
   s.sources = actors::spawn_source_actor(i.sys, s);
   s.dictionary = actors::spawn_dictionary_actor(i.sys);
   std::size_t spawned = 0;

@@ -429,6 +429,40 @@ std::string encode(const scu& s) {
 }
 std::string encode(const std::vector<scu>& list) { return write_array(list, write_scu); }
 
+namespace {
+
+/// An object of three members `<prefix>Type`, `<prefix>Name`, `<prefix>Id` (Source,
+/// Destination).
+void write_typed_ref(writer& w, const std::string& prefix, const std::string& type,
+                     const std::string& name, std::int64_t id) {
+  w.StartObject();
+  put(w, prefix + "Type", type);
+  put(w, prefix + "Name", name);
+  put(w, prefix + "Id", id);
+  w.EndObject();
+}
+
+void write_forwarding_rule(writer& w, const forwarding_rule& r) {
+  w.StartObject();
+  put(w, "id", r.id);
+  w.Key("source");
+  write_typed_ref(w, "source", r.src.type, r.src.name, r.src.id);
+  w.Key("destination");
+  write_typed_ref(w, "destination", r.dest.type, r.dest.name, r.dest.id);
+  w.Key("keepImages");
+  w.Bool(r.keep_images);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string encode(const forwarding_rule& r) {
+  return write([&](writer& w) { write_forwarding_rule(w, r); });
+}
+std::string encode(const std::vector<forwarding_rule>& list) {
+  return write_array(list, write_forwarding_rule);
+}
+
 metadata_query decode_query(std::string_view body) {
   auto doc = parse_object(body);
   metadata_query q;
@@ -663,6 +697,30 @@ scu decode_scu(std::string_view body) {
   required_int64(doc, "id");
   return {-1, required_string(doc, "name"), required_string(doc, "aeTitle"),
           required_string(doc, "host"), required_int64(doc, "port")};
+}
+
+forwarding_rule decode_forwarding_rule(std::string_view body) {
+  auto doc = parse_object(body);
+  auto member_object = [&](const char* key) -> const rapidjson::Value& {
+    auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd())
+      throw malformed(std::string("Object is missing required member '") + key + "'");
+    if (!it->value.IsObject())
+      throw malformed(std::string("Member '") + key + "' must be an object");
+    return it->value;
+  };
+  required_int64(doc, "id");
+  const auto& src = member_object("source");
+  const auto& dest = member_object("destination");
+  auto keep = doc.FindMember("keepImages");
+  if (keep == doc.MemberEnd()) throw malformed("Object is missing required member 'keepImages'");
+  if (!keep->value.IsBool()) throw malformed("Member 'keepImages' must be a boolean");
+  return {-1,
+          {required_string(src, "sourceType"), required_string(src, "sourceName"),
+           required_int64(src, "sourceId")},
+          {required_string(dest, "destinationType"), required_string(dest, "destinationName"),
+           required_int64(dest, "destinationId")},
+          keep->value.GetBool()};
 }
 
 scp decode_scp(std::string_view body) {

@@ -10,6 +10,7 @@
 #include "proto/anonymization_messages.hpp"
 #include "proto/dictionary_messages.hpp"
 #include "proto/directory_watch.hpp"
+#include "proto/forwarding.hpp"
 #include "proto/image_attribute.hpp"
 #include "proto/import_session.hpp"
 #include "proto/log.hpp"
@@ -83,6 +84,9 @@ std::string encode(const std::vector<import_session>& list);
 /// `ScuData` {"id","name","aeTitle","host","port"} and a list of them.
 std::string encode(const scu& s);
 std::string encode(const std::vector<scu>& list);
+/// `ForwardingRule` and a list of them.
+std::string encode(const forwarding_rule& r);
+std::string encode(const std::vector<forwarding_rule>& list);
 
 /// `TagFilter` and a list of them.
 std::string encode(const tag_filter& f);
@@ -168,6 +172,9 @@ tag_filter_tag_path decode_tag_filter_tag_path(std::string_view body);
 source_tag_filter decode_source_tag_filter(std::string_view body);
 /// Reads `ScuData` {"id","name","aeTitle","host","port"}, every member required (id ignored).
 scu decode_scu(std::string_view body);
+/// Reads `ForwardingRule` {"id","source":Source,"destination":Destination,"keepImages"}, every
+/// member required (id ignored); types are kept as sent.
+forwarding_rule decode_forwarding_rule(std::string_view body);
 
 /// Reads `ClearTextUser` {"user","role","password"}; an unknown role is malformed.
 new_user decode_clear_text_user(std::string_view body);

@@ -7,6 +7,7 @@
 #include "proto/dictionary_messages.hpp"
 #include "proto/directory_watch_messages.hpp"
 #include "proto/filtering_messages.hpp"
+#include "proto/forwarding_messages.hpp"
 #include "proto/image_messages.hpp"
 #include "proto/import_messages.hpp"
 #include "proto/ingest_messages.hpp"
@@ -38,6 +39,7 @@ struct services {
   image_actor images;
   anonymization_actor anonymization;
   series_type_actor series_types;
+  forwarding_actor forwarding;
   scu_actor scus;
   ingest_actor ingest;
   filtering_actor filtering;
@@ -60,6 +62,7 @@ struct services {
     f(images, on_stop::exit);
     f(anonymization, on_stop::exit);
     f(series_types, on_stop::exit);
+    f(forwarding, on_stop::exit);
     f(scus, on_stop::exit);
     f(ingest, on_stop::exit);
     f(filtering, on_stop::exit);
@@ -73,7 +76,7 @@ struct services {
 
   /// How many services the table holds. The node checks at start that each_in_stop_order visits
   /// this many spawned handles.
-  static constexpr std::size_t count = 15;
+  static constexpr std::size_t count = 16;
 };
 
 // Every member is one actor handle, so a member added without raising `count` fails to compile.

@@ -18,6 +18,7 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_filtering_routes(*r, s);
   add_scu_routes(*r, s);
   add_scp_routes(*r, s);
+  add_forwarding_routes(*r, s);
   return r;
 }
 

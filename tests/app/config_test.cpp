@@ -66,6 +66,12 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.directory_watch_delete_on_import; }},
       {"directory_watch.rescan_seconds", "2", "2",
        [](const config& c) { return c.directory_watch_rescan == 2s; }},
+      {"forwarding.batch_idle_ms", "150", "150",
+       [](const config& c) { return c.forwarding_batch_idle == 150ms; }},
+      {"forwarding.retry_initial_ms", "100", "100",
+       [](const config& c) { return c.forwarding_retry_initial == 100ms; }},
+      {"forwarding.retry_max_ms", "400", "400",
+       [](const config& c) { return c.forwarding_retry_max == 400ms; }},
       {"export.lifetime_seconds", "90", "90",
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
@@ -126,6 +132,9 @@ void check_same(const config& a, const config& b) {
   CHECK(a.anonymization_purge_empty_keys == b.anonymization_purge_empty_keys);
   CHECK(a.directory_watch_delete_on_import == b.directory_watch_delete_on_import);
   CHECK(a.directory_watch_rescan == b.directory_watch_rescan);
+  CHECK(a.forwarding_batch_idle == b.forwarding_batch_idle);
+  CHECK(a.forwarding_retry_initial == b.forwarding_retry_initial);
+  CHECK(a.forwarding_retry_max == b.forwarding_retry_max);
   CHECK(a.export_lifetime == b.export_lifetime);
   CHECK(a.export_compression_level == b.export_compression_level);
 }

@@ -2,6 +2,7 @@
 // /api/scps and the SCPs in GET /api/sources over HTTP, and what a created SCP does: C-ECHO,
 // C-STORE into the node with an `scp` source, port release on delete, SCPs back after a restart.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "dicom/dimse_scp.hpp"
 #include "http/json_view.hpp"
@@ -200,4 +201,21 @@ TEMPLATE_TEST_CASE("SCPs listen again after a restart", "[http][scp]", sqlite_ba
         http_client{node->port()}.request("GET", "/api/scps", "", {basic_auth("admin", "admin")});
     CHECK(parse_json(list.body).Size() == 1);
   }
+}
+
+TEMPLATE_TEST_CASE("an SCP's start and stop are logged as Slicebox words them", "[http][scp]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  const auto port = free_port();
+  const auto id = std::to_string(create_scp(n, "PACS in", "SLICEBOX", port)["id"].GetInt64());
+  auto messages = [&] {
+    std::multiset<std::string> out;
+    auto entries = parse_json(n.admin("GET", "/api/log?subject=SCP&type=INFO").body);
+    for (const auto& e : entries.GetArray()) out.emplace(e["message"].GetString());
+    return out;
+  };
+  const auto started = "Started SCP PACS in with AE title SLICEBOX on port " + std::to_string(port);
+  CHECK(messages() == std::multiset<std::string>{started});
+  CHECK(n.admin("DELETE", "/api/scps/" + id).status == 204);
+  CHECK(messages() == std::multiset<std::string>{started, "Stopped SCP PACS in"});
 }

@@ -78,7 +78,9 @@ TEMPLATE_TEST_CASE("images sent to storescp arrive byte for byte as the node sto
   // Nothing was deleted, and the log says what happened.
   CHECK(n.admin("GET", "/api/images/" + ids.front()).status == 200);
   auto log = n.admin("GET", "/api/log?subject=SCU").body;
-  CHECK(log.find(std::to_string(sendable) + " images sent to SCU storescp") != std::string::npos);
+  const auto n_ids = std::to_string(ids.size());
+  CHECK_THAT(log, Catch::Contains("Sending " + n_ids + " images using SCU storescp"));
+  CHECK_THAT(log, Catch::Contains("Finished sending " + n_ids + " images using SCU storescp"));
 }
 
 TEMPLATE_TEST_CASE("a peer that refuses the SOP class gets nothing: 502, nothing deleted",

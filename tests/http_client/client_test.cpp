@@ -9,7 +9,7 @@
 
 #include "http_client/exchanges.hpp"
 #include "support/dicom_peers.hpp"  // free_port
-#include "support/dicom_tools.hpp"  // eventually
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 #include "support/scripted_http_server.hpp"
 #include "support/test_pki.hpp"

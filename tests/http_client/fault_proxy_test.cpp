@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "http_client/exchanges.hpp"
-#include "support/dicom_tools.hpp"  // eventually
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 #include "support/scripted_http_server.hpp"
 
