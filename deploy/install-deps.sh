@@ -9,6 +9,7 @@ build_pkgs=(
   libcaf-dev libboost-dev libgdcm-dev libgdcm-tools libdcmtk-dev
   libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
+  libcurl4-openssl-dev
 )
 test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux)
 
