@@ -70,6 +70,7 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
                                 [](const api_user& u) { return source{"user", u.user, u.id}; }),
+      rows_of<source, box>(owners.boxes, [](const box& b) { return source{"box", b.name, b.id}; }),
       rows_of<source, scp>(owners.scps, [](const scp& s) { return source{"scp", s.name, s.id}; }),
       rows_of<source, watched_directory>(
           owners.directories,
@@ -79,6 +80,8 @@ source_actor::behavior_type source_behavior(pointer self, source_owners owners) 
   };
   // Boxes, then SCUs.
   std::vector<part<destination>> destinations = {
+      rows_of<destination, box>(owners.boxes,
+                                [](const box& b) { return destination{"box", b.name, b.id}; }),
       rows_of<destination, scu>(owners.scus,
                                 [](const scu& s) { return destination{"scu", s.name, s.id}; }),
   };

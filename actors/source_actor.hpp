@@ -3,6 +3,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "proto/box_actor.hpp"
 #include "proto/directory_watch_actor.hpp"
 #include "proto/import_actor.hpp"
 #include "proto/scu_actor.hpp"
@@ -19,6 +20,7 @@ struct source_owners {
   proto::import_actor imports;
   proto::directory_watch_actor directories;
   proto::scu_actor scus;
+  proto::box_actor boxes;
 };
 
 /// Spawns the catalogue of sources and destinations; it asks the owners on every request and

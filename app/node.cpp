@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "actors/anonymization_actor.hpp"
+#include "actors/box_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/filtering_actor.hpp"
 #include "actors/image_actor.hpp"
@@ -28,6 +29,7 @@
 #include "actors/user_actor.hpp"
 #include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
+#include "http/routes/box_routes.hpp"
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
 #include "persistence/migrations.hpp"
@@ -42,6 +44,23 @@ persistence::database_config database_of(const config& c) {
   d.postgres_url = c.database_url;
   d.sqlite_path = c.effective_sqlite_path().string();
   return d;
+}
+
+actors::box_settings box_settings_of(const config& c) {
+  actors::box_settings s;
+  s.interval = c.box_interval;
+  s.batch_size = c.box_batch_size;
+  s.parallelism = c.box_parallelism;
+  s.housekeeping = c.box_housekeeping;
+  s.offline_after = c.box_offline_after;
+  s.request_timeout = c.box_request_timeout;
+  s.connect_timeout = c.box_connect_timeout;
+  s.stall_timeout = c.box_stall_timeout;
+  s.max_attempts = c.box_max_attempts;
+  s.max_backoff = c.box_max_backoff;
+  s.ca_file = c.box_ca_file;
+  s.proxy = c.box_proxy;
+  return s;
 }
 
 caf::actor_system_config actor_config(const config& c) {
@@ -79,6 +98,7 @@ struct node::impl {
   proto::filtering_actor filtering;
   proto::scu_actor scus;
   proto::scp_actor scps;
+  proto::box_actor boxes;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -109,6 +129,7 @@ struct node::impl {
     caf::anon_send_exit(anonymization, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(series_types, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(scus, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(boxes, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(ingest, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(filtering, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
@@ -160,12 +181,19 @@ node::node(config c) {
   i.scus = actors::spawn_scu_actor(i.sys, {database, i.storage, i.log});
   i.scps = actors::spawn_scp_actor(
       i.sys, {database, store, i.ingest, i.log, i.cfg.ingest_original_contexts, events});
+  actors::box_service_config box_config{database, store, i.metadata, i.ingest, i.anonymization,
+                                        i.log, events};
+  box_config.settings = box_settings_of(i.cfg);
+  auto box_tokens = box_config.tokens;
+  auto api_base_url = box_config.api_base_url;
+  i.boxes = actors::spawn_box_actor(i.sys, box_config);
   actors::source_owners owners;
   owners.users = i.users;
   owners.scps = i.scps;
   owners.imports = i.imports;
   owners.directories = i.directory_watches;
   owners.scus = i.scus;
+  owners.boxes = i.boxes;
   i.sources = actors::spawn_source_actor(i.sys, owners);
   i.dictionary = actors::spawn_dictionary_actor(i.sys);
 
@@ -185,6 +213,7 @@ node::node(config c) {
   services.filtering = i.filtering;
   services.scus = i.scus;
   services.scps = i.scps;
+  services.boxes = i.boxes;
   services.export_compression_level = i.cfg.export_compression_level;
   services.version = sbx::version;
   services.stop_node = [this] { request_stop(std::chrono::seconds{1}); };
@@ -205,6 +234,9 @@ node::node(config c) {
     return m.found && m.found->upload;
   };
   options.temp_file = [store] { return store->temp_path().string(); };
+  options.refuse = [box_tokens](std::string_view, std::string_view target) {
+    return http::refuse_unknown_box_token(*box_tokens, target);
+  };
   i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {
@@ -216,6 +248,7 @@ node::node(config c) {
     throw std::runtime_error("could not bind to " + where + ": " + e.what());
   }
   where = i.cfg.http_host + ":" + std::to_string(i.server->port());
+  *api_base_url = i.cfg.api_base_url(i.server->port());  // before any request is served
   caf::anon_send(i.log, proto::log_atom::value, proto::log_type::info, std::string("System"),
                  "Slicebox bound to " + where);
 }

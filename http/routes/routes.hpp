@@ -7,6 +7,7 @@
 
 #include "http/router.hpp"
 #include "proto/anonymization_actor.hpp"
+#include "proto/box_actor.hpp"
 #include "proto/dictionary_actor.hpp"
 #include "proto/directory_watch_actor.hpp"
 #include "proto/filtering_actor.hpp"
@@ -41,6 +42,7 @@ struct services {
   proto::filtering_actor filtering;
   proto::scu_actor scus;
   proto::scp_actor scps;
+  proto::box_actor boxes;
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
   std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
@@ -60,6 +62,8 @@ void add_directory_watch_routes(router& r, const services& s);
 void add_filtering_routes(router& r, const services& s);
 void add_scu_routes(router& r, const services& s);
 void add_scp_routes(router& r, const services& s);
+void add_box_routes(router& r, const services& s);
+void add_transaction_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);
