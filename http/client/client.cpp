@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace sbx::http::client {
 namespace {
@@ -54,6 +55,10 @@ struct transfer {
   std::size_t sent = 0;   // offset in req.body, when the body is in memory
   file_ptr response_out;  // response_file, when set
   bool write_failed = false;
+  // The stall watch: armed once the request is about to go out on a connection (connecting is
+  // bounded by connect_timeout), pushed on by every byte read or written.
+  bool under_way = false;
+  std::chrono::steady_clock::time_point last_activity;
   response resp;
   char error_text[CURL_ERROR_SIZE] = {};
 
@@ -62,16 +67,33 @@ struct transfer {
     curl_slist_free_all(header_list);
   }
 
+  void moved() { last_activity = std::chrono::steady_clock::now(); }
+
+  static int on_request_ready(void* self, char*, char*, int, int) {
+    auto& t = *static_cast<transfer*>(self);
+    t.under_way = true;
+    t.moved();
+    return CURL_PREREQFUNC_OK;
+  }
+
+  /// When the stall watch runs out, if it is armed.
+  std::optional<std::chrono::steady_clock::time_point> stall_deadline() const {
+    if (!under_way) return std::nullopt;
+    return last_activity + req.low_speed_window;
+  }
+
   static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* self) {
     auto& t = *static_cast<transfer*>(self);
     const auto room = size * count;
     if (t.body_in) {
       const auto n = std::fread(buffer, 1, room, t.body_in.get());
+      t.moved();
       return std::ferror(t.body_in.get()) != 0 ? CURL_READFUNC_ABORT : n;
     }
     const auto n = std::min(room, t.req.body.size() - t.sent);
     t.req.body.copy(buffer, n, t.sent);
     t.sent += n;
+    t.moved();
     return n;
   }
 
@@ -89,6 +111,7 @@ struct transfer {
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self) {
     auto& t = *static_cast<transfer*>(self);
     const auto n = size * count;
+    t.moved();
     if (!t.response_out) {
       t.resp.body.append(data, n);
       return n;
@@ -103,6 +126,7 @@ struct transfer {
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self) {
     auto& t = *static_cast<transfer*>(self);
     const auto n = size * count;
+    t.moved();
     const std::string_view line(data, n);
     // Each status line (100 Continue, then the final one) starts a new header block.
     if (line.starts_with("HTTP/")) {
@@ -140,10 +164,10 @@ struct transfer {
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(req.connect_timeout.count()));
-    const auto window =
-        std::max<long>(1, static_cast<long>((req.low_speed_window.count() + 999) / 1000));
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, window);
+    // libcurl's own low-speed check averages over 5 s and counts whole seconds; the worker
+    // watches for stalls itself (stall_deadline).
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &transfer::on_request_ready);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, this);
 
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, opts.verify_tls ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, opts.verify_tls ? 2L : 0L);
@@ -285,7 +309,8 @@ struct client::worker {
       while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
         if (msg->msg == CURLMSG_DONE) finish(msg->easy_handle, msg->data.result);
       }
-      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+      const auto wait = end_stalled();
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
     }
     for (auto& [easy, t] : running) {
       curl_multi_remove_handle(multi, easy);
@@ -311,6 +336,35 @@ struct client::worker {
     }
     CURL* easy = t->easy;
     running.emplace(easy, std::move(t));
+  }
+
+  // Ends the exchanges whose stall watch ran out; returns how long the worker may wait for
+  // socket activity before the next one runs out.
+  std::chrono::milliseconds end_stalled() {
+    const auto now = std::chrono::steady_clock::now();
+    auto wait = std::chrono::milliseconds{1000};
+    std::vector<CURL*> stalled;
+    for (const auto& [easy, t] : running) {
+      const auto deadline = t->stall_deadline();
+      if (!deadline) continue;
+      if (*deadline <= now) {
+        stalled.push_back(easy);
+        continue;
+      }
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now);
+      wait = std::min(wait, left);
+    }
+    for (CURL* easy : stalled) {
+      curl_multi_remove_handle(multi, easy);
+      auto t = std::move(running.at(easy));
+      running.erase(easy);
+      t->close_files();
+      deliver(*t, transport_error{"no data moved for " +
+                                      std::to_string(t->req.low_speed_window.count()) +
+                                      " ms: the peer stalled",
+                                  true});
+    }
+    return wait;
   }
 
   void finish(CURL* easy, CURLcode code) {

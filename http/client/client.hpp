@@ -33,11 +33,13 @@ struct request {
   std::filesystem::path response_file;       ///< if set: the response body streams into this file
   std::chrono::milliseconds timeout{60000};  ///< the whole exchange, connection included
   std::chrono::milliseconds connect_timeout{10000};
-  /// Aborts when less than 1 byte/s moves for this long (a stalled peer); whole seconds, >= 1 s.
+  /// Aborts when no byte moves for this long once the request is under way: a stalled link, or
+  /// a peer that takes this long to answer (connecting is bounded by connect_timeout).
   std::chrono::milliseconds low_speed_window{30000};
 };
 
-/// A complete HTTP response, whatever its status (4xx and 5xx included).
+/// A complete HTTP response, whatever its status (4xx and 5xx included; redirects are not
+/// followed, a 3xx is a response too).
 struct response {
   long status = 0;
   std::vector<header> headers;  ///< those of the final response (not of a 100 Continue)

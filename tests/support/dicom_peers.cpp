@@ -18,19 +18,13 @@
 #include <fstream>
 #include <thread>
 
+#include "support/loopback.hpp"
+
 extern char** environ;
 
 namespace sbx::test {
 
 namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 bool accepts(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
