@@ -560,7 +560,8 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
       },
       [=](const images_deleted& e) {
         try {
-          repo().remove_images(e.image_ids);
+          for (auto id : repo().remove_images(e.image_ids, now_ms()))
+            if (repo().finish_if_complete(id, now_ms())) announce_finished(self, id);
         } catch (const persistence::database_error& err) {
           spdlog::error("box: database failure: {}", err.what());
         }

@@ -433,13 +433,40 @@ std::int64_t box_repo::reset_stale(std::int64_t before) {
   return n;
 }
 
-void box_repo::remove_images(const std::vector<std::int64_t>& image_ids) {
-  if (image_ids.empty()) return;
-  for (const char* table : {"outgoing_images", "incoming_images"}) {
+std::vector<std::int64_t> box_repo::remove_images(const std::vector<std::int64_t>& image_ids,
+                                                  std::int64_t now) {
+  std::vector<std::int64_t> touched;
+  if (image_ids.empty()) return touched;
+  transaction tx(db_);
+  {
     sql::statement st(db_.kind());
     auto where = sql::in_list(st, "image_id", image_ids);
-    db_.exec(std::string("DELETE FROM ") + table + " WHERE " + where, st.params());
+    touched = all<std::int64_t>(
+        db_.exec("SELECT DISTINCT outgoing_transaction_id FROM outgoing_images WHERE sent = 0 "
+                 "AND skipped = 0 AND " + where,
+                 st.params()),
+        [](const row& r) { return r.int64(0); });
   }
+  {
+    sql::statement st(db_.kind());
+    auto where = sql::in_list(st, "image_id", image_ids);
+    db_.exec("UPDATE outgoing_images SET skipped = 1, last_error = 'the image was deleted' "
+             "WHERE sent = 0 AND " + where,
+             st.params());
+  }
+  for (const char* sql : {"DELETE FROM outgoing_images WHERE sent = 1 AND ",
+                          "DELETE FROM incoming_images WHERE "}) {
+    sql::statement st(db_.kind());
+    auto where = sql::in_list(st, "image_id", image_ids);
+    db_.exec(std::string(sql) + where, st.params());
+  }
+  for (auto id : touched) {
+    recount_outgoing(db_, id, now);
+    db_.exec("UPDATE outgoing_transactions SET last_error = 'an image was deleted' WHERE id = $1",
+             {id});
+  }
+  tx.commit();
+  return touched;
 }
 
 }  // namespace sbx::persistence

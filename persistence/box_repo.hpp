@@ -126,8 +126,11 @@ class box_repo {
 
   /// PROCESSING transactions (both sides) not updated since `before` become WAITING.
   std::int64_t reset_stale(std::int64_t before);
-  /// Deletes the transaction rows of deleted images.
-  void remove_images(const std::vector<std::int64_t>& image_ids);
+  /// Forgets deleted images: their incoming rows go; their outgoing rows not yet sent are
+  /// skipped (so that their transactions can still finish), sent ones go. Answers the outgoing
+  /// transactions that had images skipped.
+  std::vector<std::int64_t> remove_images(const std::vector<std::int64_t>& image_ids,
+                                          std::int64_t now);
 
  private:
   database& db_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // A receiving node killed with SIGKILL in the middle of a transfer, then started again: the
 // transfer resumes from the database and every image arrives exactly once.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -35,7 +36,7 @@ std::uint16_t free_port() {
 /// The slicebox binary running with some SBX_* settings; killed with SIGKILL when destroyed.
 class node_process {
  public:
-  explicit node_process(std::vector<std::string> settings) {
+  node_process(std::vector<std::string> settings, const std::filesystem::path& output) {
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e)
       if (std::string_view(*e).rfind("SBX_", 0) != 0) env.emplace_back(*e);
@@ -45,7 +46,14 @@ class node_process {
     envp.push_back(nullptr);
     std::string binary = SBX_BINARY;
     char* argv[] = {binary.data(), nullptr};
-    REQUIRE(posix_spawn(&pid_, SBX_BINARY, nullptr, nullptr, argv, envp.data()) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, SBX_BINARY, &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
   }
   ~node_process() { kill(); }
   void kill() {
@@ -81,7 +89,8 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
   http_client c{port};
   auto up = [&] { return c.request("GET", "/api/system/health").status == 200; };
 
-  auto receiver = std::make_unique<node_process>(settings);
+  scratch_dir logs;  // the receiver's output, outside its data folder
+  auto receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
   REQUIRE(eventually(up, std::chrono::seconds{20}));
   auto r = c.request("POST", "/api/boxes/createconnection",
                      R"({"name":"sender","defaultProfile":{"options":[]}})",
@@ -106,7 +115,7 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
   receiver->kill();
   const auto at_kill = first_of(sender, "/api/boxes/outgoing")["sentImageCount"].GetInt64();
   CHECK(at_kill < count);
-  receiver = std::make_unique<node_process>(settings);
+  receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
   REQUIRE(eventually(up, std::chrono::seconds{20}));
 
   REQUIRE(eventually([&] { return outgoing_is(sender, "FINISHED"); }, std::chrono::seconds{120}));

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Two real nodes exchanging images: push (hidden → public) and poll (public → hidden),
-// anonymized on the way out and restored on the way back (docs/federation.md).
+// anonymized on the way out and restored on the way back, over a link that is cut in every way
+// a network cuts it and heals (docs/federation.md).
 #include <set>
 
 #include "federation/boxes.hpp"
 #include "support/dicom_files.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/scratch_files.hpp"
 #include "support/scripted_http_server.hpp"
 #include "support/test_pki.hpp"
@@ -175,4 +177,100 @@ TEST_CASE("a remote box with an untrusted TLS certificate is refused",
   connect_box(trusting, "remote", url);
   REQUIRE(eventually([&] { return first_of(trusting, "/api/boxes")["online"].GetBool(); }));
   CHECK(polls > 0);
+}
+
+namespace {
+
+bool all_received(const running_node& n, std::int64_t total) {
+  auto doc = parse_json(n.admin("GET", "/api/boxes/incoming?count=1000").body);
+  std::int64_t received = 0;
+  for (const auto& t : doc.GetArray()) received += t["receivedImageCount"].GetInt64();
+  return received == total;
+}
+
+/// How often the node's log mentions `text`.
+std::size_t mentions(const running_node& n, const std::string& text) {
+  const auto log = n.admin("GET", "/api/log?count=100000").body;
+  std::size_t count = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++count;
+  return count;
+}
+
+bool all_finished(const running_node& n) {
+  auto doc = parse_json(n.admin("GET", "/api/boxes/outgoing?count=1000").body);
+  for (const auto& t : doc.GetArray())
+    if (std::string(t["status"].GetString()) != "FINISHED") return false;
+  return true;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a cut link heals and every image arrives exactly once",
+                   "[federation][integration]", sqlite_backend, postgres_backend) {
+  running_node pub{TestType::value, fast_boxes};
+  running_node hidden{TestType::value, fast_boxes};
+  fault_proxy proxy{pub.port()};
+  auto poll = create_connection(pub, "hidden");
+  auto push = connect_box(hidden, "public",
+                          proxy.url("/api/transactions/" + std::string(poll["token"].GetString())));
+  const auto poll_box = poll["id"].GetInt64();
+  const auto push_box = push["id"].GetInt64();
+
+  int sent = 0, round = 0;
+  auto send_round = [&](int images) {
+    std::vector<std::string> up, down;
+    for (int i = 0; i < images; ++i) {
+      const auto n = std::to_string(round) + "-" + std::to_string(i);
+      up.push_back(upload_image(hidden, f1_in("Up", "u" + n, "us" + n, "ui" + n)));
+      down.push_back(upload_image(pub, f1_in("Down", "d" + n, "ds" + n, "di" + n)));
+    }
+    ++round;
+    send_images(hidden, push_box, up);
+    send_images(pub, poll_box, down);
+    sent += images;
+  };
+  auto heals = [&] {
+    proxy.heal();
+    REQUIRE(eventually([&] { return all_received(pub, sent) && all_received(hidden, sent); },
+                       std::chrono::seconds{60}));
+    REQUIRE(eventually([&] { return all_finished(pub) && all_finished(hidden); }));
+  };
+
+  // Refused: nothing moves, the box shows offline, the log says why.
+  proxy.refuse();
+  send_round(5);
+  REQUIRE(eventually([&] {
+    return hidden.admin("GET", "/api/log").body.find("Connection to box public") !=
+           std::string::npos;
+  }));
+  REQUIRE(eventually([&] { return !first_of(hidden, "/api/boxes")["online"].GetBool(); }));
+  CHECK(image_count(pub) == 5);
+  heals();
+
+  // Reset in the middle of an upload (push) and of a download (poll, fetch).
+  proxy.reset_upload_after(40000);
+  send_round(5);
+  REQUIRE(eventually([&] { return proxy.resets() > 0; }));
+  heals();
+  const auto resets = proxy.resets();
+  proxy.reset_download_after(40000);
+  send_round(5);
+  REQUIRE(eventually([&] { return proxy.resets() > resets; }));
+  heals();
+
+  // Stalled: the stall timeout cuts the exchange; it is tried again once the link moves.
+  auto failures = [&] {
+    return mentions(hidden, "public (push) failed") + mentions(hidden, "public (poll) failed");
+  };
+  const auto before = failures();
+  proxy.stall();
+  send_round(5);
+  REQUIRE(eventually([&] { return failures() > before; }));
+  heals();
+
+  // Exactly once: every sent image is stored once on the other side (plus the local ones).
+  CHECK(image_count(pub) == static_cast<std::size_t>(2 * sent));
+  CHECK(image_count(hidden) == static_cast<std::size_t>(2 * sent));
+  auto outgoing = parse_json(hidden.admin("GET", "/api/boxes/outgoing?count=100").body);
+  for (const auto& t : outgoing.GetArray()) CHECK(t["skippedImageCount"].GetInt64() == 0);
 }

@@ -172,9 +172,15 @@ TEMPLATE_TEST_CASE("persistence: incoming deliveries are counted once per sequen
   // Deleted images lose their rows on both sides.
   auto b = repo.insert(make_box("uni", "PUSH", "t"));
   auto out = repo.insert_outgoing(b, {"BASIC_PROFILE"}, images({500, 600}), 1000);
-  repo.remove_images({500});
+  CHECK(repo.remove_images({500}, 1600) == std::vector<std::int64_t>{out.id});
   CHECK(repo.incoming_image_ids(t.id) == std::vector<std::int64_t>{501});
-  CHECK(repo.outgoing_images(out.id).size() == 1);
+  // The deleted image is skipped: the rest of its transaction can still finish.
+  CHECK(repo.pending(b.id, 10, 2000).size() == 1);
+  CHECK(repo.outgoing_by_id(out.id)->skipped_image_count == 1);
+  CHECK(repo.mark_sent(out.id, repo.pending(b.id, 10, 2000).at(0).image.id, 1700));
+  CHECK(repo.finish_if_complete(out.id, 1800));
+  CHECK(repo.remove_images({600}, 1900).empty());  // sent: only its row goes
+  CHECK(repo.outgoing_images(out.id).size() == 1);  // the skipped one stays
 
   CHECK(repo.remove_incoming(t.id));
   CHECK(count_rows(scratch.db(), "incoming_images") == 0);
