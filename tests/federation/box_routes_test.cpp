@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// The box management operations on one node: GET/POST/DELETE /api/boxes... (docs/federation.md).
+// One node: the box management operations (`/api/boxes...`), the transaction protocol a public
+// box serves (`/api/transactions/{token}/...`) driven by hand as a remote box would, and the
+// image payload format (docs/federation.md).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "actors/box_payload.hpp"
 #include "federation/boxes.hpp"
 #include "support/dicom_files.hpp"
+#include "support/scratch_files.hpp"
 
 using namespace sbx::test;
 

@@ -2,10 +2,8 @@
 // A receiving node killed with SIGKILL in the middle of a transfer, then started again: the
 // transfer resumes from the database and every image arrives exactly once.
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,20 +16,6 @@ using namespace sbx::test;
 extern char** environ;
 
 namespace {
-
-/// A port that was free a moment ago (the receiver must keep its port across restarts: the
-/// sender's box URL names it).
-std::uint16_t free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 /// The slicebox binary running with some SBX_* settings; killed with SIGKILL when destroyed.
 class node_process {
