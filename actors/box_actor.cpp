@@ -144,11 +144,16 @@ void note(box_pointer self, log_type type, std::string message) {
                  std::move(message));
 }
 
+/// Makes the listener's token set equal to the POLL boxes' tokens.
+void load_tokens(persistence::box_repo& repo, box_tokens& tokens) {
+  std::vector<std::string> poll_tokens;
+  for (const auto& b : repo.list(0, std::numeric_limits<std::int64_t>::max()))
+    if (b.send_method == poll_method) poll_tokens.push_back(b.token);
+  tokens.assign(poll_tokens);
+}
+
 void refresh_tokens(box_pointer self) {
-  std::vector<std::string> tokens;
-  for (const auto& b : self->state.repo->list(0, std::numeric_limits<std::int64_t>::max()))
-    if (b.send_method == poll_method) tokens.push_back(b.token);
-  self->state.config.tokens->assign(tokens);
+  load_tokens(*self->state.repo, *self->state.config.tokens);
 }
 
 void start_link(box_pointer self, const box& b) {
@@ -584,6 +589,13 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
 }  // namespace
 
 proto::box_actor spawn_box_actor(caf::actor_system& sys, box_service_config config) {
+  // The tokens are known before the listener starts: a remote box polling right after a
+  // restart must not be told its box is unknown.
+  {
+    auto db = persistence::open_database(config.database);
+    persistence::box_repo repo(*db);
+    load_tokens(repo, *config.tokens);
+  }
   auto events = config.events;
   auto actor = sys.spawn<caf::detached>(box_behavior, std::move(config));
   relay_events<images_deleted>(sys, events, actor);

@@ -337,12 +337,14 @@ TEST_CASE("payloads compress a head and a file tail into one zlib stream", "[uni
   CHECK(sbx::test::zlib_inflate(z) == "HEAD" + body);
 
   std::string why;
-  CHECK(sbx::actors::inflate_payload(dir / "z", dir / "out", why) == sbx::actors::payload_state::complete);
+  CHECK(sbx::actors::inflate_payload(dir / "z", dir / "out", why) ==
+        sbx::actors::payload_state::complete);
   CHECK(read(dir / "out") == "HEAD" + body);
 
   // Streams from other writers (level 9, as Slicebox 2.1.1) are read too.
   write(dir / "z9", sbx::test::zlib_compress("DICM data"));
-  CHECK(sbx::actors::inflate_payload(dir / "z9", dir / "out", why) == sbx::actors::payload_state::complete);
+  CHECK(sbx::actors::inflate_payload(dir / "z9", dir / "out", why) ==
+        sbx::actors::payload_state::complete);
   CHECK(read(dir / "out") == "DICM data");
 }
 
@@ -351,14 +353,18 @@ TEST_CASE("a cut or foreign payload is told apart from a whole one", "[unit][fed
   const auto whole = sbx::test::zlib_compress(std::string(100000, 'x') + "end");
   std::string why;
   write(dir / "cut", whole.substr(0, whole.size() - 5));
-  CHECK(sbx::actors::inflate_payload(dir / "cut", dir / "out", why) == sbx::actors::payload_state::truncated);
+  CHECK(sbx::actors::inflate_payload(dir / "cut", dir / "out", why) ==
+        sbx::actors::payload_state::truncated);
   CHECK_FALSE(why.empty());
   write(dir / "empty", "");
-  CHECK(sbx::actors::inflate_payload(dir / "empty", dir / "out", why) == sbx::actors::payload_state::truncated);
+  CHECK(sbx::actors::inflate_payload(dir / "empty", dir / "out", why) ==
+        sbx::actors::payload_state::truncated);
   write(dir / "plain", "DICM, but not compressed at all");
-  CHECK(sbx::actors::inflate_payload(dir / "plain", dir / "out", why) == sbx::actors::payload_state::corrupt);
+  CHECK(sbx::actors::inflate_payload(dir / "plain", dir / "out", why) ==
+        sbx::actors::payload_state::corrupt);
   write(dir / "gzip", std::string("\x1f\x8b\x08\x00", 4) + whole);
-  CHECK(sbx::actors::inflate_payload(dir / "gzip", dir / "out", why) == sbx::actors::payload_state::corrupt);
+  CHECK(sbx::actors::inflate_payload(dir / "gzip", dir / "out", why) ==
+        sbx::actors::payload_state::corrupt);
 }
 
 TEST_CASE("the streamed deflater removes a temporary file once done", "[unit][federation]") {

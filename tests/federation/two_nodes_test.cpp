@@ -64,10 +64,10 @@ TEMPLATE_TEST_CASE("images go both ways, anonymized with the request's tag value
   // The image's source is the box.
   auto images = all_images(pub);
   REQUIRE(images.Size() == 1);
-  auto source = parse_json(
-      pub.admin("GET", "/api/metadata/series/" + std::to_string(images[0]["seriesId"].GetInt64()) +
-                           "/source")
-          .body);
+  auto source =
+      parse_json(pub.admin("GET", "/api/metadata/series/" +
+                                      std::to_string(images[0]["seriesId"].GetInt64()) + "/source")
+                     .body);
   CHECK(std::string(source["sourceType"].GetString()) == "box");
   CHECK(source["sourceId"].GetInt64() == pair.poll_box);
 
@@ -167,7 +167,10 @@ TEST_CASE("a remote box with an untrusted TLS certificate is refused",
   scripted_http_server remote(
       [&](const server_request&) {
         ++polls;
-        return scripted_reply{404, {}, "nothing"};
+        scripted_reply reply;
+        reply.status = 404;
+        reply.body = "nothing";
+        return reply;
       },
       tls_identity{pki.server_certificate, pki.server_key});
   const auto url = remote.url("/api/transactions/" + uuid);
