@@ -7,9 +7,9 @@
 
 #include "persistence/database.hpp"
 #include "proto/forwarding_messages.hpp"
-#include "proto/log_actor.hpp"
-#include "proto/metadata_actor.hpp"
-#include "proto/scu_actor.hpp"
+#include "proto/log_messages.hpp"
+#include "proto/metadata_messages.hpp"
+#include "proto/scu_messages.hpp"
 
 namespace sbx::actors {
 

@@ -135,6 +135,20 @@ const std::vector<key_descriptor>& key_table() {
 
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
+
+      text_key("box.public_url", &config::box_public_url, emptiness::allowed),
+      integer_key("box.interval_ms", &config::box_interval, at_least(1)),
+      integer_key("box.batch_size", &config::box_batch_size, at_least(1)),
+      integer_key("box.parallelism", &config::box_parallelism, between(1, 64)),
+      integer_key("box.housekeeping_ms", &config::box_housekeeping, at_least(1)),
+      integer_key("box.offline_after_ms", &config::box_offline_after, at_least(1)),
+      integer_key("box.request_timeout_seconds", &config::box_request_timeout, at_least(1)),
+      integer_key("box.connect_timeout_seconds", &config::box_connect_timeout, at_least(1)),
+      integer_key("box.stall_timeout_seconds", &config::box_stall_timeout, at_least(1)),
+      integer_key("box.max_attempts", &config::box_max_attempts, at_least(1)),
+      integer_key("box.max_backoff_seconds", &config::box_max_backoff, at_least(1)),
+      text_key("box.ca_file", &config::box_ca_file, emptiness::allowed),
+      text_key("box.proxy", &config::box_proxy, emptiness::allowed),
   };
   return keys;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "actors/anonymization_actor.hpp"
+#include "actors/box_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
 #include "actors/filtering_actor.hpp"
@@ -29,6 +30,7 @@
 #include "actors/user_actor.hpp"
 #include "dicom/dimse_scp.hpp"
 #include "http/frontend.hpp"
+#include "http/routes/box_routes.hpp"
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
 #include "persistence/migrations.hpp"
@@ -43,6 +45,23 @@ persistence::database_config database_of(const config& c) {
   d.postgres_url = c.database_url;
   d.sqlite_path = c.effective_sqlite_path().string();
   return d;
+}
+
+actors::box_settings box_settings_of(const config& c) {
+  actors::box_settings s;
+  s.interval = c.box_interval;
+  s.batch_size = c.box_batch_size;
+  s.parallelism = c.box_parallelism;
+  s.housekeeping = c.box_housekeeping;
+  s.offline_after = c.box_offline_after;
+  s.request_timeout = c.box_request_timeout;
+  s.connect_timeout = c.box_connect_timeout;
+  s.stall_timeout = c.box_stall_timeout;
+  s.max_attempts = c.box_max_attempts;
+  s.max_backoff = c.box_max_backoff;
+  s.ca_file = c.box_ca_file;
+  s.proxy = c.box_proxy;
+  return s;
 }
 
 caf::actor_system_config actor_config(const config& c) {
@@ -149,6 +168,12 @@ node::node(config c) {
   forwarding.retry_initial = i.cfg.forwarding_retry_initial;
   forwarding.retry_max = i.cfg.forwarding_retry_max;
   s.forwarding = actors::spawn_forwarding_actor(i.sys, std::move(forwarding));
+  actors::box_service_config box_config{database,        store, s.metadata, s.ingest,
+                                        s.anonymization, s.log, events};
+  box_config.settings = box_settings_of(i.cfg);
+  auto box_tokens = box_config.tokens;
+  auto api_base_url = box_config.api_base_url;
+  s.boxes = actors::spawn_box_actor(i.sys, box_config);
   s.sources = actors::spawn_source_actor(i.sys, s);
   s.dictionary = actors::spawn_dictionary_actor(i.sys);
   std::size_t spawned = 0;
@@ -177,6 +202,9 @@ node::node(config c) {
     return m.found && m.found->upload;
   };
   options.temp_file = [store] { return store->temp_path().string(); };
+  options.refuse = [box_tokens](std::string_view, std::string_view target) {
+    return http::refuse_unknown_box_token(*box_tokens, target);
+  };
   i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {
@@ -188,6 +216,7 @@ node::node(config c) {
     throw std::runtime_error("could not bind to " + where + ": " + e.what());
   }
   where = i.cfg.http_host + ":" + std::to_string(i.server->port());
+  *api_base_url = i.cfg.api_base_url(i.server->port());  // before any request is served
   caf::anon_send(i.services.log, proto::log_atom::value, proto::log_type::info,
                  std::string("System"), "Slicebox bound to " + where);
 }

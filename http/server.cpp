@@ -187,9 +187,16 @@ class session : public std::enable_shared_from_this<session> {
     version_ = head.version();
     stream_.expires_after(ctx_->options.read_timeout);
     auto& o = ctx_->options;
-    if (o.streams_body && o.temp_file &&
-        o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
-                       std::string_view(head.target().data(), head.target().size()))) {
+    if (o.refuse) {
+      const std::string_view method(head.method_string().data(), head.method_string().size());
+      const std::string_view target(head.target().data(), head.target().size());
+      if (auto refusal = o.refuse(method, target)) {
+        keep_alive_ = false;
+        return write(std::move(*refusal));
+      }
+    }
+    if (o.streams_body && o.temp_file && o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
+                                        std::string_view(head.target().data(), head.target().size()))) {
       // Uploads have no size limit and never sit in memory: the body goes straight to a file.
       file_parser_.emplace(std::move(*header_parser_));
       file_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +30,10 @@ struct server_options {
   std::function<bool(std::string_view method, std::string_view target)> streams_body;
   /// A fresh path for a streamed body (on the same file system as the image store).
   std::function<std::string()> temp_file;
+  /// An answer for a request as soon as its header is read, before any of its body (e.g. an
+  /// unknown box token); the connection then closes. nullopt lets the request through.
+  std::function<std::optional<http_response>(std::string_view method, std::string_view target)>
+      refuse;
 };
 
 /// The HTTP/1.1 listener (Boost.Beast): keep-alive, timeouts, body limits, `Expect:

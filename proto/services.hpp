@@ -4,6 +4,7 @@
 #include <cstddef>
 
 #include "proto/anonymization_messages.hpp"
+#include "proto/box_messages.hpp"
 #include "proto/dictionary_messages.hpp"
 #include "proto/directory_watch_messages.hpp"
 #include "proto/filtering_messages.hpp"
@@ -41,6 +42,7 @@ struct services {
   series_type_actor series_types;
   forwarding_actor forwarding;
   scu_actor scus;
+  box_actor boxes;
   ingest_actor ingest;
   filtering_actor filtering;
   storage_actor storage;
@@ -64,6 +66,7 @@ struct services {
     f(series_types, on_stop::exit);
     f(forwarding, on_stop::exit);
     f(scus, on_stop::exit);
+    f(boxes, on_stop::exit);
     f(ingest, on_stop::exit);
     f(filtering, on_stop::exit);
     f(storage, on_stop::exit);
@@ -76,7 +79,7 @@ struct services {
 
   /// How many services the table holds. The node checks at start that each_in_stop_order visits
   /// this many spawned handles.
-  static constexpr std::size_t count = 16;
+  static constexpr std::size_t count = 17;
 };
 
 // Every member is one actor handle, so a member added without raising `count` fails to compile.

@@ -19,6 +19,8 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_scu_routes(*r, s);
   add_scp_routes(*r, s);
   add_forwarding_routes(*r, s);
+  add_box_routes(*r, s);
+  add_transaction_routes(*r, s);
   return r;
 }
 

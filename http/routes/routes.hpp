@@ -32,6 +32,8 @@ void add_filtering_routes(router& r, const services& s);
 void add_scu_routes(router& r, const services& s);
 void add_scp_routes(router& r, const services& s);
 void add_forwarding_routes(router& r, const services& s);
+void add_box_routes(router& r, const services& s);
+void add_transaction_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

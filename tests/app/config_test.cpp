@@ -76,6 +76,29 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
        [](const config& c) { return c.export_compression_level == 6; }},
+      {"box.public_url", R"("https://sbx.example.org")", "https://sbx.example.org",
+       [](const config& c) { return c.box_public_url == "https://sbx.example.org"; }},
+      {"box.interval_ms", "100", "100",
+       [](const config& c) { return c.box_interval == std::chrono::milliseconds{100}; }},
+      {"box.batch_size", "50", "50", [](const config& c) { return c.box_batch_size == 50; }},
+      {"box.parallelism", "2", "2", [](const config& c) { return c.box_parallelism == 2; }},
+      {"box.housekeeping_ms", "300", "300",
+       [](const config& c) { return c.box_housekeeping == std::chrono::milliseconds{300}; }},
+      {"box.offline_after_ms", "900", "900",
+       [](const config& c) { return c.box_offline_after == std::chrono::milliseconds{900}; }},
+      {"box.request_timeout_seconds", "30", "30",
+       [](const config& c) { return c.box_request_timeout == 30s; }},
+      {"box.connect_timeout_seconds", "3", "3",
+       [](const config& c) { return c.box_connect_timeout == 3s; }},
+      {"box.stall_timeout_seconds", "4", "4",
+       [](const config& c) { return c.box_stall_timeout == 4s; }},
+      {"box.max_attempts", "3", "3", [](const config& c) { return c.box_max_attempts == 3; }},
+      {"box.max_backoff_seconds", "60", "60",
+       [](const config& c) { return c.box_max_backoff == 60s; }},
+      {"box.ca_file", R"("/etc/ca.pem")", "/etc/ca.pem",
+       [](const config& c) { return c.box_ca_file == "/etc/ca.pem"; }},
+      {"box.proxy", R"("http://proxy:3128")", "http://proxy:3128",
+       [](const config& c) { return c.box_proxy == "http://proxy:3128"; }},
   };
   return cases;
 }
@@ -449,4 +472,12 @@ TEST_CASE("usage text lists the flags and where the keys are", "[unit]") {
   CHECK_THAT(text, Contains("deploy/slicebox.example.toml"));
   CHECK_THAT(text, Contains("SBX_"));
   CHECK(std::string(sbx::version).size() > 0);
+}
+
+TEST_CASE("POLL boxes' base URL follows box.public_url, else the listener", "[unit]") {
+  config c;
+  c.http_host = "10.0.0.5";
+  CHECK(c.api_base_url(5000) == "http://10.0.0.5:5000/api");
+  c.box_public_url = "https://sbx.example.org/";
+  CHECK(c.api_base_url(5000) == "https://sbx.example.org/api");
 }

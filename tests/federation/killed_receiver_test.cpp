@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// A receiving node killed with SIGKILL in the middle of a transfer, then started again: the
+// transfer resumes from the database and every image arrives exactly once.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "federation/boxes.hpp"
+#include "support/dicom_files.hpp"
+#include "support/scratch_files.hpp"
+
+using namespace sbx::test;
+
+extern char** environ;
+
+namespace {
+
+/// The slicebox binary running with some SBX_* settings; killed with SIGKILL when destroyed.
+class node_process {
+ public:
+  node_process(std::vector<std::string> settings, const std::filesystem::path& output) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+      if (std::string_view(*e).rfind("SBX_", 0) != 0) env.emplace_back(*e);
+    env.insert(env.end(), settings.begin(), settings.end());
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::string binary = SBX_BINARY;
+    char* argv[] = {binary.data(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, SBX_BINARY, &actions, nullptr, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+  }
+  ~node_process() { kill(); }
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+std::int64_t received(const http_client& c) {
+  client_response r;
+  try {
+    r = c.request("GET", "/api/boxes/incoming", {}, {basic_auth("admin", "admin")});
+  } catch (const std::exception&) {
+    return -1;  // restarting
+  }
+  if (r.status != 200) return -1;
+  auto doc = parse_json(r.body);
+  return doc.Empty() ? 0 : doc[0]["receivedImageCount"].GetInt64();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every image once",
+                   "[federation][integration]", sqlite_backend, postgres_backend) {
+  const int count = 150;
+  scratch_dir data;
+  scratch_database database{TestType::value};
+  const auto port = free_port();
+  const std::vector<std::string> settings = {
+      "SBX_DATA_DIR=" + data.path().string(), "SBX_HTTP_HOST=127.0.0.1",
+      "SBX_HTTP_PORT=" + std::to_string(port), "SBX_LOG_LEVEL=warn",
+      "SBX_DATABASE_URL=" + database.config().postgres_url};
+  http_client c{port};
+  auto up = [&] {
+    try {
+      return c.request("GET", "/api/system/health").status == 200;
+    } catch (const std::exception&) {
+      return false;  // not listening yet
+    }
+  };
+
+  scratch_dir logs;  // the receiver's output, outside its data folder
+  auto receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
+  REQUIRE(eventually(up, std::chrono::seconds{20}));
+  auto r = c.request("POST", "/api/boxes/createconnection",
+                     R"({"name":"sender","defaultProfile":{"options":[]}})",
+                     {basic_auth("admin", "admin"), {"Content-Type", "application/json"}});
+  REQUIRE(r.status == 201);
+  const std::string url = parse_json(r.body)["baseUrl"].GetString();
+
+  running_node sender{TestType::value, [](sbx::app::config& c) {
+                        fast_boxes(c);
+                        c.box_parallelism = 2;  // a slower transfer, to be cut in the middle
+                        c.box_max_attempts = 1000;
+                      }};
+  auto box = connect_box(sender, "receiver", url)["id"].GetInt64();
+  std::vector<std::string> ids;
+  for (int i = 0; i < count; ++i)
+    ids.push_back(
+        upload_image(sender, f1_in("P" + std::to_string(i % 5), "st" + std::to_string(i % 9),
+                                   "se" + std::to_string(i), "so" + std::to_string(i))));
+  send_images(sender, box, ids);
+
+  REQUIRE(eventually([&] { return received(c) >= 10; }, std::chrono::seconds{60}));
+  receiver->kill();
+  const auto at_kill = first_of(sender, "/api/boxes/outgoing")["sentImageCount"].GetInt64();
+  CHECK(at_kill < count);
+  receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
+  REQUIRE(eventually(up, std::chrono::seconds{20}));
+
+  REQUIRE(eventually([&] { return outgoing_is(sender, "FINISHED"); }, std::chrono::seconds{120}));
+  REQUIRE(eventually([&] { return received(c) == count; }, std::chrono::seconds{10}));
+  auto images = c.request("POST", "/api/metadata/images/query",
+                          R"({"startIndex":0,"count":1000000,"queryProperties":[]})",
+                          {basic_auth("admin", "admin"), {"Content-Type", "application/json"}});
+  CHECK(parse_json(images.body).Size() == static_cast<unsigned>(count));
+  auto t = first_of(sender, "/api/boxes/outgoing");
+  CHECK(t["sentImageCount"].GetInt64() == count);
+  CHECK(t["skippedImageCount"].GetInt64() == 0);
+}
