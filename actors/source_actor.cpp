@@ -70,19 +70,32 @@ source_actor::behavior_type source_behavior(pointer self, proto::services owners
   // GET /api/sources: users, boxes, SCPs, directory watches, import sessions, in that order.
   std::vector<part<source>> sources = {
       rows_of<source, api_user>(owners.users,
-                                [](const api_user& u) { return source{"user", u.user, u.id}; }),
-      rows_of<source, box>(owners.boxes, [](const box& b) { return source{"box", b.name, b.id}; }),
-      rows_of<source, scp>(owners.scps, [](const scp& s) { return source{"scp", s.name, s.id}; }),
-      rows_of<source, watched_directory>(
-          owners.directory_watches,
-          [](const watched_directory& d) { return source{"directory", d.name, d.id}; }),
-      rows_of<source, import_session>(
-          owners.imports, [](const import_session& s) { return source{"import", s.name, s.id}; }),
+                                [](const api_user& u) {
+                                  return source{"user", u.user, u.id};
+                                }),
+      rows_of<source, box>(owners.boxes,
+                           [](const box& b) {
+                             return source{"box", b.name, b.id};
+                           }),
+      rows_of<source, scp>(owners.scps,
+                           [](const scp& s) {
+                             return source{"scp", s.name, s.id};
+                           }),
+      rows_of<source, watched_directory>(owners.directory_watches,
+                                         [](const watched_directory& d) {
+                                           return source{"directory", d.name, d.id};
+                                         }),
+      rows_of<source, import_session>(owners.imports,
+                                      [](const import_session& s) {
+                                        return source{"import", s.name, s.id};
+                                      }),
   };
   // Boxes, then SCUs.
   std::vector<part<destination>> destinations = {
       rows_of<destination, box>(owners.boxes,
-                                [](const box& b) { return destination{"box", b.name, b.id}; }),
+                                [](const box& b) {
+                                  return destination{"box", b.name, b.id};
+                                }),
       rows_of<destination, scu>(owners.scus,
                                 [](const scu& s) {
                                   return destination{"scu", s.name, s.id};

@@ -66,24 +66,23 @@ struct config {
   /// "https://sbx.example.org" behind a proxy; a POLL box's baseUrl is this + "/api/transactions/
   /// {token}". Empty: http://<http.host>:<bound port>.
   std::string box_public_url;
-  std::chrono::milliseconds box_interval{15000};      ///< box.interval_ms
-  std::int64_t box_batch_size = 200;                  ///< box.batch_size
-  unsigned box_parallelism = 8;                       ///< box.parallelism
-  std::chrono::milliseconds box_housekeeping{7000};   ///< box.housekeeping_ms
+  std::chrono::milliseconds box_interval{15000};       ///< box.interval_ms
+  std::int64_t box_batch_size = 200;                   ///< box.batch_size
+  unsigned box_parallelism = 8;                        ///< box.parallelism
+  std::chrono::milliseconds box_housekeeping{7000};    ///< box.housekeeping_ms
   std::chrono::milliseconds box_offline_after{15000};  ///< box.offline_after_ms
-  std::chrono::seconds box_request_timeout{600};      ///< box.request_timeout_seconds
-  std::chrono::seconds box_connect_timeout{20};       ///< box.connect_timeout_seconds
-  std::chrono::seconds box_stall_timeout{30};         ///< box.stall_timeout_seconds
-  std::int64_t box_max_attempts = 10;                 ///< box.max_attempts
-  std::chrono::seconds box_max_backoff{3600};         ///< box.max_backoff_seconds
-  std::string box_ca_file;                            ///< box.ca_file
-  std::string box_proxy;                              ///< box.proxy
+  std::chrono::seconds box_request_timeout{600};       ///< box.request_timeout_seconds
+  std::chrono::seconds box_connect_timeout{20};        ///< box.connect_timeout_seconds
+  std::chrono::seconds box_stall_timeout{30};          ///< box.stall_timeout_seconds
+  std::int64_t box_max_attempts = 10;                  ///< box.max_attempts
+  std::chrono::seconds box_max_backoff{3600};          ///< box.max_backoff_seconds
+  std::string box_ca_file;                             ///< box.ca_file
+  std::string box_proxy;                               ///< box.proxy
 
   /// The API's base URL as remote boxes see it (`box.public_url` + "/api").
   std::string api_base_url(std::uint16_t bound_port) const {
-    auto base = box_public_url.empty()
-                    ? "http://" + http_host + ":" + std::to_string(bound_port)
-                    : box_public_url;
+    auto base = box_public_url.empty() ? "http://" + http_host + ":" + std::to_string(bound_port)
+                                       : box_public_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base + "/api";
   }

@@ -19,8 +19,8 @@ class invalid_dicom : public std::runtime_error {
 
 /// What ingest needs from a dataset, read without its pixel data.
 struct header_info {
-  std::string sop_class_uid;        ///< MediaStorageSOPClassUID, else SOPClassUID; "" if none
-  std::string transfer_syntax_uid;  ///< TransferSyntaxUID (0002,0010); "" without meta header
+  std::string sop_class_uid;              ///< MediaStorageSOPClassUID, else SOPClassUID; "" if none
+  std::string transfer_syntax_uid;        ///< TransferSyntaxUID (0002,0010); "" without meta header
   proto::image_attributes attributes;     ///< the stored tags (docs/api.md#metadata), UTF-8
   bool patient_identity_removed = false;  ///< PatientIdentityRemoved (0012,0062) is YES
 };

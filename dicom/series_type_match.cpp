@@ -42,9 +42,8 @@ bool starts_with(const proto::tag_path& path, const proto::tag_path& prefix) {
 bool matches(const std::vector<proto::image_attribute>& attributes,
              const proto::series_type_rule_attribute& a) {
   auto trunk = a.tag_path ? sequence_steps(*a.tag_path) : proto::tag_path{};
-  if (!trunk.empty() && std::none_of(attributes.begin(), attributes.end(), [&](const auto& e) {
-        return starts_with(e.tag_path, trunk);
-      }))
+  if (!trunk.empty() && std::none_of(attributes.begin(), attributes.end(),
+                                     [&](const auto& e) { return starts_with(e.tag_path, trunk); }))
     trunk.clear();  // the path leads nowhere: the root is examined (docs/api.md#series-types)
   auto target = trunk;
   target.push_back({static_cast<std::uint32_t>(a.tag), "", false, 0});

@@ -195,8 +195,9 @@ class session : public std::enable_shared_from_this<session> {
         return write(std::move(*refusal));
       }
     }
-    if (o.streams_body && o.temp_file && o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
-                                        std::string_view(head.target().data(), head.target().size()))) {
+    if (o.streams_body && o.temp_file &&
+        o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
+                       std::string_view(head.target().data(), head.target().size()))) {
       // Uploads have no size limit and never sit in memory: the body goes straight to a file.
       file_parser_.emplace(std::move(*header_parser_));
       file_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());

@@ -133,8 +133,6 @@ std::string flat_order_column(const std::string& property) {
 // ---------------------------------------------------------------------------------------------
 // Statement text with bound values
 
-
-
 // `expr` contains the value as a substring; the value's own % and _ stay wildcards
 // (docs/api.md#query-bodies). PostgreSQL's LIKE treats a backslash as an escape, which would garble
 // values such as ORIGINAL\PRIMARY, hence ESCAPE '' there (SQLite has no default escape character).

@@ -3,8 +3,8 @@
 
 #include <caf/atom.hpp>
 
-// The verbs and nouns of the actors' messages (docs/architecture.md, "How a message reads"). Requests
-// are imperative; names are at most 10 characters; each atom means one thing.
+// The verbs and nouns of the actors' messages (docs/architecture.md, "How a message reads").
+// Requests are imperative; names are at most 10 characters; each atom means one thing.
 namespace sbx::proto {
 
 using add_atom = caf::atom_constant<caf::atom("add")>;

@@ -34,8 +34,8 @@ typename Inspector::result_type inspect(Inspector& f, series_id_series_type& x) 
 using series_type_actor = caf::typed_actor<
     // Types: a page (start, count), create (name), rename (the body's id: docs/api.md#quirks-kept),
     // delete.
-    caf::replies_to<list_atom, type_atom, std::int64_t, std::int64_t>::with<
-        std::vector<series_type>>,
+    caf::replies_to<list_atom, type_atom, std::int64_t,
+                    std::int64_t>::with<std::vector<series_type>>,
     caf::replies_to<add_atom, type_atom, std::string>::with<series_type>,
     caf::replies_to<rename_atom, type_atom, series_type>::with<bool>,
     caf::replies_to<delete_atom, type_atom, std::int64_t>::with<bool>,

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // /api/dicom/dictionary/... (docs/api.md#dicom-dictionary).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>

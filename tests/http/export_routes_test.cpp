@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Export sets (docs/api.md#export-sets): POST /api/images/export and GET /api/images/export?id=.
-#include <catch2/catch.hpp>
-
 #include <archive.h>
 #include <archive_entry.h>
 

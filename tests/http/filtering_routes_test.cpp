@@ -301,8 +301,8 @@ TEMPLATE_TEST_CASE("filtering: a tag path goes to the filter its body names (as 
   CHECK(parse_json(by_name.body)["tagPath"]["tag"].GetInt() == 0x00100020);
 }
 
-TEMPLATE_TEST_CASE("filtering: deleting a source removes its associations",
-                   "[http][filtering]", sqlite_backend, postgres_backend) {
+TEMPLATE_TEST_CASE("filtering: deleting a source removes its associations", "[http][filtering]",
+                   sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   auto filter = add_filter(n, "filter", "BLACKLIST");
   auto bob = add_user(n, "bob");

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // GET /api/images/{id}/attributes, /imageinformation, /png and POST /api/images/jpeg.
-#include <catch2/catch.hpp>
-
 #include <png.h>
 
 #include <catch2/catch.hpp>

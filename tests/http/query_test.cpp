@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Query parameter rules (docs/api.md#paging-and-listing-parameters).
-#include <catch2/catch.hpp>
-
 #include "http/query.hpp"
 
 #include <catch2/catch.hpp>
@@ -57,7 +55,9 @@ TEST_CASE("a missing required parameter is 404", "[unit][http]") {
 }
 
 TEST_CASE("booleans accept Slicebox's spellings", "[unit][http]") {
-  for (auto yes : {"true", "YES", "on", "1"}) CHECK(query_params{std::string("b=") + yes}.boolean("b", false));
-  for (auto no : {"false", "No", "OFF", "0"}) CHECK_FALSE(query_params{std::string("b=") + no}.boolean("b", true));
+  for (auto yes : {"true", "YES", "on", "1"})
+    CHECK(query_params{std::string("b=") + yes}.boolean("b", false));
+  for (auto no : {"false", "No", "OFF", "0"})
+    CHECK_FALSE(query_params{std::string("b=") + no}.boolean("b", true));
   CHECK(rejected([] { query_params{"b=maybe"}.boolean("b", true); }).status == 400);
 }

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // Series types (docs/api.md#series-types), and a series' own types under /api/metadata/series.
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -132,9 +130,10 @@ TEMPLATE_TEST_CASE("series types: rules and rule attributes (76, 77)", "[http][s
   // Attributes: empty name → the tag's keyword; the swagger's extra fields are ignored.
   auto attrs_url = "/api/seriestypes/rules/" + rule_id + "/attributes";
   CHECK(n.admin("GET", attrs_url).body == "[]");
-  auto a = n.admin("POST", "/api/seriestypes/rules/999/attributes",  // the body's rule id wins
-                   R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
-                       R"(,"tag":1,"name":"Name","values":"test","group":0,"element":1,"value":"x"})");
+  auto a =
+      n.admin("POST", "/api/seriestypes/rules/999/attributes",  // the body's rule id wins
+              R"({"id":-1,"seriesTypeRuleId":)" + rule_id +
+                  R"(,"tag":1,"name":"Name","values":"test","group":0,"element":1,"value":"x"})");
   REQUIRE(a.status == 201);
   auto attribute = parse_json(a.body);
   CHECK(attribute["tag"].GetInt64() == 1);

@@ -201,8 +201,8 @@ TEMPLATE_TEST_CASE("persistence: anonymization keys query", "[persistence]",
   CHECK(repo.by_id(k1.id));  // the table survived
 }
 
-TEMPLATE_TEST_CASE("persistence: anonymization key values and removal",
-                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+TEMPLATE_TEST_CASE("persistence: anonymization key values and removal", "[persistence]",
+                   sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
   anonymization_repo repo(scratch.db());
   auto k1 = insert(repo, make_key(12, 1, "a", "b", "c", "d", "e"),

@@ -18,7 +18,6 @@
 #include <fstream>
 
 #include "support/eventually.hpp"
-
 #include "support/loopback.hpp"
 
 extern char** environ;
