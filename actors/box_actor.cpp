@@ -347,6 +347,25 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
     self->state.last_contact[b.id] = now_ms();
     if (!b.online) self->state.repo->set_online(b.id, true);
   };
+  // POST /api/boxes/{id}/send, and forwarding (`forwarded`: the box's default profile).
+  auto send_images = [=](std::int64_t id, box_send_request r,
+                         bool forwarded) -> caf::expected<outgoing_transaction> {
+    auto b = repo().by_id(id);
+    if (!b) return make_error(errc::not_found, "No box found for id " + std::to_string(id));
+    if (forwarded)
+      for (const auto& o : b->default_profile) r.profile.push_back(o.name);
+    if (std::find(r.profile.begin(), r.profile.end(), basic_profile) == r.profile.end())
+      r.profile.insert(r.profile.begin(), basic_profile);
+    if (auto profile = resolved(r.profile); !profile) return profile.error();
+    auto images = request_images(std::move(r.images));
+    if (!images) return images.error();
+    auto t = repo().insert_outgoing(*b, r.profile, *images, now_ms());
+    note(self, log_type::info,
+         "Sending " + std::to_string(t.total_image_count) + " images to box " + b->name);
+    if (auto it = self->state.links->find(id); it != self->state.links->end())
+      caf::anon_send(it->second.actor, tick_atom::value);
+    return shown(t);
+  };
   return {
       [=](list_atom, std::int64_t start, std::int64_t count) {
         return database_call<std::vector<box>>("box", [&]() -> caf::result<std::vector<box>> {
@@ -414,23 +433,27 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
         });
       },
       [=](send_atom, std::int64_t id, box_send_request& r) {
-        return database_call<outgoing_transaction>(
-            "box", [&]() -> caf::result<outgoing_transaction> {
-              auto b = repo().by_id(id);
-              if (!b)
-                return make_error(errc::not_found, "No box found for id " + std::to_string(id));
-              if (std::find(r.profile.begin(), r.profile.end(), basic_profile) == r.profile.end())
-                r.profile.insert(r.profile.begin(), basic_profile);
-              if (auto profile = resolved(r.profile); !profile) return profile.error();
-              auto images = request_images(std::move(r.images));
-              if (!images) return images.error();
-              auto t = repo().insert_outgoing(*b, r.profile, *images, now_ms());
-              note(self, log_type::info,
-                   "Sending " + std::to_string(t.total_image_count) + " images to box " + b->name);
-              if (auto it = self->state.links->find(id); it != self->state.links->end())
-                caf::anon_send(it->second.actor, tick_atom::value);
-              return shown(t);
-            });
+        return database_call<outgoing_transaction>("box",
+                                                   [&]() -> caf::result<outgoing_transaction> {
+                                                     auto t = send_images(id, std::move(r), false);
+                                                     if (!t) return t.error();
+                                                     return std::move(*t);
+                                                   });
+      },
+      [=](forward_atom, std::int64_t id, std::vector<std::int64_t>& image_ids) {
+        return database_call<std::int64_t>("box", [&]() -> caf::result<std::int64_t> {
+          box_send_request r;
+          for (auto image_id : image_ids) r.images.push_back({image_id, {}});
+          auto t = send_images(id, std::move(r), true);
+          if (!t) return t.error();
+          return t->id;
+        });
+      },
+      [=](forward_atom, status_atom, std::int64_t transaction_id) {
+        return database_call<std::string>("box", [&]() -> caf::result<std::string> {
+          auto t = repo().outgoing_by_id(transaction_id);
+          return t ? t->status : std::string();
+        });
       },
       [=](list_atom, incoming_atom, std::int64_t start, std::int64_t count) {
         return database_call<std::vector<incoming_transaction>>(

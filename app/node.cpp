@@ -158,9 +158,16 @@ node::node(config c) {
   s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log, events});
   s.scps = actors::spawn_scp_actor(
       i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events});
+  actors::box_service_config box_config{database,        store, s.metadata, s.ingest,
+                                        s.anonymization, s.log, events};
+  box_config.settings = box_settings_of(i.cfg);
+  auto box_tokens = box_config.tokens;
+  auto api_base_url = box_config.api_base_url;
+  s.boxes = actors::spawn_box_actor(i.sys, box_config);
   actors::forwarding_config forwarding;
   forwarding.database = database;
   forwarding.scus = s.scus;
+  forwarding.boxes = s.boxes;
   forwarding.metadata = s.metadata;
   forwarding.log = s.log;
   forwarding.events = events;
@@ -168,12 +175,6 @@ node::node(config c) {
   forwarding.retry_initial = i.cfg.forwarding_retry_initial;
   forwarding.retry_max = i.cfg.forwarding_retry_max;
   s.forwarding = actors::spawn_forwarding_actor(i.sys, std::move(forwarding));
-  actors::box_service_config box_config{database,        store, s.metadata, s.ingest,
-                                        s.anonymization, s.log, events};
-  box_config.settings = box_settings_of(i.cfg);
-  auto box_tokens = box_config.tokens;
-  auto api_base_url = box_config.api_base_url;
-  s.boxes = actors::spawn_box_actor(i.sys, box_config);
   s.sources = actors::spawn_source_actor(i.sys, s);
   s.dictionary = actors::spawn_dictionary_actor(i.sys);
   std::size_t spawned = 0;

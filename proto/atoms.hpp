@@ -75,4 +75,7 @@ using values_atom = caf::atom_constant<caf::atom("values")>;
 using vm_atom = caf::atom_constant<caf::atom("vm")>;
 using vr_atom = caf::atom_constant<caf::atom("vr")>;
 
+/// Sending images on behalf of forwarding (`proto::box_forwarding_actor`).
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+
 }  // namespace sbx::proto

@@ -41,6 +41,11 @@ using box_actor = caf::typed_actor<
     caf::replies_to<delete_atom, std::int64_t>::with<bool>,
     // `POST /boxes/{id}/send`: queues an outgoing transaction.
     caf::replies_to<send_atom, std::int64_t, box_send_request>::with<outgoing_transaction>,
+    // Forwarding (proto::box_forwarding_actor): the images to a box with its default profile and
+    // no tag values, answering the outgoing transaction's id; an outgoing transaction's status
+    // ("" once it is gone).
+    caf::replies_to<forward_atom, std::int64_t, std::vector<std::int64_t>>::with<std::int64_t>,
+    caf::replies_to<forward_atom, status_atom, std::int64_t>::with<std::string>,
     // `GET /boxes/incoming`, `/boxes/outgoing`: pages, most recently updated first.
     caf::replies_to<list_atom, incoming_atom, std::int64_t,
                     std::int64_t>::with<std::vector<incoming_transaction>>,

@@ -14,9 +14,6 @@
 
 namespace sbx::proto {
 
-/// Sending images on behalf of forwarding (the verb of box_forwarding_actor below).
-using forward_atom = caf::atom_constant<caf::atom("forward")>;
-
 /// The forwarding service (docs/forwarding.md): the rules, and the engine that batches what
 /// arrives from a rule's source and hands it to the rule's destination.
 using forwarding_actor = caf::typed_actor<
