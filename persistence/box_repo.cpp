@@ -443,19 +443,22 @@ std::vector<std::int64_t> box_repo::remove_images(const std::vector<std::int64_t
     auto where = sql::in_list(st, "image_id", image_ids);
     touched = all<std::int64_t>(
         db_.exec("SELECT DISTINCT outgoing_transaction_id FROM outgoing_images WHERE sent = 0 "
-                 "AND skipped = 0 AND " + where,
+                 "AND skipped = 0 AND " +
+                     where,
                  st.params()),
         [](const row& r) { return r.int64(0); });
   }
   {
     sql::statement st(db_.kind());
     auto where = sql::in_list(st, "image_id", image_ids);
-    db_.exec("UPDATE outgoing_images SET skipped = 1, last_error = 'the image was deleted' "
-             "WHERE sent = 0 AND " + where,
-             st.params());
+    db_.exec(
+        "UPDATE outgoing_images SET skipped = 1, last_error = 'the image was deleted' "
+        "WHERE sent = 0 AND " +
+            where,
+        st.params());
   }
-  for (const char* sql : {"DELETE FROM outgoing_images WHERE sent = 1 AND ",
-                          "DELETE FROM incoming_images WHERE "}) {
+  for (const char* sql :
+       {"DELETE FROM outgoing_images WHERE sent = 1 AND ", "DELETE FROM incoming_images WHERE "}) {
     sql::statement st(db_.kind());
     auto where = sql::in_list(st, "image_id", image_ids);
     db_.exec(std::string(sql) + where, st.params());

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/routes/box_routes.hpp"
-#include "http/routes/replies.hpp"
 
 #include <filesystem>
 #include <utility>
 
 #include "actors/box_payload.hpp"
+#include "http/routes/replies.hpp"
 #include "http/routes/routes.hpp"
 #include "proto/box_json.hpp"
 

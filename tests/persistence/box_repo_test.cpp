@@ -179,7 +179,7 @@ TEMPLATE_TEST_CASE("persistence: incoming deliveries are counted once per sequen
   CHECK(repo.outgoing_by_id(out.id)->skipped_image_count == 1);
   CHECK(repo.mark_sent(out.id, repo.pending(b.id, 10, 2000).at(0).image.id, 1700));
   CHECK(repo.finish_if_complete(out.id, 1800));
-  CHECK(repo.remove_images({600}, 1900).empty());  // sent: only its row goes
+  CHECK(repo.remove_images({600}, 1900).empty());   // sent: only its row goes
   CHECK(repo.outgoing_images(out.id).size() == 1);  // the skipped one stays
 
   CHECK(repo.remove_incoming(t.id));
