@@ -64,7 +64,6 @@ struct node::impl {
   caf::actor_system_config actor_cfg;
   caf::actor_system sys;
   proto::services services;  ///< every service, as spawned
-  std::shared_ptr<const http::router> routes;
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
 
@@ -151,7 +150,6 @@ node::node(config c) {
   http::services services{s, i.cfg.export_compression_level, sbx::version,
                           [this] { request_stop(std::chrono::seconds{1}); }};
   auto routes = http::make_api_routes(services);
-  i.routes = routes;
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
                                                 std::max(1u, i.cfg.actor_threads));
   http::server_options options;
@@ -189,8 +187,6 @@ node::~node() {
 }
 
 std::uint16_t node::port() const { return impl_->server->port(); }
-
-const http::router& node::routes() const { return *impl_->routes; }
 
 void node::request_stop(std::chrono::milliseconds delay) {
   std::lock_guard lock{impl_->mutex};

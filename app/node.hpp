@@ -7,10 +7,6 @@
 
 #include "app/config.hpp"
 
-namespace sbx::http {
-class router;
-}
-
 namespace sbx::app {
 
 /// One running node: database migrated, services spawned, HTTP listening. The binary and the
@@ -25,8 +21,6 @@ class node {
 
   /// The HTTP port actually bound.
   std::uint16_t port() const;
-  /// The API's route table, as the HTTP front end serves it.
-  const http::router& routes() const;
   /// Asks the node to stop after `delay`; returns at once, callable from any thread.
   void request_stop(std::chrono::milliseconds delay = std::chrono::milliseconds{0});
   /// Blocks until a stop was requested and the node has shut down gracefully.
