@@ -15,7 +15,7 @@
 #include "proto/error.hpp"
 
 using namespace sbx::test;
-using sbx::http::access;
+using route_access = sbx::http::access;
 
 namespace {
 
@@ -23,7 +23,7 @@ namespace {
 struct swept_route {
   std::string method;   ///< as in the table (`*` = any method)
   std::string pattern;  ///< the path template
-  access who;
+  route_access who;
   std::string send_method;  ///< the method the sweep sends
   std::string target;       ///< the template with plausible path parameters
   std::string name() const { return method + " " + pattern; }
@@ -105,12 +105,12 @@ bool documented_admin(const std::string& method, const std::string& pattern) {
 
 /// Whether a route needs credentials. Every access kind is decided here; a new kind of route
 /// (a box token, say) makes this switch incomplete (-Wswitch) until the sweep covers it.
-bool needs_credentials(access who) {
+bool needs_credentials(route_access who) {
   switch (who) {
-    case access::anyone:
+    case route_access::anyone:
       return false;
-    case access::user:
-    case access::admin:
+    case route_access::user:
+    case route_access::admin:
       return true;
   }
   FAIL("a route with an access kind the sweep does not know");
@@ -170,9 +170,9 @@ TEST_CASE("every route of the table declares the role docs/api.md gives it", "[h
   std::size_t admin_routes = 0;
   for (const auto& r : routes) {
     INFO(r.name());
-    CHECK((r.who == access::anyone) == documented_public(r.method, r.pattern));
-    CHECK((r.who == access::admin) == documented_admin(r.method, r.pattern));
-    admin_routes += r.who == access::admin;
+    CHECK((r.who == route_access::anyone) == documented_public(r.method, r.pattern));
+    CHECK((r.who == route_access::admin) == documented_admin(r.method, r.pattern));
+    admin_routes += r.who == route_access::admin;
   }
   // Each documented admin route is in the table (none renamed away from its decision).
   CHECK(admin_routes == documented_admin_routes().size());
@@ -208,7 +208,7 @@ TEMPLATE_TEST_CASE("a USER is 403 on every admin route and passes every user rou
     if (!needs_credentials(r.who)) continue;
     INFO(r.name());
     auto answer = call(n, r, bob);
-    if (r.who == access::admin) {
+    if (r.who == route_access::admin) {
       ++admin_routes;
       CHECK(answer.status == 403);
     } else {
