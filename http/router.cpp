@@ -96,6 +96,12 @@ bool router::matches(const entry& e, const std::vector<std::string_view>& parts,
   return true;
 }
 
+std::vector<const router::route*> router::list() const {
+  std::vector<const route*> all;
+  for (const auto& e : routes_) all.push_back(&e.r);
+  return all;
+}
+
 router::match router::find(std::string_view method, std::string_view path) const {
   match m;
   bool trailing_slash = path.size() > 1 && path.back() == '/';

@@ -20,7 +20,8 @@ using exchange_ptr = std::shared_ptr<exchange>;
 /// Runs one route: asks an actor through `self` and answers through the exchange.
 using route_handler = std::function<void(caf::event_based_actor* self, const exchange_ptr&)>;
 
-/// Who may call a route.
+/// Who may call a route. Every route states it when added (no default), and the authorization
+/// sweep (docs/api.md#authorization-sweep) checks each kind; a new kind must be added there too.
 enum class access { anyone, user, admin };
 
 /// Typed values captured from a path template.
@@ -40,7 +41,7 @@ class router {
   struct route {
     std::string method;
     std::string pattern;
-    access who = access::user;
+    access who;
     route_handler run;
     bool upload = false;  ///< the body streams to a file (no size limit)
   };
@@ -60,6 +61,8 @@ class router {
   match find(std::string_view method, std::string_view path) const;
   /// Number of routes.
   std::size_t size() const { return routes_.size(); }
+  /// Every route, in the order added (read by the authorization sweep).
+  std::vector<const route*> list() const;
 
  private:
   struct segment {
