@@ -158,8 +158,14 @@ node::node(config c) {
   s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log, events});
   s.scps = actors::spawn_scp_actor(
       i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events});
-  actors::box_service_config box_config{database,        store, s.metadata, s.ingest,
-                                        s.anonymization, s.log, events};
+  actors::box_service_config box_config;
+  box_config.database = database;
+  box_config.store = store;
+  box_config.metadata = s.metadata;
+  box_config.ingest = s.ingest;
+  box_config.anonymization = s.anonymization;
+  box_config.log = s.log;
+  box_config.events = events;
   box_config.settings = box_settings_of(i.cfg);
   auto box_tokens = box_config.tokens;
   auto api_base_url = box_config.api_base_url;

@@ -96,7 +96,8 @@ struct frontend::impl {
     auto m = routes->find(ex->request.method, path);
     if (path != "/api" && path.substr(0, 5) != "/api/")
       return ex->reply(text_response(404, not_found_text));
-    if (m.found && m.found->who == access::anyone) return run(self, m, ex);
+    if (m.found && (m.found->who == access::anyone || m.found->who == access::box_token))
+      return run(self, m, ex);
     authenticate(self, ex, [this, self, m = std::move(m)](const exchange_ptr& ex) mutable {
       if (!m.found) {
         if (m.allowed.empty()) return ex->reply(text_response(404, not_found_text));

@@ -22,7 +22,10 @@ using route_handler = std::function<void(caf::event_based_actor* self, const exc
 
 /// Who may call a route. Every route states it when added (no default), and the authorization
 /// sweep (docs/api.md#authorization-sweep) checks each kind; a new kind must be added there too.
-enum class access { anyone, user, admin };
+/// Who may call a route: anyone; a user or an administrator (basic credentials or a session);
+/// or a remote box, by the token in the path (`/api/transactions/{token}/...`), which the server
+/// checks before it reads the body and the box service checks again.
+enum class access { anyone, user, admin, box_token };
 
 /// Typed values captured from a path template.
 struct path_params {

@@ -112,7 +112,7 @@ void add_transaction_routes(router& r, const services& s) {
   // tokens; the service checks again, as a box may have been deleted since).
   auto token = [](const exchange_ptr& ex) { return ex->params.text("token"); };
 
-  r.add_upload("POST", "/api/transactions/{token:str}/image", access::anyone,
+  r.add_upload("POST", "/api/transactions/{token:str}/image", access::box_token,
                [boxes, token](auto self, const exchange_ptr& ex) {
                  auto q = ex->query();
                  box_delivery d;
@@ -125,7 +125,7 @@ void add_transaction_routes(router& r, const services& s) {
                  d.file = std::exchange(ex->request.body_file, std::string{});
                  ask(self, ex, boxes, image_atom::value, std::move(d)).then(reply_no_content(ex));
                });
-  r.add("GET", "/api/transactions/{token:str}/status", access::anyone,
+  r.add("GET", "/api/transactions/{token:str}/status", access::box_token,
         [boxes, token](auto self, const exchange_ptr& ex) {
           ask(self, ex, boxes, status_atom::value, token(ex),
               ex->query().required_int64("transactionid"))
@@ -133,7 +133,7 @@ void add_transaction_routes(router& r, const services& s) {
                 ex->reply(json_response(200, json::transaction_status(status)));
               });
         });
-  r.add("PUT", "/api/transactions/{token:str}/status", access::anyone,
+  r.add("PUT", "/api/transactions/{token:str}/status", access::box_token,
         [boxes, token](auto self, const exchange_ptr& ex) {
           auto id = ex->query().required_int64("transactionid");
           ask(self, ex, boxes, status_atom::value, token(ex), id,
@@ -141,7 +141,7 @@ void add_transaction_routes(router& r, const services& s) {
               .then(reply_no_content(ex));
         });
   r.add(
-      "GET", "/api/transactions/{token:str}/outgoing/poll", access::anyone,
+      "GET", "/api/transactions/{token:str}/outgoing/poll", access::box_token,
       [boxes, token](auto self, const exchange_ptr& ex) {
         // `n` is missing from the API description; Slicebox 2.1.1 peers send n=200.
         auto n = ex->query().int64("n").value_or(1);
@@ -152,7 +152,7 @@ void add_transaction_routes(router& r, const services& s) {
               ex->reply(json_response(200, json::encode(items)));
             });
       });
-  r.add("GET", "/api/transactions/{token:str}/outgoing", access::anyone,
+  r.add("GET", "/api/transactions/{token:str}/outgoing", access::box_token,
         [boxes, token](auto self, const exchange_ptr& ex) {
           auto q = ex->query();
           ask(self, ex, boxes, get_atom::value, token(ex), q.required_int64("transactionid"),
@@ -168,13 +168,13 @@ void add_transaction_routes(router& r, const services& s) {
                 ex->reply(std::move(res));
               });
         });
-  r.add("POST", "/api/transactions/{token:str}/outgoing/done", access::anyone,
+  r.add("POST", "/api/transactions/{token:str}/outgoing/done", access::box_token,
         [boxes, token](auto self, const exchange_ptr& ex) {
           ask(self, ex, boxes, done_atom::value, token(ex),
               json::decode_outgoing_transaction_image(ex->json_body()))
               .then(reply_no_content(ex));
         });
-  r.add("POST", "/api/transactions/{token:str}/outgoing/failed", access::anyone,
+  r.add("POST", "/api/transactions/{token:str}/outgoing/failed", access::box_token,
         [boxes, token](auto self, const exchange_ptr& ex) {
           ask(self, ex, boxes, failed_atom::value, token(ex),
               json::decode_failed_outgoing_image(ex->json_body()))

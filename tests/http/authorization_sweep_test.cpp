@@ -95,6 +95,11 @@ const std::set<std::string>& documented_admin_routes() {
       "DELETE /api/scus/{id}",
       "POST /api/directorywatches",
       "DELETE /api/directorywatches/{id}",
+      "POST /api/boxes/createconnection",
+      "POST /api/boxes/connect",
+      "DELETE /api/boxes/{id}",
+      "POST /api/forwarding/rules",
+      "DELETE /api/forwarding/rules/{id}",
   };
   return routes;
 }
@@ -108,6 +113,7 @@ bool documented_admin(const std::string& method, const std::string& pattern) {
 bool needs_credentials(route_access who) {
   switch (who) {
     case route_access::anyone:
+    case route_access::box_token:  // the token in the path instead: see the public-route case
       return false;
     case route_access::user:
     case route_access::admin:
@@ -194,6 +200,12 @@ TEMPLATE_TEST_CASE("without credentials every non-public route is 401", "[http][
   for (const auto& r : sweep()) {
     if (needs_credentials(r.who)) continue;
     INFO(r.name());
+    if (r.who == route_access::box_token) {
+      // A token no box has opens nothing, whatever credentials come with it.
+      CHECK(call(n, r, {}).status == 401);
+      CHECK(call(n, r, {basic_auth("admin", "admin")}).status == 401);
+      continue;
+    }
     auto answer = call(n, r, {});
     CHECK(answer.status != 401);
     CHECK(answer.status != 403);
