@@ -12,6 +12,7 @@
 #include "http/running_node.hpp"
 #include "http/scu_requests.hpp"
 #include "support/dicom_tools.hpp"
+#include "support/eventually.hpp"
 
 // What the federation tests do over and over: nodes with fast box engines, connected pairs,
 // sends and the answers to wait for.

@@ -86,7 +86,7 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
 
   scratch_dir logs;  // the receiver's output, outside its data folder
   auto receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
-  REQUIRE(eventually(up, std::chrono::seconds{20}));
+  REQUIRE(eventually(std::chrono::seconds{20}, up));
   auto r = c.request("POST", "/api/boxes/createconnection",
                      R"({"name":"sender","defaultProfile":{"options":[]}})",
                      {basic_auth("admin", "admin"), {"Content-Type", "application/json"}});
@@ -106,15 +106,15 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
                                    "se" + std::to_string(i), "so" + std::to_string(i))));
   send_images(sender, box, ids);
 
-  REQUIRE(eventually([&] { return received(c) >= 10; }, std::chrono::seconds{60}));
+  REQUIRE(eventually(std::chrono::seconds{60}, [&] { return received(c) >= 10; }));
   receiver->kill();
   const auto at_kill = first_of(sender, "/api/boxes/outgoing")["sentImageCount"].GetInt64();
   CHECK(at_kill < count);
   receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
-  REQUIRE(eventually(up, std::chrono::seconds{20}));
+  REQUIRE(eventually(std::chrono::seconds{20}, up));
 
-  REQUIRE(eventually([&] { return outgoing_is(sender, "FINISHED"); }, std::chrono::seconds{120}));
-  REQUIRE(eventually([&] { return received(c) == count; }, std::chrono::seconds{10}));
+  REQUIRE(eventually(std::chrono::seconds{120}, [&] { return outgoing_is(sender, "FINISHED"); }));
+  REQUIRE(eventually(std::chrono::seconds{10}, [&] { return received(c) == count; }));
   auto images = c.request("POST", "/api/metadata/images/query",
                           R"({"startIndex":0,"count":1000000,"queryProperties":[]})",
                           {basic_auth("admin", "admin"), {"Content-Type", "application/json"}});

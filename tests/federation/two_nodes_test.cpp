@@ -147,8 +147,8 @@ TEMPLATE_TEST_CASE("many images each way at once arrive exactly once", "[federat
   send_images(hidden, pair.push_box, up);
   send_images(pub, pair.poll_box, down);
   auto deadline = std::chrono::seconds{60 + count / 5};
-  REQUIRE(eventually([&] { return received_all(pub, count); }, deadline));
-  REQUIRE(eventually([&] { return received_all(hidden, count); }, deadline));
+  REQUIRE(eventually(deadline, [&] { return received_all(pub, count); }));
+  REQUIRE(eventually(deadline, [&] { return received_all(hidden, count); }));
   REQUIRE(
       eventually([&] { return outgoing_is(hidden, "FINISHED") && outgoing_is(pub, "FINISHED"); }));
   for (const auto* n : {&pub, &hidden}) {
@@ -246,8 +246,8 @@ TEMPLATE_TEST_CASE("a cut link heals and every image arrives exactly once",
   };
   auto heals = [&] {
     proxy.heal();
-    REQUIRE(eventually([&] { return all_received(pub, sent) && all_received(hidden, sent); },
-                       std::chrono::seconds{60}));
+    REQUIRE(eventually(std::chrono::seconds{60},
+                       [&] { return all_received(pub, sent) && all_received(hidden, sent); }));
     REQUIRE(eventually([&] { return all_finished(pub) && all_finished(hidden); }));
   };
 
