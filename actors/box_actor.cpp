@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "actors/box_actor.hpp"
 
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "actors/event_relay.hpp"
+#include "actors/password.hpp"
 #include "dicom/anonymization.hpp"
 #include "dicom/tag_path.hpp"
 #include "persistence/box_repo.hpp"
@@ -95,20 +95,6 @@ template <class T>
 std::vector<T> shown(std::vector<T> list) {
   for (auto& x : list) x = shown(std::move(x));
   return list;
-}
-
-/// 128 random bits from the system CSPRNG, as a version-4 UUID in canonical form.
-std::string new_token() {
-  unsigned char b[16];
-  randombytes_buf(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
 }
 
 /// The token at the end of a public box's URL (`POST /boxes/connect`): the last path segment
@@ -383,7 +369,7 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           }
           box b;
           b.name = r.name;
-          b.token = new_token();
+          b.token = random_uuid();
           b.base_url = *self->state.config.api_base_url + "/transactions/" + b.token;
           b.send_method = poll_method;
           b.default_profile = *profile;
