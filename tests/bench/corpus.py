@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Synthetic CT corpus for the benchmarks (python3 standard library only).
 
-  corpus.py OUT --files N [--size 512|64] [--seed S] [--images-per-series 25]
+  corpus.py OUT --files N [--size 512|64] [--seed S] [--images-per-series 25] [--anonymous]
 
 Writes N CT Image Storage files (Explicit VR Little Endian, 16 bits allocated, 12 stored,
 Hounsfield units through RescaleIntercept -1024) under OUT/, grouped as a real archive would be:
@@ -17,6 +17,10 @@ have realistic work to do (noisier than a real CT, so somewhat dearer).
 Also writes OUT/files.txt (absolute paths in sending order) and OUT/index.tsv (one line a file:
 path, bytes, patient name and ID, study, series and SOP instance UIDs). files.txt is written
 last: a folder without it is a half-made corpus.
+
+--anonymous marks every file as already anonymized (PatientIdentityRemoved YES): a node sends
+such a file over a box unchanged, which is how boxes.sh measures a transfer without
+anonymization.
 """
 import argparse
 import array
@@ -194,7 +198,7 @@ def person(seed, p):
             "id": "P%02d-%06d" % (seed % 100, p)}
 
 
-def make_image(seed, size, p, st, se, i, per_series, noise, outlines):
+def make_image(seed, size, p, st, se, i, per_series, noise, outlines, anonymous=False):
     who = person(seed, p)
     srng = random.Random(number(seed, "study", p, st))
     description, body, series_kinds = STUDIES[srng.randrange(len(STUDIES))]
@@ -235,6 +239,7 @@ def make_image(seed, size, p, st, se, i, per_series, noise, outlines):
         (0x00100010, "PN", who["name"]), (0x00100020, "LO", who["id"]),
         (0x00100030, "DA", "%04d%02d%02d" % who["birth"]), (0x00100040, "CS", who["sex"]),
         (0x00101010, "AS", "%03dY" % max(0, year - who["birth"][0])),
+    ] + ([(0x00120062, "CS", "YES")] if anonymous else []) + [
         (0x00180015, "CS", body), (0x00180050, "DS", decimal(thickness)),
         (0x00180060, "DS", "120"), (0x00185100, "CS", "HFS"),
         (0x0020000D, "UI", study_uid), (0x0020000E, "UI", series_uid),
@@ -260,6 +265,8 @@ def main():
     ap.add_argument("--size", type=int, default=512, help="rows = columns (default 512)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--images-per-series", type=int, default=25)
+    ap.add_argument("--anonymous", action="store_true",
+                    help="mark the files as anonymized (PatientIdentityRemoved YES)")
     a = ap.parse_args()
     if a.files < 1 or a.size < 16 or a.images_per_series < 1:
         ap.error("--files >= 1, --size >= 16, --images-per-series >= 1")
@@ -279,7 +286,7 @@ def main():
             st, rest = divmod(rest, SERIES_PER_STUDY * a.images_per_series)
             se, i = divmod(rest, a.images_per_series)
             data, ids = make_image(a.seed, a.size, p, st, se, i, a.images_per_series, noise,
-                                   outlines)
+                                   outlines, a.anonymous)
             folder = os.path.join(a.out, "p%05d" % p, "study%d" % (st + 1), "series%d" % (se + 1))
             os.makedirs(folder, exist_ok=True)
             path = os.path.abspath(os.path.join(folder, "%04d.dcm" % (i + 1)))

@@ -61,14 +61,14 @@ fresh_run() {
   exec > >(tee "$run/driver.out") 2>&1
 }
 
-# corpus DIR FILES SIZE SEED: sets corpus to DIR, made with corpus.py unless it is complete
-# (files.txt is written last, so a folder without it is remade).
+# corpus DIR FILES SIZE SEED [FLAG...]: sets corpus to DIR, made with corpus.py (and FLAGs, e.g.
+# --anonymous) unless it is complete (files.txt is written last, so a folder without it is remade).
 corpus() {
   corpus=$1
   [ -f "$corpus/files.txt" ] && [ "$(grep -c . "$corpus/files.txt")" = "$2" ] && return 0
   rm -rf "$corpus"
-  log "corpus: $2 files of $3x$3, seed $4 -> $corpus"
-  python3 "$here/corpus.py" "$corpus" --files "$2" --size "$3" --seed "$4" >/dev/null
+  log "corpus: $2 files of $3x$3, seed $4 ${*:5} -> $corpus"
+  python3 "$here/corpus.py" "$corpus" --files "$2" --size "$3" --seed "$4" "${@:5}" >/dev/null
 }
 
 # ------------------------------------------------------------------ the servers
@@ -77,31 +77,40 @@ corpus() {
 # every start), Orthanc on 8042 (DICOM 4242, AE title ORTHANC). Every start is on a fresh, empty
 # data folder under $run; orthanc_env holds extra environment for Orthanc (e.g. TCP_NODELAY=1).
 # sbx_args: extra arguments for our node (e.g. --config FILE).
+# A script that needs a second server of a kind names it sbx_<x> or orthanc_<x> and sets its
+# URL[name] (and PID[name]=0) first; a second Orthanc's DICOM port is 4242 plus its HTTP port's
+# distance from 8042, and orthanc_peers (JSON members) goes into every Orthanc's configuration.
 declare -A PID URL DATA
 URL[sbx]=http://127.0.0.1:5000 URL[orthanc]=http://127.0.0.1:8042
 PID[sbx]=0 PID[orthanc]=0
 AUTH=admin:admin
-sbx_scp_port="" sbx_aet=SLICEBOX orthanc_env="" sbx_args=""
-dicom_port() { case $1 in sbx) echo "$sbx_scp_port" ;; orthanc) echo 4242 ;; esac; }
-dicom_aet() { case $1 in sbx) echo "$sbx_aet" ;; orthanc) echo ORTHANC ;; esac; }
+sbx_scp_port="" sbx_aet=SLICEBOX orthanc_env="" sbx_args="" orthanc_peers=""
+http_port() { echo "${URL[$1]##*:}"; }
+dicom_port() {
+  case $1 in sbx*) echo "$sbx_scp_port" ;; orthanc*) echo $((4242 + $(http_port "$1") - 8042)) ;; esac
+}
+dicom_aet() { case $1 in sbx*) echo "$sbx_aet" ;; orthanc*) echo ORTHANC ;; esac; }
 
-# orthanc_json FOLDER: Orthanc's configuration. Storage uncompressed and synced to disk (each
-# file fsync'ed, as ours), no plugins, no explorer, HTTP keep-alive with TCP_NODELAY, 50 HTTP
-# and 4 DICOM threads, 16 KiB PDUs (its default), any calling AE may store.
+# orthanc_json FOLDER [NAME]: the configuration of Orthanc NAME (default orthanc). Storage
+# uncompressed and synced to disk (each file fsync'ed, as ours), no plugins, no explorer, HTTP
+# keep-alive with TCP_NODELAY, 50 HTTP and 4 DICOM threads, 16 KiB PDUs (its default), any
+# calling AE may store.
 orthanc_json() {
+  local name=${2:-orthanc}
   cat <<EOF
 {
   "Name": "BENCH", "StorageDirectory": "$1", "IndexDirectory": "$1",
   "StorageCompression": false, "SyncStorageArea": true, "StorageAccessOnFind": "Always",
   "MaximumStorageSize": 0, "MaximumPatientCount": 0, "OverwriteInstances": false,
   "Plugins": [], "OrthancExplorerEnabled": false, "WebDavEnabled": false,
-  "HttpServerEnabled": true, "HttpPort": 8042, "RemoteAccessAllowed": false,
+  "HttpServerEnabled": true, "HttpPort": $(http_port "$name"), "RemoteAccessAllowed": false,
   "AuthenticationEnabled": true, "RegisteredUsers": { "admin": "admin" },
   "HttpCompressionEnabled": false, "KeepAlive": true, "TcpNoDelay": true,
   "HttpThreadsCount": 50, "ConcurrentJobs": 2, "SaveJobs": false, "MetricsEnabled": true,
-  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": 4242,
+  "DicomServerEnabled": true, "DicomAet": "ORTHANC", "DicomPort": $(dicom_port "$name"),
   "DicomCheckCalledAet": false, "DicomAlwaysAllowStore": true,
-  "MaximumPduLength": 16384, "DicomThreadsCount": 4
+  "MaximumPduLength": 16384, "DicomThreadsCount": 4${orthanc_peers:+,
+  $orthanc_peers}
 }
 EOF
 }
@@ -137,26 +146,30 @@ start_server() {
   rm -rf "${DATA[$name]}"
   mkdir -p "${DATA[$name]}"
   case $name in
-    orthanc)
-      orthanc_json "${DATA[orthanc]}" > "$run/orthanc.json"
+    orthanc*)
+      orthanc_json "${DATA[$name]}" "$name" > "$run/$name.json"
       # shellcheck disable=SC2086  # orthanc_env is a list of NAME=VALUE words
-      env $orthanc_env Orthanc "$run/orthanc.json" >> "$run/orthanc.log" 2>&1 &
-      PID[orthanc]=$!
-      wait_ready orthanc system ;;
-    sbx)
+      env $orthanc_env Orthanc "$run/$name.json" >> "$run/$name.log" 2>&1 &
+      PID[$name]=$!
+      wait_ready "$name" system ;;
+    sbx*)
       # shellcheck disable=SC2086  # sbx_args is a list of words
-      "$sbx_bin" --data-dir "${DATA[sbx]}" --port "${URL[sbx]##*:}" $sbx_args >> "$run/sbx.log" 2>&1 &
-      PID[sbx]=$!
-      wait_ready sbx api/system/health || return 1
+      "$sbx_bin" --data-dir "${DATA[$name]}" --port "$(http_port "$name")" $sbx_args \
+        >> "$run/$name.log" 2>&1 &
+      PID[$name]=$!
+      wait_ready "$name" api/system/health || return 1
       if [ -n "$sbx_scp_port" ]; then
         curl -sf -o /dev/null -u "$AUTH" -H 'Content-Type: application/json' \
           -d "{\"id\":-1,\"name\":\"bench\",\"aeTitle\":\"$sbx_aet\",\"port\":$sbx_scp_port}" \
-          "${URL[sbx]}/api/scps" || { log "POST /api/scps failed"; return 1; }
+          "${URL[$name]}/api/scps" || { log "POST /api/scps failed"; return 1; }
       fi ;;
   esac
 }
 
-stop_servers() { stop_server sbx; stop_server orthanc; }
+stop_servers() {
+  local name
+  for name in "${!PID[@]}"; do stop_server "$name"; done
+}
 
 # servers_stop_on_exit: however the script ends, both servers are stopped by their PID.
 servers_stop_on_exit() {

@@ -5,6 +5,7 @@
   report.py rest RESULTS.jsonl [LIMITS.txt]   run.sh: targets, every comparable figure, table
   report.py cstore RESULTS.jsonl              cstore.sh: C-STORE ingest, ours against Orthanc
   report.py imageops RESULTS.jsonl            image_ops.sh: PNG, anonymization, export, disk
+  report.py boxes RESULTS.jsonl               boxes.sh: box transfers beside Orthanc's peers
   report.py table RESULTS.jsonl...            every record: min / median / max over runs
 
 Ratios are ours / Orthanc. Rates and memory are medians over runs; latencies are the median
@@ -243,6 +244,40 @@ def report_cstore(res):
     report_table(res)
 
 
+# ------------------------------------------------------------------ boxes.sh
+
+def report_boxes(res):
+    print("## Box transfers A -> B (goals: at least 3x Orthanc's peer transfer, and at least "
+          "half of one upload stream)\n")
+    print("Orthanc sends with `POST /peers/b/store` (one job); it never anonymizes on the way, "
+          "so each of our four transfers is set beside the same Orthanc figure. CPU is both "
+          "servers' together.\n")
+    peer = res.rate("box_peer", PEER)
+    stream = res.rate("ingest_one_stream", US)
+    t = Table("transfer", "images/s", "MB/s", "CPU ms an image (A + B)", "/ Orthanc peer",
+              "verdict (3x)", "/ one upload stream", "verdict (0.5x)")
+    for m, label in (("box_push_plain", "ours, push, not anonymized"),
+                     ("box_push_anon", "ours, push, anonymized"),
+                     ("box_poll_plain", "ours, poll, not anonymized"),
+                     ("box_poll_anon", "ours, poll, anonymized")):
+        u = res.rate(m, US)
+        r, s = ratio(u, peer), ratio(u, stream)
+        t.add(label, u, res.rate(m, US, "mb_s"), res.rate(m, US, "cpu_ms"), r,
+              verdict(r, lambda x: x >= 3), s, verdict(s, lambda x: x >= 0.5))
+    t.add("Orthanc, peer store", peer, res.rate("box_peer", PEER, "mb_s"),
+          res.rate("box_peer", PEER, "cpu_ms"), "1", "", ratio(peer, res.rate(
+              "ingest_one_stream", PEER)), "")
+    t.add("ours, one upload stream (POST /api/images)", stream,
+          res.rate("ingest_one_stream", US, "mb_s"), res.rate("ingest_one_stream", US, "cpu_ms"),
+          "", "", "1", "")
+    t.add("Orthanc, one upload stream (POST /instances)", res.rate("ingest_one_stream", PEER),
+          res.rate("ingest_one_stream", PEER, "mb_s"),
+          res.rate("ingest_one_stream", PEER, "cpu_ms"), "", "", "", "")
+    t.print()
+    failures(res)
+    report_table(res)
+
+
 # ------------------------------------------------------------------ image_ops.sh
 
 def report_imageops(res):
@@ -351,7 +386,7 @@ def report_table(res):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("rest", "cstore", "imageops", "table"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("rest", "cstore", "imageops", "boxes", "table"):
         sys.exit(__doc__)
     command = sys.argv[1]
     if command == "rest":
@@ -360,6 +395,8 @@ def main():
         report_cstore(Results(sys.argv[2:3]))
     elif command == "imageops":
         report_imageops(Results(sys.argv[2:3]))
+    elif command == "boxes":
+        report_boxes(Results(sys.argv[2:3]))
     else:
         report_table(Results(sys.argv[2:]))
 
