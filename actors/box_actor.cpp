@@ -527,8 +527,8 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
       },
       [=](get_atom, const std::string& token, std::int64_t transaction_id,
           std::int64_t image_row_id) {
-        return database_call<anonymization_output>(
-            "box", [&]() -> caf::result<anonymization_output> {
+        return database_call<anonymization_output, int>(
+            "box", [&]() -> caf::result<anonymization_output, int> {
               auto b = poll_box(token);
               if (!b) return b.error();
               auto ti = repo().outgoing_image(b->id, transaction_id, image_row_id);
@@ -537,12 +537,15 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
                                                        std::to_string(transaction_id) +
                                                        " and outgoing image id " +
                                                        std::to_string(image_row_id));
-              auto promise = self->make_response_promise<anonymization_output>();
+              auto promise = self->make_response_promise<anonymization_output, int>();
               self->request(self->state.config.anonymization, caf::infinite, anonymize_atom::value,
                             ti->image.image_id, names_of(ti->transaction.profile),
                             stored_tag_values(repo(), ti->image.id), false)
                   .then(
-                      [promise](anonymization_output& o) mutable { promise.deliver(std::move(o)); },
+                      [promise, level = self->state.config.settings.compression_level](
+                          anonymization_output& o) mutable {
+                        promise.deliver(std::move(o), level);
+                      },
                       [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
               return promise;
             });

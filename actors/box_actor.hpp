@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/box_payload.hpp"
 #include "actors/box_tokens.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
@@ -31,7 +32,8 @@ struct box_settings {
   std::chrono::milliseconds connect_timeout{20000};
   std::chrono::milliseconds stall_timeout{30000};  ///< no byte moving for this long: cut
   std::int64_t max_attempts = 10;                  ///< failures of one image before it is skipped
-  std::chrono::milliseconds max_backoff{3600000};  ///< longest wait before an image is retried
+  int compression_level = default_compression_level;  ///< zlib level of the payloads we send
+  std::chrono::milliseconds max_backoff{3600000};     ///< longest wait before an image is retried
   std::string ca_file;  ///< extra trusted CA certificates (PEM) for https peers
   std::string proxy;    ///< HTTP(S) proxy for outgoing requests ("" = the environment's)
 };

@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <map>
 #include <mutex>
 
@@ -210,9 +211,9 @@ class link {
     announce_finished(config_.service, *repo_, transaction_id);
   }
 
-  /// The anonymized, compressed payloads of some images (empty paths for those that failed).
-  std::vector<std::filesystem::path> payloads(const std::vector<outgoing_transaction_image>& items,
-                                              temp_files& temps) {
+  /// Asks the anonymization service for the outgoing versions of some images, all at once
+  /// (it works on several files in parallel); `collect` receives them.
+  auto anonymize(const std::vector<outgoing_transaction_image>& items) {
     auto ask = [this](const outgoing_transaction_image& ti) {
       std::vector<std::string> profile;
       for (const auto& o : ti.transaction.profile) profile.push_back(o.name);
@@ -220,26 +221,39 @@ class link {
                             caf::infinite, anonymize_atom::value, ti.image.image_id,
                             std::move(profile), tag_values_of(ti.image.id), false);
     };
-    // All asked at once: the anonymization service works on several files in parallel.
-    std::vector<decltype(ask(items.front()))> asked;
+    std::vector<decltype(ask(std::declval<const outgoing_transaction_image&>()))> asked;
     for (const auto& ti : items) asked.push_back(ask(ti));
+    return asked;
+  }
+
+  /// The compressed payloads of what `anonymize` asked for (an empty path for an image that
+  /// failed, recorded as such); every answer is received, whatever happens. The images are
+  /// compressed in parallel, each as soon as its answer is in.
+  template <class Handles>
+  std::vector<std::filesystem::path> collect(const std::vector<outgoing_transaction_image>& items,
+                                             Handles& asked, temp_files& temps) {
     std::vector<std::filesystem::path> out(items.size());
+    std::vector<std::future<std::string>> compressing(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
-      auto& h = asked[i];
-      h.receive(
+      asked[i].receive(
           [&](anonymization_output& o) {
             auto path = config_.service.store->temp_path();
             temps.paths.push_back(path);
-            try {
-              compress_payload(o.head, o.file, o.offset, path);
-              out[i] = path;
-            } catch (const std::exception& e) {
-              failed_image(items[i], std::string("cannot prepare the image: ") + e.what());
-            }
-            if (o.temporary && !o.file.empty()) {
-              std::error_code ec;
-              std::filesystem::remove(o.file, ec);
-            }
+            out[i] = path;
+            const int level = timing().compression_level;
+            compressing[i] = std::async(std::launch::async, [o = std::move(o), path, level] {
+              std::string why;
+              try {
+                compress_payload(o.head, o.file, o.offset, path, level);
+              } catch (const std::exception& e) {
+                why = std::string("cannot prepare the image: ") + e.what();
+              }
+              if (o.temporary && !o.file.empty()) {
+                std::error_code ec;
+                std::filesystem::remove(o.file, ec);
+              }
+              return why;
+            });
           },
           [&](caf::error& e) {
             const bool gone =
@@ -250,6 +264,13 @@ class link {
             failed_image(items[i], gone ? "the image no longer exists: " + why : why, gone);
           });
     }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (!compressing[i].valid()) continue;
+      if (auto why = compressing[i].get(); !why.empty()) {
+        failed_image(items[i], why);
+        out[i].clear();
+      }
+    }
     return out;
   }
 
@@ -258,13 +279,20 @@ class link {
     if (items.empty()) return batch::idle;
     bool progressed = false;
     const auto chunk = std::max<std::size_t>(1, timing().parallelism);
-    for (std::size_t start = 0; start < items.size(); start += chunk) {
-      if (stopping()) return batch::failed;
-      std::vector<outgoing_transaction_image> part(
-          items.begin() + static_cast<std::ptrdiff_t>(start),
+    auto part_at = [&](std::size_t start) {
+      return std::vector<outgoing_transaction_image>(
+          items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start)),
           items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start + chunk)));
+    };
+    // While one chunk is on the wire, the next one is being anonymized.
+    auto part = part_at(0);
+    auto asked = anonymize(part);
+    for (std::size_t start = 0; start < items.size(); start += chunk) {
       temp_files temps;
-      auto files = payloads(part, temps);
+      auto files = collect(part, asked, temps);
+      if (stopping()) return batch::failed;
+      auto next = part_at(start + chunk);
+      auto next_asked = anonymize(next);
       std::vector<client::request> requests;
       std::vector<std::size_t> which;
       for (std::size_t i = 0; i < part.size(); ++i) {
@@ -281,6 +309,7 @@ class link {
       }
       auto results = exchange(std::move(requests));
       std::optional<std::string> link_error;
+      std::vector<std::pair<std::int64_t, std::int64_t>> sent;
       for (std::size_t k = 0; k < results.size(); ++k) {
         const auto& ti = part[which[k]];
         const auto* res = answer(results[k]);
@@ -298,9 +327,14 @@ class link {
                                    " image " + std::to_string(ti.image.image_id) +
                                    " of transaction " + std::to_string(ti.transaction.id));
         progressed = true;
-        if (repo_->mark_sent(ti.transaction.id, ti.image.id, now_ms())) finish(ti.transaction.id);
+        sent.emplace_back(ti.transaction.id, ti.image.id);
       }
+      for (const auto transaction_id : repo_->mark_sent(sent, now_ms())) finish(transaction_id);
+      part = std::move(next);
+      asked = std::move(next_asked);
       if (link_error) {
+        temp_files unused;
+        collect(part, asked, unused);  // nothing is left unanswered in the mailbox
         repo_->note_outgoing_error(box_.id, *link_error, now_ms());
         link_failed("push", push_error_, *link_error);
         return batch::failed;
@@ -312,63 +346,78 @@ class link {
 
   // --- poll: what the public remote queued for us ---------------------------------------------
 
-  /// Stores a fetched payload; answers whether the remote may be told it arrived, and fills the
-  /// incoming transaction it counts in. Throws for faults of ours (the batch fails, the image is
-  /// fetched again later).
-  bool store_fetched(const outgoing_transaction_image& ti, const std::filesystem::path& payload,
-                     incoming_transaction& recorded) {
-    temp_files temps;
-    const auto file = config_.service.store->temp_path();
-    temps.paths.push_back(file);
+  /// A fetched image that may be acknowledged to the remote once it is recorded here.
+  struct arrival {
+    outgoing_transaction_image item;
+    persistence::incoming_delivery delivery;
+    incoming_transaction recorded;
+  };
+
+  /// Inflates a fetched payload into `file`. False: incomplete, fetched again later (the
+  /// remote is not told); true with `a.delivery.error` set: given up on, to be recorded as
+  /// rejected.
+  bool inflate_fetched(arrival& a, const std::filesystem::path& payload,
+                       const std::filesystem::path& file) {
     std::string why;
-    const auto key = std::pair{ti.transaction.id, ti.image.id};
-    persistence::incoming_delivery d{box_.id,
-                                     box_.name,
-                                     ti.transaction.id,
-                                     ti.image.sequence_number,
-                                     ti.transaction.total_image_count,
-                                     std::nullopt,
-                                     false,
-                                     {}};
-    if (inflate_payload(payload, file, why) != payload_state::complete) {
-      if (++fetch_failures_[key] < timing().max_attempts) return false;  // fetched again later
-      d.error = "the image payload arrived incomplete " + std::to_string(fetch_failures_[key]) +
-                " times: " + why;
-      note(log_type::error, "Image " + std::to_string(ti.image.sequence_number) +
-                                " of transaction " + std::to_string(ti.transaction.id) +
-                                " from box " + box_.name + " skipped: " + d.error);
+    const auto key = std::pair{a.item.transaction.id, a.item.image.id};
+    if (inflate_payload(payload, file, why) == payload_state::complete) {
       fetch_failures_.erase(key);
-      recorded = repo_->record_incoming(d, now_ms());
       return true;
     }
+    if (++fetch_failures_[key] < timing().max_attempts) return false;
+    a.delivery.error = "the image payload arrived incomplete " +
+                       std::to_string(fetch_failures_[key]) + " times: " + why;
+    note(log_type::error, "Image " + std::to_string(a.item.image.sequence_number) +
+                              " of transaction " + std::to_string(a.item.transaction.id) +
+                              " from box " + box_.name + " skipped: " + a.delivery.error);
     fetch_failures_.erase(key);
-    std::optional<caf::error> fault;
-    self_
-        ->request(caf::actor_cast<caf::actor>(config_.service.ingest), caf::infinite,
-                  ingest_atom::value,
-                  ingest_request{file.string(), source{"box", box_.name, box_.id},
-                                 context_set::extended, true})
-        .receive(
-            [&](ingest_result& r) {
-              d.image_id = r.img.id;
-              d.added = r.added;
-            },
-            [&](caf::error& e) {
-              if (e.category() == error_category &&
-                  static_cast<errc>(e.code()) == errc::bad_request) {
-                d.error = e.context().match_elements<std::string>()
-                              ? e.context().get_as<std::string>(0)
-                              : std::string("invalid data");
-                note(log_type::warn, "Ignoring rejected image from " + box_.name +
-                                         " in transaction " + std::to_string(ti.transaction.id) +
-                                         ": " + d.error);
-              } else {
-                fault = e;
-              }
-            });
-    if (fault) throw std::runtime_error("could not store an image: " + caf::to_string(*fault));
-    recorded = repo_->record_incoming(d, now_ms());
     return true;
+  }
+
+  /// Stores the complete payloads of a chunk (`files`, one for each arrival that has one)
+  /// through ingest, all asked at once so that their commits are shared, and records every
+  /// arrival that was stored or given up on (a 400/404 answer of the remote is not recorded).
+  /// Throws for faults of ours (the batch fails, the images are fetched again later), after every
+  /// answer has been received.
+  void store_fetched(std::vector<arrival>& arrivals,
+                     const std::vector<std::optional<std::filesystem::path>>& files) {
+    auto ask = [this](const std::filesystem::path& file) {
+      return self_->request(caf::actor_cast<caf::actor>(config_.service.ingest), caf::infinite,
+                            ingest_atom::value,
+                            ingest_request{file.string(), source{"box", box_.name, box_.id},
+                                           context_set::extended, true});
+    };
+    using handle = decltype(ask(std::filesystem::path{}));
+    std::vector<std::optional<handle>> asked(arrivals.size());
+    for (std::size_t i = 0; i < arrivals.size(); ++i)
+      if (files[i]) asked[i].emplace(ask(*files[i]));
+    std::optional<caf::error> fault;
+    for (std::size_t i = 0; i < arrivals.size(); ++i) {
+      if (!asked[i]) continue;
+      auto& d = arrivals[i].delivery;
+      asked[i]->receive(
+          [&](ingest_result& r) {
+            d.image_id = r.img.id;
+            d.added = r.added;
+          },
+          [&](caf::error& e) {
+            if (e.category() == error_category &&
+                static_cast<errc>(e.code()) == errc::bad_request) {
+              d.error = e.context().match_elements<std::string>()
+                            ? e.context().get_as<std::string>(0)
+                            : std::string("invalid data");
+              note(log_type::warn,
+                   "Ignoring rejected image from " + box_.name + " in transaction " +
+                       std::to_string(arrivals[i].item.transaction.id) + ": " + d.error);
+            } else {
+              fault = e;
+            }
+          });
+    }
+    if (fault) throw std::runtime_error("could not store an image: " + caf::to_string(*fault));
+    for (std::size_t i = 0; i < arrivals.size(); ++i)
+      if (files[i] || !arrivals[i].delivery.error.empty())
+        arrivals[i].recorded = repo_->record_incoming(arrivals[i].delivery, now_ms());
   }
 
   batch poll_batch() {
@@ -412,28 +461,49 @@ class link {
       std::vector<std::filesystem::path> files;
       for (const auto& f : fetches) files.push_back(f.response_file);
       auto results = exchange(std::move(fetches));
-      std::vector<client::request> acks;
-      std::vector<incoming_transaction> counted;
+      std::vector<arrival> arrivals;
+      std::vector<std::optional<std::filesystem::path>> to_store;
       std::optional<std::string> link_error;
       for (auto i = start; i < end; ++i) {
         const auto& result = results[i - start];
         const auto* r = answer(result);
-        incoming_transaction recorded;
-        recorded.received_image_count = items[i].transaction.sent_image_count;
         if (!r || (!accepted(r->status))) {
           link_error = failure_text(result);
           continue;
         }
-        if (r->status >= 200 && r->status < 300 &&
-            !store_fetched(items[i], files[i - start], recorded))
-          continue;
-        auto acknowledged = items[i];
-        acknowledged.transaction.sent_image_count = recorded.received_image_count;
+        arrival a{items[i],
+                  {box_.id,
+                   box_.name,
+                   items[i].transaction.id,
+                   items[i].image.sequence_number,
+                   items[i].transaction.total_image_count,
+                   std::nullopt,
+                   false,
+                   {}},
+                  {}};
+        a.recorded.id = -1;
+        a.recorded.received_image_count = items[i].transaction.sent_image_count;
+        std::optional<std::filesystem::path> store;
+        if (r->status >= 200 && r->status < 300) {
+          auto inflated = config_.service.store->temp_path();
+          temps.paths.push_back(inflated);
+          if (!inflate_fetched(a, files[i - start], inflated)) continue;  // fetched again
+          if (a.delivery.error.empty()) store = inflated;
+        }
+        arrivals.push_back(std::move(a));
+        to_store.push_back(std::move(store));
+      }
+      store_fetched(arrivals, to_store);
+      std::vector<client::request> acks;
+      std::vector<incoming_transaction> counted;
+      for (const auto& a : arrivals) {
+        auto acknowledged = a.item;
+        acknowledged.transaction.sent_image_count = a.recorded.received_image_count;
         auto ack = request("POST", base_ + "/outgoing/done");
         ack.headers.push_back({"Content-Type", "application/json"});
         ack.body = json::encode(acknowledged);
         acks.push_back(std::move(ack));
-        counted.push_back(recorded);
+        counted.push_back(a.recorded);
       }
       auto done = exchange(std::move(acks));
       for (std::size_t k = 0; k < done.size(); ++k) {

@@ -11,7 +11,6 @@ namespace sbx::actors {
 namespace {
 
 constexpr std::size_t piece_size = 256 * 1024;
-constexpr int level = 1;
 
 }  // namespace
 
@@ -26,7 +25,7 @@ struct payload_deflater::impl {
   std::vector<char> input = std::vector<char>(piece_size);
   std::vector<char> output = std::vector<char>(piece_size);
 
-  impl(std::string h, std::filesystem::path f, std::uint64_t offset, bool t)
+  impl(std::string h, std::filesystem::path f, std::uint64_t offset, bool t, int level)
       : head(std::move(h)), file(std::move(f)), temporary(t) {
     if (deflateInit(&z, level) != Z_OK) throw std::runtime_error("zlib: deflateInit failed");
     z.next_in = reinterpret_cast<Bytef*>(head.data());
@@ -73,16 +72,16 @@ struct payload_deflater::impl {
 };
 
 payload_deflater::payload_deflater(std::string head, std::filesystem::path file,
-                                   std::uint64_t offset, bool temporary)
-    : impl_(std::make_unique<impl>(std::move(head), std::move(file), offset, temporary)) {}
+                                   std::uint64_t offset, bool temporary, int level)
+    : impl_(std::make_unique<impl>(std::move(head), std::move(file), offset, temporary, level)) {}
 
 payload_deflater::~payload_deflater() = default;
 
 std::string_view payload_deflater::next() { return impl_->next(); }
 
 void compress_payload(std::string_view head, const std::filesystem::path& file,
-                      std::uint64_t offset, const std::filesystem::path& out) {
-  payload_deflater deflater(std::string(head), file, offset, false);
+                      std::uint64_t offset, const std::filesystem::path& out, int level) {
+  payload_deflater deflater(std::string(head), file, offset, false, level);
   std::ofstream os(out, std::ios::binary | std::ios::trunc);
   if (!os) throw std::runtime_error("cannot write " + out.string());
   for (auto piece = deflater.next(); !piece.empty(); piece = deflater.next())

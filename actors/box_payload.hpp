@@ -13,10 +13,15 @@
 // 1950), as Slicebox 2.1.1 boxes write and expect it (docs/federation.md, "Wire format").
 namespace sbx::actors {
 
-/// Compresses `head` followed by `file` from `offset` into the zlib file `out` (level 1: any
-/// level is valid, and DICOM pixel data compresses little for much time at 9).
+/// The zlib level used unless `box.compression_level` says otherwise: 1, because any level is
+/// valid to a receiver and DICOM pixel data compresses little more for much more time at 9;
+/// 0 (stored blocks) costs only a checksum, for links faster than a core can compress.
+inline constexpr int default_compression_level = 1;
+
+/// Compresses `head` followed by `file` from `offset` into the zlib file `out` at `level` (0-9).
 void compress_payload(std::string_view head, const std::filesystem::path& file,
-                      std::uint64_t offset, const std::filesystem::path& out);
+                      std::uint64_t offset, const std::filesystem::path& out,
+                      int level = default_compression_level);
 
 /// What inflating a received payload found.
 enum class payload_state {
@@ -29,12 +34,12 @@ enum class payload_state {
 payload_state inflate_payload(const std::filesystem::path& in, const std::filesystem::path& out,
                               std::string& why);
 
-/// Compresses `head` + `file` from `offset` piece by piece, for a streamed answer; the file is
-/// removed at the end when `temporary`.
+/// Compresses `head` + `file` from `offset` piece by piece at `level`, for a streamed answer;
+/// the file is removed at the end when `temporary`.
 class payload_deflater {
  public:
   payload_deflater(std::string head, std::filesystem::path file, std::uint64_t offset,
-                   bool temporary);
+                   bool temporary, int level = default_compression_level);
   ~payload_deflater();
   payload_deflater(const payload_deflater&) = delete;
   payload_deflater& operator=(const payload_deflater&) = delete;

@@ -147,6 +147,7 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("box.stall_timeout_seconds", &config::box_stall_timeout, at_least(1)),
       integer_key("box.max_attempts", &config::box_max_attempts, at_least(1)),
       integer_key("box.max_backoff_seconds", &config::box_max_backoff, at_least(1)),
+      integer_key("box.compression_level", &config::box_compression_level, between(0, 9)),
       text_key("box.ca_file", &config::box_ca_file, emptiness::allowed),
       text_key("box.proxy", &config::box_proxy, emptiness::allowed),
   };

@@ -76,6 +76,7 @@ struct config {
   std::chrono::seconds box_stall_timeout{30};          ///< box.stall_timeout_seconds
   std::int64_t box_max_attempts = 10;                  ///< box.max_attempts
   std::chrono::seconds box_max_backoff{3600};          ///< box.max_backoff_seconds
+  int box_compression_level = 1;                       ///< box.compression_level (zlib, 0-9)
   std::string box_ca_file;                             ///< box.ca_file
   std::string box_proxy;                               ///< box.proxy
 

@@ -59,6 +59,7 @@ actors::box_settings box_settings_of(const config& c) {
   s.stall_timeout = c.box_stall_timeout;
   s.max_attempts = c.box_max_attempts;
   s.max_backoff = c.box_max_backoff;
+  s.compression_level = c.box_compression_level;
   s.ca_file = c.box_ca_file;
   s.proxy = c.box_proxy;
   return s;

@@ -283,6 +283,26 @@ bool box_repo::mark_sent(std::int64_t transaction_id, std::int64_t image_row_id,
   return changed;
 }
 
+std::vector<std::int64_t> box_repo::mark_sent(
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& images, std::int64_t now) {
+  std::vector<std::int64_t> changed;
+  if (images.empty()) return changed;
+  transaction tx(db_);
+  for (const auto& [transaction_id, image_row_id] : images) {
+    const bool now_sent =
+        db_.exec(
+               "UPDATE outgoing_images SET sent = 1, last_error = '' WHERE id = $1 "
+               "AND outgoing_transaction_id = $2 AND sent = 0",
+               {image_row_id, transaction_id})
+            .affected > 0;
+    if (now_sent && std::find(changed.begin(), changed.end(), transaction_id) == changed.end())
+      changed.push_back(transaction_id);
+  }
+  for (const auto id : changed) recount_outgoing(db_, id, now);
+  tx.commit();
+  return changed;
+}
+
 send_failure box_repo::record_failure(std::int64_t transaction_id, std::int64_t image_row_id,
                                       const std::string& error, std::int64_t backoff,
                                       std::int64_t max_backoff, std::int64_t max_attempts,

@@ -89,6 +89,10 @@ class box_repo {
   /// Marks an image sent (once: false if it already was, or is not of that transaction) and
   /// recounts its transaction, which becomes PROCESSING unless FAILED or FINISHED.
   bool mark_sent(std::int64_t transaction_id, std::int64_t image_row_id, std::int64_t now);
+  /// The same for several (transaction id, image row id) pairs in one database transaction;
+  /// answers, in order and each once, the transactions in which an image changed.
+  std::vector<std::int64_t> mark_sent(
+      const std::vector<std::pair<std::int64_t, std::int64_t>>& images, std::int64_t now);
   /// Records a failed attempt: the image is due again after a back-off that doubles from
   /// `backoff` with each failure up to `max_backoff` (ms), or is skipped for good once it failed
   /// `max_attempts` times (at once if `max_attempts` <= 1).

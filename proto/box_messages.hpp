@@ -68,8 +68,9 @@ using box_actor = caf::typed_actor<
     caf::replies_to<poll_atom, std::string,
                     std::int64_t>::with<std::vector<outgoing_transaction_image>>,
     // T5 `GET /transactions/{token}/outgoing` (token, transaction id, outgoing image id): the
-    // anonymized DICOM to send (compressed by the route).
-    caf::replies_to<get_atom, std::string, std::int64_t, std::int64_t>::with<anonymization_output>,
+    // anonymized DICOM to send, and the zlib level the route compresses it at.
+    caf::replies_to<get_atom, std::string, std::int64_t, std::int64_t>::with<anonymization_output,
+                                                                             int>,
     // T6 `POST /transactions/{token}/outgoing/done`.
     caf::replies_to<done_atom, std::string, outgoing_transaction_image>::with<bool>,
     // T7 `POST /transactions/{token}/outgoing/failed`.

@@ -19,8 +19,8 @@ constexpr std::string_view transactions_prefix = "/api/transactions/";
 /// `GET /transactions/{token}/outgoing`: the anonymized image, zlib-compressed while it is sent.
 class compressed_image : public body_source {
  public:
-  explicit compressed_image(anonymization_output o)
-      : deflater_(std::move(o.head), std::move(o.file), o.offset, o.temporary) {}
+  compressed_image(anonymization_output o, int level)
+      : deflater_(std::move(o.head), std::move(o.file), o.offset, o.temporary, level) {}
   std::string_view next() override { return deflater_.next(); }
 
  private:
@@ -157,11 +157,11 @@ void add_transaction_routes(router& r, const services& s) {
           auto q = ex->query();
           ask(self, ex, boxes, get_atom::value, token(ex), q.required_int64("transactionid"),
               q.required_int64("imageid"))
-              .then([ex](anonymization_output& o) {
+              .then([ex](anonymization_output& o, int level) {
                 http_response res;
                 res.content_type = "application/octet-stream";
                 try {
-                  res.source = std::make_shared<compressed_image>(std::move(o));
+                  res.source = std::make_shared<compressed_image>(std::move(o), level);
                 } catch (const std::exception& e) {
                   return ex->reply(text_response(404, std::string("File not found: ") + e.what()));
                 }

@@ -108,6 +108,30 @@ TEMPLATE_TEST_CASE("persistence: outgoing transactions count each image once and
   CHECK(repo.pending(b.id, 10, 99999).empty());
 }
 
+TEMPLATE_TEST_CASE("persistence: a batch of acknowledgements counts each image once",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  box_repo repo(scratch.db());
+  auto b = repo.insert(make_box("uni", "PUSH", "t"));
+  auto first = repo.insert_outgoing(b, {"BASIC_PROFILE"}, images({1, 2}), 1000);
+  auto second = repo.insert_outgoing(b, {"BASIC_PROFILE"}, images({3}), 2000);
+  auto next = repo.pending(b.id, 10, 5000);
+  REQUIRE(next.size() == 3);
+  CHECK(repo.mark_sent({}, 3000).empty());
+  // Both transactions changed, each named once; a pair of the wrong transaction changes nothing.
+  CHECK(repo.mark_sent({{first.id, next[0].image.id},
+                        {second.id, next[2].image.id},
+                        {first.id, next[1].image.id},
+                        {second.id, next[0].image.id}},
+                       3000) == std::vector<std::int64_t>{first.id, second.id});
+  CHECK(repo.outgoing_by_id(first.id)->sent_image_count == 2);
+  CHECK(repo.outgoing_by_id(second.id)->sent_image_count == 1);
+  // Sent again: nothing changes.
+  CHECK(repo.mark_sent({{first.id, next[0].image.id}}, 3100).empty());
+  CHECK(repo.finish_if_complete(first.id, 3200));
+  CHECK(repo.finish_if_complete(second.id, 3200));
+}
+
 TEMPLATE_TEST_CASE("persistence: a FAILED outgoing transaction is never revived", "[persistence]",
                    sbx::test::sqlite_backend, sbx::test::postgres_backend) {
   scratch_database scratch(TestType::value);
