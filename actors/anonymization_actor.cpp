@@ -455,7 +455,6 @@ void anonymize_find_image(const anonymize_ptr& j);
 void anonymize_find_source(const anonymize_ptr& j, std::int64_t series_id);
 void anonymize_file(const anonymize_ptr& j);
 void anonymize_ingest_copy(const anonymize_ptr& j, const anonymization_output& out);
-void anonymize_delete_original(const anonymize_ptr& j, const image& copy);
 
 void anonymize_find_file(const anonymize_ptr& j) {
   j->ask(j->cfg.metadata, get_atom::value, file_atom::value, j->id)
@@ -496,17 +495,13 @@ void anonymize_file(const anonymize_ptr& j) {
                      });
 }
 
+/// The anonymized copy replaces the original in one commit (ingest_request::replaces).
 void anonymize_ingest_copy(const anonymize_ptr& j, const anonymization_output& out) {
   j->ask(j->cfg.ingest, ingest_atom::value,
-         ingest_request{out.file, j->src, context_set::extended, false})
-      .then([j](const ingest_result& r) { anonymize_delete_original(j, r.img); }, j->fail());
-}
-
-void anonymize_delete_original(const anonymize_ptr& j, const image& copy) {
-  j->ask(j->cfg.metadata, delete_atom::value, std::vector<std::int64_t>{j->id})
+         ingest_request{out.file, j->src, context_set::extended, false, j->id})
       .then(
-          [j, copy](const deletion&) {
-            j->promise.deliver(anonymization_output{{}, copy, {}, 0, false});
+          [j](const ingest_result& r) {
+            j->promise.deliver(anonymization_output{{}, r.img, {}, 0, false});
           },
           j->fail());
 }

@@ -101,9 +101,9 @@ void jpeg_wrap(const jpeg_ptr& j, const patient& pat) {
 }
 
 /// `PUT /api/images/{id}/modify`: the image, its file, its series' source and series tags; then
-/// the modified copy is written, the old image deleted (first, so that the new one is never
-/// mistaken for it), the copy ingested as a new image, and the old series' tags linked to its
-/// series.
+/// the modified copy is written and ingested as a new image that replaces the old one (the old
+/// row is deleted in the commit that writes the new one, and first, so that the new one is never
+/// mistaken for it), and the old series' tags are linked to its series.
 struct modify_job : step_chain<image_actor::pointer, image> {
   using step_chain::step_chain;
   image_service_config config;
@@ -121,7 +121,6 @@ void modify_find_file(const modify_ptr& j);
 void modify_find_source(const modify_ptr& j);
 void modify_find_tags(const modify_ptr& j);
 void modify_write_copy(const modify_ptr& j);
-void modify_delete_old(const modify_ptr& j);
 void modify_ingest_copy(const modify_ptr& j);
 void modify_link_tags(const modify_ptr& j, const image& copy);
 
@@ -178,17 +177,12 @@ void modify_write_copy(const modify_ptr& j) {
     return (void)j->promise.deliver(internal_error());
   }
   j->out = out.string();
-  modify_delete_old(j);
-}
-
-void modify_delete_old(const modify_ptr& j) {
-  j->ask(j->config.metadata, delete_atom::value, std::vector<std::int64_t>{j->id})
-      .then([j](const deletion&) { modify_ingest_copy(j); }, j->fail());
+  modify_ingest_copy(j);
 }
 
 void modify_ingest_copy(const modify_ptr& j) {
   j->ask(j->config.ingest, ingest_atom::value,
-         ingest_request{j->out, j->src, context_set::any, false})
+         ingest_request{j->out, j->src, context_set::any, false, j->id})
       .then([j](const ingest_result& r) { modify_link_tags(j, r.img); }, j->fail());
 }
 

@@ -22,7 +22,7 @@ using namespace proto;
 
 /// Stores a validated file: adopt it, index it, publish image_added, answer.
 void store(proto::ingest_actor::pointer self, const ingest_service_config& config, std::string file,
-           image_attributes attributes, source src,
+           image_attributes attributes, source src, std::int64_t replaces,
            caf::typed_response_promise<ingest_result> promise) {
   std::string key;
   try {
@@ -34,7 +34,8 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
     promise.deliver(make_error(errc::internal, "There was an internal server error."));
     return;
   }
-  self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key)
+  self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key,
+                replaces)
       .then(
           [=](upsert_result& u) mutable {
             if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
@@ -92,19 +93,20 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
         auto promise = self->make_response_promise<ingest_result>();
         if (!r.reverse_anonymization || !header.patient_identity_removed || !*config.reverser) {
           store(self, config, std::move(r.file), std::move(header.attributes), std::move(r.src),
-                promise);
+                r.replaces, promise);
           return promise;
         }
         // Known anonymous data comes back under its real identities
         // (docs/api.md#reverse-anonymization).
         auto src = r.src;
         auto original = r.file;
+        auto replaces = r.replaces;
         self->request(*config.reverser, caf::infinite, reverse_atom::value, r.file)
             .then(
                 [=](const std::string& file) mutable {
                   try {
                     auto attributes = dicom::read_header(file).attributes;
-                    store(self, config, file, std::move(attributes), src, promise);
+                    store(self, config, file, std::move(attributes), src, replaces, promise);
                   } catch (const dicom::invalid_dicom& e) {
                     std::error_code ec;
                     std::filesystem::remove(file, ec);

@@ -24,8 +24,15 @@ struct pending_upsert {
   image_attributes attributes;
   source src;
   std::string key;
+  std::int64_t replaces = -1;  ///< deleted in the same commit
   caf::typed_response_promise<upsert_result> promise;
 };
+
+/// Writes one upsert, first deleting the image it replaces (into `deleted`).
+upsert_result apply(metadata_repo& repo, const pending_upsert& p, std::vector<deletion>& deleted) {
+  if (p.replaces >= 0) deleted.push_back(repo.delete_images({p.replaces}));
+  return repo.upsert(p.attributes, p.src, p.key);
+}
 
 struct metadata_state {
   static inline const char* name = "metadata";
@@ -54,6 +61,15 @@ caf::result<T> found(std::optional<T> x) {
   return not_found();
 }
 
+/// After the commit of deletions: their files go, and the news.
+void deleted_after_commit(metadata_pointer self, const std::vector<deletion>& deleted) {
+  for (const auto& d : deleted) {
+    for (const auto& key : d.storage_keys) self->state.config.store->remove(key);
+    if (!d.image_ids.empty())
+      caf::anon_send(self->state.config.events, images_deleted{d.image_ids, d.series_ids});
+  }
+}
+
 /// Commits every waiting upsert in one transaction after one flush of the files they name.
 void flush(metadata_pointer self) {
   auto& st = self->state;
@@ -62,20 +78,23 @@ void flush(metadata_pointer self) {
   st.pending.clear();
   if (batch.empty()) return;
   std::vector<upsert_result> results;
+  std::vector<deletion> deleted;
   results.reserve(batch.size());
   try {
     st.config.store->sync();
     persistence::transaction tx{*st.db};
-    for (auto& p : batch) results.push_back(st.repo->upsert(p.attributes, p.src, p.key));
+    for (auto& p : batch) results.push_back(apply(*st.repo, p, deleted));
     tx.commit();
   } catch (const std::exception& e) {
     // One bad row must not fail its neighbours: retry each upsert on its own.
     spdlog::warn("metadata: batch of {} failed ({}); retrying one by one", batch.size(), e.what());
     for (auto& p : batch) {
       try {
+        std::vector<deletion> one;
         persistence::transaction tx{*st.db};
-        auto r = st.repo->upsert(p.attributes, p.src, p.key);
+        auto r = apply(*st.repo, p, one);
         tx.commit();
+        deleted_after_commit(self, one);
         p.promise.deliver(std::move(r));
       } catch (const std::exception& e2) {
         spdlog::error("metadata: upsert failed: {}", e2.what());
@@ -84,6 +103,7 @@ void flush(metadata_pointer self) {
     }
     return;
   }
+  deleted_after_commit(self, deleted);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(results[i]));
 }
 
@@ -171,11 +191,11 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
       [=](get_atom, series_tag_atom, series_atom, std::int64_t series_id) {
         return guarded<std::vector<series_tag>>([&] { return repo().tags_of_series(series_id); });
       },
-      [=](add_atom, image_attributes& a, source& src,
-          std::string& key) -> caf::result<upsert_result> {
+      [=](add_atom, image_attributes& a, source& src, std::string& key,
+          std::int64_t replaces) -> caf::result<upsert_result> {
         auto& st = self->state;
         auto promise = self->make_response_promise<upsert_result>();
-        st.pending.push_back({std::move(a), std::move(src), std::move(key), promise});
+        st.pending.push_back({std::move(a), std::move(src), std::move(key), replaces, promise});
         // Upserts that arrive before this message is handled join the same commit.
         if (!st.flush_scheduled) {
           st.flush_scheduled = true;
@@ -188,9 +208,7 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
           persistence::transaction tx{*self->state.db};
           auto d = repo().delete_images(ids);
           tx.commit();
-          for (const auto& key : d.storage_keys) self->state.config.store->remove(key);
-          if (!d.image_ids.empty())
-            caf::anon_send(self->state.config.events, images_deleted{d.image_ids, d.series_ids});
+          deleted_after_commit(self, {d});
           return d;
         });
       },

@@ -23,6 +23,9 @@ struct ingest_request {
   source src;
   context_set contexts = context_set::extended;
   bool reverse_anonymization = true;  ///< restore identities (docs/api.md#reverse-anonymization)
+  /// The image this file replaces (in-place anonymization, modify), or -1: its row is deleted in
+  /// the commit that writes the new one, so a crash leaves one of the two, never both or neither.
+  std::int64_t replaces = -1;
 };
 
 /// The stored image and whether its row is new (201) or existed (200).
@@ -33,7 +36,7 @@ struct ingest_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ingest_request& x) {
-  return f(x.file, x.src, x.contexts, x.reverse_anonymization);
+  return f(x.file, x.src, x.contexts, x.reverse_anonymization, x.replaces);
 }
 
 template <class Inspector>

@@ -120,7 +120,9 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<get_atom, series_tag_atom, series_atom,
                     std::int64_t>::with<std::vector<series_tag>>,
     // Writes: upsert (image attributes, source, storage key), delete images.
-    caf::replies_to<add_atom, image_attributes, source, std::string>::with<upsert_result>,
+    // (attributes, source, storage key, the image it replaces or -1: deleted in the same commit)
+    caf::replies_to<add_atom, image_attributes, source, std::string,
+                    std::int64_t>::with<upsert_result>,
     caf::replies_to<delete_atom, std::vector<std::int64_t>>::with<deletion>,
     // Series tag writes: create, rename, delete, link to a series by name, unlink.
     caf::replies_to<add_atom, series_tag_atom, std::string>::with<series_tag>,

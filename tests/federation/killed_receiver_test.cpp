@@ -1,55 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // A receiving node killed with SIGKILL in the middle of a transfer, then started again: the
 // transfer resumes from the database and every image arrives exactly once.
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "federation/boxes.hpp"
 #include "support/dicom_files.hpp"
+#include "support/node_process.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
 
-extern char** environ;
-
 namespace {
-
-/// The slicebox binary running with some SBX_* settings; killed with SIGKILL when destroyed.
-class node_process {
- public:
-  node_process(std::vector<std::string> settings, const std::filesystem::path& output) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e)
-      if (std::string_view(*e).rfind("SBX_", 0) != 0) env.emplace_back(*e);
-    env.insert(env.end(), settings.begin(), settings.end());
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string binary = SBX_BINARY;
-    char* argv[] = {binary.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, SBX_BINARY, &actions, nullptr, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-  }
-  ~node_process() { kill(); }
-  void kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 std::int64_t received(const http_client& c) {
   client_response r;
@@ -85,7 +45,7 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
   };
 
   scratch_dir logs;  // the receiver's output, outside its data folder
-  auto receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
+  auto receiver = std::make_unique<node_process>(SBX_BINARY, settings, logs / "receiver.log");
   REQUIRE(eventually(std::chrono::seconds{20}, up));
   auto r = c.request("POST", "/api/boxes/createconnection",
                      R"({"name":"sender","defaultProfile":{"options":[]}})",
@@ -110,7 +70,7 @@ TEMPLATE_TEST_CASE("a receiver killed mid-transfer and restarted gets every imag
   receiver->kill();
   const auto at_kill = first_of(sender, "/api/boxes/outgoing")["sentImageCount"].GetInt64();
   CHECK(at_kill < count);
-  receiver = std::make_unique<node_process>(settings, logs / "receiver.log");
+  receiver = std::make_unique<node_process>(SBX_BINARY, settings, logs / "receiver.log");
   REQUIRE(eventually(std::chrono::seconds{20}, up));
 
   REQUIRE(eventually(std::chrono::seconds{120}, [&] { return outgoing_is(sender, "FINISHED"); }));
