@@ -3,7 +3,8 @@
 # Box transfers between two of our nodes beside Orthanc 1.10 sending to a second Orthanc as its
 # peer, in the same run, over loopback: the 512x512 corpus (0.53 MB a file) pushed A -> B and
 # polled by B from A, each with anonymization on the way (the corpus as made) and without (a
-# second corpus marked PatientIdentityRemoved YES, which a node sends unchanged); Orthanc's
+# second corpus marked PatientIdentityRemoved YES, which a node sends unchanged), at the default
+# zlib level 1 and, anonymized, at level 0 (`box.compression_level`, for fast links); Orthanc's
 # `POST /peers/b/store` of the same files; and, as the yardstick of the loopback, one upload
 # stream (`client.py ingest --clients 1`) into each server. Every transfer starts on two fresh,
 # empty servers. Not part of the test suite (never registered in CTest).
@@ -52,24 +53,27 @@ named=$corpus
 corpus "$work/corpus-$files-anonymous" "$files" 512 3 --anonymous
 anonymous=$corpus
 
-# Each node's engines wake every 100 ms when idle (the default 15 s is the original's polling
-# interval, which would only measure the wait); the box URL a node hands out is its own.
+# start_ours LEVEL: both of our nodes. Each one's engines wake every 100 ms when idle (the
+# default 15 s is the original's polling interval, which would only measure the wait); the box
+# URL a node hands out is its own; payloads are compressed at zlib LEVEL.
 start_ours() {
   local name
   for name in sbx sbx_b; do
-    SBX_BOX_INTERVAL_MS=100 SBX_BOX_PUBLIC_URL=${URL[$name]} start_server "$name" || return 1
+    SBX_BOX_INTERVAL_MS=100 SBX_BOX_PUBLIC_URL=${URL[$name]} SBX_BOX_COMPRESSION_LEVEL=$1 \
+      start_server "$name" || return 1
   done
 }
 
-# box MODE MEASURE FILES: one transfer between fresh servers.
+# box MODE MEASURE FILES [LEVEL]: one transfer between fresh servers (ours at zlib LEVEL,
+# default 1, the node's default).
 box() {
-  local mode=$1 measure=$2 list=$3 a=sbx b=sbx_b
+  local mode=$1 measure=$2 list=$3 level=${4:-1} a=sbx b=sbx_b
   [ "$mode" != peer ] || { a=orthanc b=orthanc_b; }
   log "run $r: $measure"
   if [ "$mode" = peer ]; then
     start_server orthanc && start_server orthanc_b || return 0
   else
-    start_ours || return 0
+    start_ours "$level" || return 0
   fi
   python3 "$here/boxes.py" "$mode" --a "${URL[$a]}" --a-pid "${PID[$a]}" --b "${URL[$b]}" \
     --b-pid "${PID[$b]}" --files "$list" --measure "$measure" --run "$r" \
@@ -84,6 +88,8 @@ for r in $(seq 1 "$runs"); do
   box push box_push_plain "$anonymous/files.txt"
   box poll box_poll_anon "$named/files.txt"
   box poll box_poll_plain "$anonymous/files.txt"
+  box push box_push_anon_z0 "$named/files.txt" 0
+  box poll box_poll_anon_z0 "$named/files.txt" 0
   box peer box_peer "$named/files.txt"
   for s in sbx orthanc; do
     log "run $r: one upload stream into $s"

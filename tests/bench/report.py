@@ -259,7 +259,9 @@ def report_boxes(res):
     for m, label in (("box_push_plain", "ours, push, not anonymized"),
                      ("box_push_anon", "ours, push, anonymized"),
                      ("box_poll_plain", "ours, poll, not anonymized"),
-                     ("box_poll_anon", "ours, poll, anonymized")):
+                     ("box_poll_anon", "ours, poll, anonymized"),
+                     ("box_push_anon_z0", "ours, push, anonymized, box.compression_level 0"),
+                     ("box_poll_anon_z0", "ours, poll, anonymized, box.compression_level 0")):
         u = res.rate(m, US)
         r, s = ratio(u, peer), ratio(u, stream)
         t.add(label, u, res.rate(m, US, "mb_s"), res.rate(m, US, "cpu_ms"), r,
