@@ -1,0 +1,242 @@
+// The image viewer: GET /api/images/{id}/png with the window changed by dragging (horizontal:
+// width, vertical: level), a frame slider, zoom, the attributes with search, download.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { get, query, type Image } from '../api';
+import { ErrorBox, Link, Page, useData } from '../ui';
+
+interface ImageInformation {
+  numberOfFrames: number;
+  frameIndex: number;
+  minimumPixelValue: number;
+  maximumPixelValue: number;
+}
+
+interface Attribute {
+  tagPath?: unknown;
+  namePath?: unknown;
+  tag?: number;
+  name?: string;
+  vr: string;
+  length: number;
+  depth?: number;
+  values: string[];
+}
+
+/** "(0010,0010)" style text of a tag path as the node writes it, whatever its shape. */
+function tagText(a: Attribute): string {
+  const path = a.tagPath as { tag?: number; previous?: unknown } | number | string | undefined;
+  const hex = (t: number) =>
+    '(' + (t >>> 16).toString(16).padStart(4, '0') + ',' + (t & 0xffff).toString(16).padStart(4, '0') + ')';
+  if (typeof path === 'number') return hex(path);
+  if (typeof path === 'string') return path;
+  if (path && typeof path === 'object' && typeof path.tag === 'number') return hex(path.tag);
+  if (typeof a.tag === 'number') return hex(a.tag);
+  return JSON.stringify(path ?? '');
+}
+function nameText(a: Attribute): string {
+  const n = a.namePath as unknown;
+  if (typeof n === 'string') return n;
+  if (Array.isArray(n)) return n.join(' / ');
+  if (n && typeof n === 'object' && 'name' in n) return String((n as { name: unknown }).name);
+  return a.name ?? '';
+}
+
+export function Viewer({ id }: { id: number }) {
+  const info = useData(() => get<ImageInformation>(`/images/${id}/imageinformation`), [id]);
+  const image = useData(() => get<Image>(`/metadata/images/${id}`), [id]);
+  const attributes = useData(() => get<Attribute[]>(`/images/${id}/attributes`), [id]);
+  const [frame, setFrame] = useState(1);
+  const [window, setWindow] = useState<{ min: number; max: number } | null>(null);
+  const [zoom, setZoom] = useState(1);
+  const [search, setSearch] = useState('');
+  const [pngError, setPngError] = useState<string>('');
+  const [src, setSrc] = useState('');
+  const loading = useRef(false);
+  const pending = useRef<string | null>(null);
+  const drag = useRef<{ x: number; y: number; min: number; max: number } | null>(null);
+
+  const range = info.data ? info.data.maximumPixelValue - info.data.minimumPixelValue : 0;
+  const wanted =
+    `/api/images/${id}/png` +
+    query({
+      framenumber: frame,
+      windowmin: window ? Math.round(window.min) : undefined,
+      windowmax: window ? Math.round(window.max) : undefined,
+    });
+
+  // One PNG at a time: while one loads, only the newest wanted one waits.
+  useEffect(() => {
+    if (loading.current) pending.current = wanted;
+    else {
+      loading.current = true;
+      setSrc(wanted);
+    }
+  }, [wanted]);
+  const loaded = () => {
+    loading.current = false;
+    setPngError('');
+    if (pending.current && pending.current !== src) {
+      const next = pending.current;
+      pending.current = null;
+      loading.current = true;
+      setSrc(next);
+    }
+  };
+  const failed = async () => {
+    loading.current = false;
+    const r = await fetch(src, { credentials: 'same-origin' });
+    setPngError(r.ok ? 'The image could not be shown' : `${(await r.text()).trim()} (${r.status})`);
+  };
+
+  const start = (e: PointerEvent) => {
+    const base = window ?? {
+      min: info.data?.minimumPixelValue ?? 0,
+      max: info.data?.maximumPixelValue ?? 4095,
+    };
+    drag.current = { x: e.clientX, y: e.clientY, ...base };
+    (e.currentTarget as Element).setPointerCapture(e.pointerId);
+    e.preventDefault();
+  };
+  const move = (e: PointerEvent) => {
+    const d = drag.current;
+    if (!d) return;
+    const scale = Math.max(1, (d.max - d.min || range || 1) / 200);
+    const width = Math.max(1, d.max - d.min + (e.clientX - d.x) * scale);
+    const center = (d.max + d.min) / 2 + (e.clientY - d.y) * scale;
+    setWindow({ min: center - width / 2, max: center + width / 2 });
+  };
+  const end = () => {
+    drag.current = null;
+  };
+
+  const shown = useMemo(() => {
+    const all = attributes.data ?? [];
+    const q = search.trim().toLowerCase();
+    if (!q) return all;
+    return all.filter(
+      (a) =>
+        tagText(a).toLowerCase().includes(q) ||
+        nameText(a).toLowerCase().includes(q) ||
+        a.values.join('\\').toLowerCase().includes(q),
+    );
+  }, [attributes.data, search]);
+
+  const frames = info.data?.numberOfFrames ?? 1;
+  return (
+    <Page
+      title={`Image ${id}`}
+      actions={
+        <>
+          <Link href="/patients" class="button">
+            ‹ Browse
+          </Link>
+          <a class="button" href={`/api/images/${id}`} download={`image-${id}.dcm`}>
+            Download DICOM
+          </a>
+        </>
+      }
+    >
+      <div class="viewer">
+        <div class="stage-wrap">
+          <div class="tools">
+            <button onClick={() => setZoom(Math.max(0.25, zoom / 1.25))} aria-label="Zoom out">
+              −
+            </button>
+            <span class="zoom">{Math.round(zoom * 100)}%</span>
+            <button onClick={() => setZoom(Math.min(8, zoom * 1.25))} aria-label="Zoom in">
+              +
+            </button>
+            <button onClick={() => setZoom(1)}>Fit</button>
+            <button onClick={() => setWindow(null)}>Reset window</button>
+            <span class="window" data-testid="window">
+              {window ? `window ${Math.round(window.min)} – ${Math.round(window.max)}` : 'default window'}
+            </span>
+          </div>
+          <div
+            class="stage"
+            onPointerDown={start}
+            onPointerMove={move}
+            onPointerUp={end}
+            onPointerCancel={end}
+            onWheel={(e) => {
+              e.preventDefault();
+              setZoom(Math.min(8, Math.max(0.25, zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1))));
+            }}
+            title="Drag to change the window: left/right width, up/down level"
+          >
+            {src && (
+              <img
+                src={src}
+                alt={`image ${id}`}
+                draggable={false}
+                style={{ transform: `scale(${zoom})` }}
+                onLoad={loaded}
+                onError={failed}
+              />
+            )}
+          </div>
+          {pngError && <div class="error">{pngError}</div>}
+          {frames > 1 && (
+            <label class="frame">
+              Frame {frame} / {frames}
+              <input
+                type="range"
+                min={1}
+                max={frames}
+                value={frame}
+                onInput={(e) => setFrame(Number(e.currentTarget.value))}
+              />
+            </label>
+          )}
+        </div>
+        <aside class="side">
+          <h2>Information</h2>
+          <ErrorBox error={info.error || image.error} />
+          <dl class="facts">
+            <dt>Frames</dt>
+            <dd>{frames}</dd>
+            <dt>Pixel values</dt>
+            <dd>
+              {info.data ? `${info.data.minimumPixelValue} – ${info.data.maximumPixelValue}` : ''}
+            </dd>
+            <dt>SOP instance</dt>
+            <dd class="uid">{image.data?.sopInstanceUID?.value}</dd>
+            <dt>Instance</dt>
+            <dd>{image.data?.instanceNumber?.value}</dd>
+          </dl>
+          <h2>Attributes</h2>
+          <input
+            type="search"
+            placeholder="Search tag, name or value…"
+            aria-label="Search attributes"
+            value={search}
+            onInput={(e) => setSearch(e.currentTarget.value)}
+          />
+          <ErrorBox error={attributes.error} />
+          <div class="attributes">
+            <table class="grid compact">
+              <thead>
+                <tr>
+                  <th>Tag</th>
+                  <th>Name</th>
+                  <th>VR</th>
+                  <th>Value</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.slice(0, 500).map((a) => (
+                  <tr>
+                    <td class="mono">{tagText(a)}</td>
+                    <td>{nameText(a)}</td>
+                    <td class="mono">{a.vr}</td>
+                    <td class="value">{a.values.join('\\')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </aside>
+      </div>
+    </Page>
+  );
+}
