@@ -175,3 +175,25 @@ export interface LogEntry {
 }
 
 export const isAdmin = (u: User | null) => u?.role === 'SUPERUSER' || u?.role === 'ADMINISTRATOR';
+
+/** A tag path as the node writes it (docs/api.md#tag-paths): the leaf, its parents in `previous`. */
+export interface TagPath {
+  tag: number;
+  name?: string;
+  item?: number | string;
+  previous?: TagPath;
+}
+
+export const hexTag = (t: number) =>
+  '(' +
+  (t >>> 16).toString(16).padStart(4, '0').toUpperCase() +
+  ',' +
+  (t & 0xffff).toString(16).padStart(4, '0').toUpperCase() +
+  ')';
+
+/** The string form: `DerivationCodeSequence[1].PatientID`, or with `hex` `(0008,9215)[1].(0010,0020)`. */
+export function tagPathText(p: TagPath | undefined, hex = false): string {
+  if (!p || typeof p !== 'object') return '';
+  const step = (hex ? hexTag(p.tag) : p.name || hexTag(p.tag)) + (p.item !== undefined ? `[${p.item}]` : '');
+  return p.previous ? tagPathText(p.previous, hex) + '.' + step : step;
+}

@@ -14,6 +14,8 @@ import { Users } from './pages/users';
 import { System } from './pages/system';
 import { Log } from './pages/log';
 import { Scps, Scus, Watches, Forwarding } from './pages/nodes';
+import { SeriesTypes } from './pages/seriestypes';
+import { Filters } from './pages/filters';
 
 export const UserContext = createContext<User | null>(null);
 
@@ -32,6 +34,8 @@ const nav: NavItem[] = [
   { path: '/scps', label: 'SCPs' },
   { path: '/scus', label: 'SCUs' },
   { path: '/watches', label: 'Watches' },
+  { path: '/seriestypes', label: 'Series types' },
+  { path: '/filters', label: 'Filters' },
   { path: '/log', label: 'Log' },
   { path: '/users', label: 'Users', admin: true },
   { path: '/system', label: 'System' },
@@ -59,6 +63,10 @@ function route(path: string) {
       return <Scus />;
     case '/watches':
       return <Watches />;
+    case '/seriestypes':
+      return <SeriesTypes />;
+    case '/filters':
+      return <Filters />;
     case '/log':
       return <Log />;
     case '/users':

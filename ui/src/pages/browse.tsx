@@ -228,40 +228,69 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
   );
 }
 
+interface Scu {
+  id: number;
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
+}
+
+/** Sends the selection to a box (POST /api/boxes/{id}/send, a transaction) or to an SCU (POST
+ * /api/scus/{id}/send, answered once the peer has stored every image). */
 function SendDialog(props: { selection: Selection; onClose: () => void }) {
-  const boxes = useData(() => get<Box[]>('/boxes?count=1000'), []);
-  const [box, setBox] = useState<number>(0);
+  const boxes = useData(() => get<(Box & { defaultProfile?: unknown })[]>('/boxes?count=1000'), []);
+  const scus = useData(() => get<Scu[]>('/scus?count=1000'), []);
+  const [target, setTarget] = useState('');
+  const [result, setResult] = useState('');
   const action = useAction();
   const send = () =>
     action.run(async () => {
-      const target = (boxes.data ?? []).find((b) => b.id === box);
-      if (!target) throw new Error('Choose a box');
+      const [kind, id] = target.split(':');
       const ids = await imageIdsOf(props.selection);
-      await post(`/boxes/${target.id}/send`, {
-        profile: (target as unknown as { defaultProfile?: unknown }).defaultProfile ?? { options: [] },
-        imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: [] })),
-      });
-      navigate('/transactions');
+      if (kind === 'box') {
+        const box = (boxes.data ?? []).find((b) => b.id === Number(id));
+        await post(`/boxes/${id}/send`, {
+          profile: box?.defaultProfile ?? { options: [] },
+          imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: [] })),
+        });
+        navigate('/transactions');
+      } else {
+        await post(`/scus/${id}/send`, ids);
+        setResult(`${ids.length} images stored by the peer.`);
+      }
     });
   return (
-    <Dialog title="Send the selection to a box" onClose={props.onClose}>
-      <ErrorBox error={boxes.error} />
+    <Dialog title="Send the selection" onClose={props.onClose}>
+      <ErrorBox error={boxes.error || scus.error} />
       <label>
-        Box
-        <select value={box} onChange={(e) => setBox(Number(e.currentTarget.value))}>
-          <option value={0}>choose…</option>
+        Destination
+        <select value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
+          <option value="">choose…</option>
           {(boxes.data ?? []).map((b) => (
-            <option value={b.id}>
-              {b.name} {b.online ? '(online)' : '(offline)'}
+            <option value={`box:${b.id}`}>
+              box {b.name} {b.online ? '(online)' : '(offline)'}
+            </option>
+          ))}
+          {(scus.data ?? []).map((s) => (
+            <option value={`scu:${s.id}`}>
+              SCU {s.name} ({s.aeTitle}@{s.host}:{s.port})
             </option>
           ))}
         </select>
       </label>
-      <p class="hint">Images are anonymized with the box's default profile on the way out.</p>
+      <p class="hint">
+        A box anonymizes the images with its default profile on the way out and shows the transfer under
+        Transactions; an SCU gets them over DICOM as they are stored.
+      </p>
       <ErrorBox error={action.error} />
-      <button class="primary" disabled={!box || action.busy} onClick={send}>
-        Send
-      </button>
+      {result ? (
+        <p class="ok">{result}</p>
+      ) : (
+        <button class="primary" disabled={!target || action.busy} onClick={send}>
+          {action.busy ? 'Sending…' : 'Send'}
+        </button>
+      )}
     </Dialog>
   );
 }
@@ -344,7 +373,7 @@ export function Browse() {
     setSelection(next);
   };
   const shared = { selection, onToggle: toggle };
-  const params = { ...filters, generation: undefined };
+  const params = { ...filters };
   const refresh = () => {
     setSelection(new Map());
     setPatient(null);
@@ -383,7 +412,7 @@ export function Browse() {
             {selection.size > 3 ? '…' : ''}
           </span>
           <button onClick={() => setDialog('anonymize')}>Anonymize…</button>
-          <button onClick={() => setDialog('send')}>Send to box…</button>
+          <button onClick={() => setDialog('send')}>Send…</button>
           <button onClick={download} disabled={action.busy}>
             Download ZIP
           </button>

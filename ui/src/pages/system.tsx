@@ -1,6 +1,6 @@
 // System: GET /api/system/health and /information, and what the node holds (counted through
 // the public listings).
-import { useContext, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import { get, isAdmin, post } from '../api';
 import { UserContext } from '../app';
 import { ErrorBox, Page, useAction, useData, useInterval } from '../ui';
@@ -28,7 +28,9 @@ export function System() {
     }
   };
   useInterval(check, 5000);
-  if (!checked) check();
+  useEffect(() => {
+    check();
+  }, []);
   return (
     <Page title="System">
       <ErrorBox error={info.error || counts.error || action.error} />

@@ -1,7 +1,7 @@
 // The image viewer: GET /api/images/{id}/png with the window changed by dragging (horizontal:
 // width, vertical: level), a frame slider, zoom, the attributes with search, download.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { get, query, type Image } from '../api';
+import { get, query, tagPathText, type Image, type TagPath } from '../api';
 import { ErrorBox, Link, Page, useData } from '../ui';
 
 interface ImageInformation {
@@ -22,23 +22,11 @@ interface Attribute {
   values: string[];
 }
 
-/** "(0010,0010)" style text of a tag path as the node writes it, whatever its shape. */
 function tagText(a: Attribute): string {
-  const path = a.tagPath as { tag?: number; previous?: unknown } | number | string | undefined;
-  const hex = (t: number) =>
-    '(' + (t >>> 16).toString(16).padStart(4, '0') + ',' + (t & 0xffff).toString(16).padStart(4, '0') + ')';
-  if (typeof path === 'number') return hex(path);
-  if (typeof path === 'string') return path;
-  if (path && typeof path === 'object' && typeof path.tag === 'number') return hex(path.tag);
-  if (typeof a.tag === 'number') return hex(a.tag);
-  return JSON.stringify(path ?? '');
+  return tagPathText(a.tagPath as TagPath, true);
 }
 function nameText(a: Attribute): string {
-  const n = a.namePath as unknown;
-  if (typeof n === 'string') return n;
-  if (Array.isArray(n)) return n.join(' / ');
-  if (n && typeof n === 'object' && 'name' in n) return String((n as { name: unknown }).name);
-  return a.name ?? '';
+  return Array.isArray(a.namePath) ? a.namePath.join(' › ') : tagPathText(a.tagPath as TagPath);
 }
 
 export function Viewer({ id }: { id: number }) {
@@ -89,10 +77,8 @@ export function Viewer({ id }: { id: number }) {
   };
 
   const start = (e: PointerEvent) => {
-    const base = window ?? {
-      min: info.data?.minimumPixelValue ?? 0,
-      max: info.data?.maximumPixelValue ?? 4095,
-    };
+    // Without a window yet, start from the pixel value range (or 12 bits when it is unknown).
+    const base = window ?? (range > 0 ? { min: info.data!.minimumPixelValue, max: info.data!.maximumPixelValue } : { min: 0, max: 4095 });
     drag.current = { x: e.clientX, y: e.clientY, ...base };
     (e.currentTarget as Element).setPointerCapture(e.pointerId);
     e.preventDefault();
