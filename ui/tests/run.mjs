@@ -82,6 +82,9 @@ async function startNode(name) {
       SBX_HTTP_UI_DIR: dist,
       SBX_LOG_LEVEL: 'warn',
       SBX_BOX_INTERVAL_MS: '300',
+      // In-place anonymization records its key under the image it replaces (docs/api.md, quirks
+      // kept): without this the key of a series anonymized in place is purged at once.
+      SBX_ANONYMIZATION_PURGE_EMPTY_KEYS: 'false',
       SBX_AUTH_SESSIONS_INCLUDE_IP_AND_USERAGENT: 'true',
     },
     stdio: ['ignore', 'inherit', 'pipe'],
@@ -236,12 +239,12 @@ try {
     await other.fill('input[name=user]', 'admin');
     await other.fill('input[name=password]', 'wrong');
     await other.click('button[type=submit]');
-    await other.waitForSelector('.error:has-text("The supplied authentication is invalid")');
+    await other.waitForSelector('.error:has-text("Invalid username or password (401)")');
     await other.context().close();
   });
 
   await step('upload 20 files, each with its progress, and see a refused file with its reason', async () => {
-    await page.click('nav >> text=Upload');
+    await page.click('nav a:text-is("Upload")');
     await page.setInputFiles('[data-testid=files]', uploads);
     await page.waitForSelector('text=20 of 20 files done', { timeout: 60000 });
     const added = await page.locator('tr.added').count();
@@ -255,7 +258,7 @@ try {
   });
 
   await step('find them by patient name, down to the images', async () => {
-    await page.click('nav >> text=Browse');
+    await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'pwtest');
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
@@ -293,7 +296,7 @@ try {
   });
 
   await step('anonymize a series and see its key', async () => {
-    await page.click('nav >> text=Browse');
+    await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
@@ -315,7 +318,7 @@ try {
       Watches: 'Directory watches', 'Series types': 'Series types', Filters: 'Tag filters', Log: 'Log', Users: 'Users', System: 'System',
     };
     for (const [label, title] of Object.entries(titles)) {
-      await page.click(`nav >> text=${label}`);
+      await page.click(`nav a:text-is("${label}")`);
       await page.waitForSelector(`h1:text-is("${title}")`);
       await page.waitForLoadState('networkidle');
       if (await page.locator('.error').count()) {
@@ -328,15 +331,15 @@ try {
   });
 
   await step('create a user, sign in as that user: admin pages hidden', async () => {
-    await page.click('nav >> text=Users');
+    await page.click('nav a:text-is("Users")');
     await page.fill('input[name=new-user]', 'alice');
     await page.fill('input[name=new-password]', 'secret-pw');
     await page.click('form >> button:has-text("Create")');
     await page.waitForSelector('table >> td:has-text("alice")');
     const user = await watchedPage(await browser.newContext(), noSession);
     await signIn(user, a.base, 'alice', 'secret-pw');
-    await user.waitForSelector('nav >> text=alice');
-    if (await user.locator('nav >> text=Users').count()) throw new Error('Users is in the menu of a USER');
+    await user.waitForSelector('nav .who:has-text("alice")');
+    if (await user.locator('nav a:text-is("Users")').count()) throw new Error('Users is in the menu of a USER');
     await user.goto(a.base + '/users');
     await user.waitForSelector('text=Only administrators manage users');
     await user.goto(a.base + '/scps');
@@ -351,7 +354,7 @@ try {
   await step('send a series to a second node through a box and see the transaction finish', async () => {
     const b = await startNode('b');
     // On A: let the other site connect.
-    await page.click('nav >> text=Boxes');
+    await page.click('nav a:text-is("Boxes")');
     await page.fill('input[name=box-name]', 'site-b');
     await page.click('button:has-text("Create connection")');
     const baseUrl = (await page.locator('[data-testid=base-url]').textContent()).trim();
@@ -359,13 +362,13 @@ try {
     // On B: connect with it.
     const other = await watchedPage(await browser.newContext({ viewport: { width: 1400, height: 900 } }), noSession);
     await signIn(other, b.base, 'admin', 'admin');
-    await other.click('nav >> text=Boxes');
+    await other.click('nav a:text-is("Boxes")');
     await other.fill('input[name=remote-name]', 'site-a');
     await other.fill('input[name=base-url]', baseUrl);
-    await other.click('button:has-text("Connect")');
+    await other.click('button:text-is("Connect")');
     await other.waitForSelector('table >> td:has-text("site-a")');
     // On A: send the first (not anonymized) series to site-b.
-    await page.click('nav >> text=Browse');
+    await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
@@ -378,7 +381,7 @@ try {
     await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED', { timeout: 60000 });
     await page.waitForSelector('[data-testid=outgoing] >> text=10 / 10');
     await shot(page, 'transactions');
-    await other.click('nav >> text=Transactions');
+    await other.click('nav a:text-is("Transactions")');
     await other.waitForSelector('[data-testid=incoming] >> text=FINISHED', { timeout: 60000 });
     assertNoErrors(page, 'transactions (sender)');
     assertNoErrors(other, 'transactions (receiver)');

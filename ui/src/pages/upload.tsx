@@ -1,7 +1,20 @@
 // Upload: files and folders dropped or chosen, each sent as the raw body of POST /api/images
-// (a few at a time) with its own progress bar; refused files keep the node's reason.
+// (a few at a time) with its own progress bar; refused files keep the node's reason. Uploads
+// may go into an import session instead (POST /api/import/sessions/{id}/images).
 import { useRef, useState } from 'preact/hooks';
-import { Page, Progress } from '../ui';
+import { get, post } from '../api';
+import { ErrorBox, Page, Progress, useAction, useData, when } from '../ui';
+
+interface ImportSession {
+  id: number;
+  name: string;
+  user: string;
+  filesImported: number;
+  filesAdded: number;
+  filesRejected: number;
+  created: number;
+  lastUpdated: number;
+}
 
 type State = 'waiting' | 'sending' | 'added' | 'replaced' | 'refused';
 interface Item {
@@ -30,10 +43,10 @@ async function filesOf(entry: FileSystemEntry, prefix = ''): Promise<{ file: Fil
   return out;
 }
 
-function send(item: Item, onProgress: (sent: number) => void): Promise<{ state: State; message?: string }> {
+function send(item: Item, target: string, onProgress: (sent: number) => void): Promise<{ state: State; message?: string }> {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/images');
+    xhr.open('POST', target);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => onProgress(e.loaded);
@@ -55,6 +68,12 @@ export function Upload() {
   const input = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
+  const sessions = useData(() => get<ImportSession[]>('/import/sessions?count=1000'), []);
+  const [session, setSession] = useState('');
+  const [sessionName, setSessionName] = useState('');
+  const action = useAction();
+  const target = useRef('/api/images');
+  target.current = session ? `/api/import/sessions/${session}/images` : '/api/images';
   const update = () => setItems([...list.current]);
   const pump = () => {
     while (running.current < parallel) {
@@ -62,7 +81,7 @@ export function Upload() {
       if (!next) return;
       next.state = 'sending';
       running.current++;
-      send(next, (sent) => {
+      send(next, target.current, (sent) => {
         next.sent = sent;
         update();
       }).then((r) => {
@@ -71,6 +90,7 @@ export function Upload() {
         next.sent = next.file.size;
         running.current--;
         update();
+        if (running.current === 0 && target.current !== '/api/images') sessions.reload();
         pump();
       });
     }
@@ -118,6 +138,43 @@ export function Upload() {
         )
       }
     >
+      <div class="toolbar">
+        <label>
+          Upload into
+          <select value={session} onChange={(e) => setSession(e.currentTarget.value)} aria-label="Import session">
+            <option value="">no import session</option>
+            {(sessions.data ?? []).map((s) => (
+              <option value={String(s.id)}>session {s.name}</option>
+            ))}
+          </select>
+        </label>
+        <form
+          class="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            action.run(async () => {
+              const created = await post<ImportSession>('/import/sessions', {
+                id: -1,
+                name: sessionName,
+                userId: -1,
+                user: '',
+                filesImported: 0,
+                filesAdded: 0,
+                filesRejected: 0,
+                created: 0,
+                lastUpdated: 0,
+              });
+              setSessionName('');
+              sessions.reload();
+              setSession(String(created.id));
+            });
+          }}
+        >
+          <input placeholder="New import session" value={sessionName} onInput={(e) => setSessionName(e.currentTarget.value)} />
+          <button disabled={!sessionName || action.busy}>Create</button>
+        </form>
+      </div>
+      <ErrorBox error={sessions.error || action.error} />
       <div
         class={'dropzone' + (over ? ' over' : '')}
         onDragOver={(e) => {
@@ -185,6 +242,37 @@ export function Upload() {
             </tbody>
           </table>
         </>
+      )}
+      {(sessions.data ?? []).length > 0 && (
+        <div class="panel">
+          <h2>Import sessions</h2>
+          <table class="grid compact">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>User</th>
+                <th>Imported</th>
+                <th>Added</th>
+                <th>Rejected</th>
+                <th>Created</th>
+                <th>Last update</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(sessions.data ?? []).map((s) => (
+                <tr>
+                  <td>{s.name}</td>
+                  <td>{s.user}</td>
+                  <td>{s.filesImported}</td>
+                  <td>{s.filesAdded}</td>
+                  <td>{s.filesRejected}</td>
+                  <td>{when(s.created)}</td>
+                  <td>{when(s.lastUpdated)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </Page>
   );
