@@ -284,7 +284,7 @@ try {
     const box = await page.locator('.stage').boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2 + 40, { steps: 8 });
+    await page.mouse.move(box.x + box.width / 2 - 60, box.y + box.height / 2 - 40, { steps: 8 });
     await page.mouse.up();
     await page.waitForSelector('[data-testid=window] >> text=/window -?\\d+/');
     await eventually('a PNG of the new window', async () => {
@@ -389,30 +389,42 @@ try {
   });
 
   await step('first load: compressed JavaScript and time to the patient list', async () => {
-    // A fresh browser profile, signed in through the API so only the interface's load is timed.
-    const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const login = await fresh.request.post(a.base + '/api/users/login', {
-      data: { user: 'admin', pass: 'admin' },
-    });
-    if (login.status() !== 204) throw new Error('login ' + login.status());
-    const p = await watchedPage(fresh);
-    let jsBytes = 0;
-    let allBytes = 0;
-    p.on('response', async (r) => {
-      const length = Number((await r.headerValue('content-length')) ?? 0);
-      allBytes += length;
-      if (r.request().resourceType() === 'script') jsBytes += length;
-    });
-    const begun = Date.now();
-    await p.goto(a.base + '/patients');
-    await p.waitForSelector('[data-level=patients] >> td:has-text("PWTEST^A")');
-    metrics.timeToPatientListMs = Date.now() - begun;
-    await p.waitForLoadState('networkidle');
-    metrics.firstLoadJsBytesCompressed = jsBytes;
-    metrics.firstLoadAllBytes = allBytes;
-    if (jsBytes <= 0 || jsBytes > 150 * 1024) throw new Error(`first-load JavaScript ${jsBytes} bytes`);
-    assertNoErrors(p, 'first load');
-    await fresh.close();
+    // Fresh browser profiles (empty cache), signed in through the API, so only the interface's
+    // own load is timed: from navigation to the patient row on screen. Three loads, median kept.
+    const times = [];
+    for (let run = 0; run < 3; run++) {
+      const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const login = await fresh.request.post(a.base + '/api/users/login', {
+        data: { user: 'admin', pass: 'admin' },
+      });
+      if (login.status() !== 204) throw new Error('login ' + login.status());
+      const p = await watchedPage(fresh);
+      let jsBytes = 0;
+      let allBytes = 0;
+      const listings = [];
+      p.on('response', async (r) => {
+        const length = Number((await r.headerValue('content-length')) ?? 0);
+        allBytes += length;
+        if (r.request().resourceType() === 'script') jsBytes += length;
+        if (r.url().includes('/api/metadata/patients')) listings.push(r.url());
+      });
+      const begun = Date.now();
+      await p.goto(a.base + '/patients');
+      await p.waitForSelector('[data-level=patients] >> td:has-text("PWTEST^A")');
+      times.push(Date.now() - begun);
+      await p.waitForLoadState('networkidle');
+      metrics.firstLoadJsBytesCompressed = jsBytes;
+      metrics.firstLoadAllBytes = allBytes;
+      if (jsBytes <= 0 || jsBytes > 150 * 1024) throw new Error(`first-load JavaScript ${jsBytes} bytes`);
+      // The patient list is one page of one listing, whatever the archive holds.
+      if (listings.length !== 1 || !/\/api\/metadata\/patients\?.*count=20/.test(listings[0]))
+        throw new Error('listings fetched: ' + listings.join(', '));
+      assertNoErrors(p, 'first load');
+      await fresh.close();
+    }
+    times.sort((x, y) => x - y);
+    metrics.timeToPatientListMs = times[1];
+    metrics.timeToPatientListAllMs = times.join(', ');
   });
 } finally {
   await browser.close();
@@ -423,7 +435,8 @@ try {
 
 console.log(
   `first load: ${metrics.firstLoadJsBytesCompressed ?? '?'} bytes of compressed JavaScript, ` +
-    `${metrics.firstLoadAllBytes ?? '?'} bytes in all; time to the patient list ${metrics.timeToPatientListMs ?? '?'} ms`,
+    `${metrics.firstLoadAllBytes ?? '?'} bytes in all; time to the patient list ${metrics.timeToPatientListMs ?? '?'} ms ` +
+    `(median of ${metrics.timeToPatientListAllMs ?? '?'} ms)`,
 );
 console.log(failures ? `${failures} step(s) failed` : 'all steps passed');
 process.exit(failures ? 1 : 0);
