@@ -145,7 +145,8 @@ bool is_file(const fs::path& p) {
 static_site::static_site(fs::path root) : root_(std::move(root)) {}
 
 bool static_site::claims(std::string_view method, std::string_view path) {
-  return method == "GET" && path != "/api" && !path.starts_with("/api/");
+  // Anything spelled like the API (`/api%2Fusers` too) stays the API's: 404 there, never a file.
+  return method == "GET" && !path.starts_with("/api");
 }
 
 http_response static_site::serve(const http_request& request) const {
@@ -181,8 +182,7 @@ http_response static_site::serve(const http_request& request) const {
     response.headers.emplace_back("Vary", "Accept-Encoding");
     auto gz = fs::path(file.string() + ".gz");
     auto gz_canonical = fs::weakly_canonical(gz, ec);
-    if (accepts_gzip(request) && !ec && inside(root, gz_canonical) &&
-        is_file(gz_canonical)) {
+    if (accepts_gzip(request) && !ec && inside(root, gz_canonical) && is_file(gz_canonical)) {
       response.file = gz_canonical.string();
       response.headers.emplace_back("Content-Encoding", "gzip");
     }
