@@ -351,7 +351,7 @@ try {
     await user.context().close();
   });
 
-  await step('send a series to a second node through a box and see the transaction finish', async () => {
+  await step('send a series with a tag value to a second node through a box, see the transaction finish and the images arrive', async () => {
     const b = await startNode('b');
     // On A: let the other site connect.
     await page.click('nav a:text-is("Boxes")');
@@ -376,6 +376,7 @@ try {
     await page.click('text=Send…');
     await page.waitForSelector('.dialog select option >> nth=1', { state: 'attached' });
     await page.selectOption('.dialog select', { index: 1 });
+    await page.fill('.dialog textarea', 'PatientName=BOXED^ONE');
     await page.click('.dialog >> button:has-text("Send")');
     await page.waitForURL(/\/transactions$/);
     await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED', { timeout: 60000 });
@@ -383,6 +384,14 @@ try {
     await shot(page, 'transactions');
     await other.click('nav a:text-is("Transactions")');
     await other.waitForSelector('[data-testid=incoming] >> text=FINISHED', { timeout: 60000 });
+    // The receiver files them under the tag value the sender gave.
+    await other.click('nav a:text-is("Browse")');
+    await other.fill('input[aria-label="Filter patients"]', 'boxed');
+    await other.click('[data-level=patients] >> td:has-text("BOXED^ONE")');
+    await other.click('[data-level=studies] tbody tr >> nth=0');
+    await other.locator('[data-level=series] tbody tr').nth(0).click();
+    await eventually('ten images on the receiver', async () =>
+      (await other.locator('[data-level=images] tbody tr').count()) === 10);
     assertNoErrors(page, 'transactions (sender)');
     assertNoErrors(other, 'transactions (receiver)');
     await other.context().close();

@@ -16,7 +16,7 @@ import {
   type Study,
 } from '../api';
 import { navigate } from '../router';
-import { ErrorBox, Link, Page, Pager, SortHeader, useAction, useData, type Paging, type Sort } from '../ui';
+import { ErrorBox, Link, Page, Pager, Progress, SortHeader, useAction, useData, type Paging, type Sort } from '../ui';
 
 type Level = 'patients' | 'studies' | 'series';
 export type Selection = Map<string, { level: Level; id: number; label: string }>;
@@ -183,15 +183,23 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
   const options = useData(() => get<ConfidentialityOption[]>('/anonymization/options'), []);
   const [chosen, setChosen] = useState<Set<string>>(new Set(['BASIC_PROFILE']));
   const [result, setResult] = useState<string>('');
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const action = useAction();
+  // In batches, so a large selection shows its progress and no request runs for minutes.
   const anonymize = () =>
     action.run(async () => {
       const ids = await imageIdsOf(props.selection);
-      const images = await post<Image[]>('/anonymization/anonymize', {
-        profile: { options: [...chosen].map((name) => ({ name })) },
-        imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: [] })),
-      });
-      setResult(`${images.length} of ${ids.length} images anonymized.`);
+      let anonymized = 0;
+      setProgress({ done: 0, total: ids.length });
+      for (let i = 0; i < ids.length; i += 50) {
+        const images = await post<Image[]>('/anonymization/anonymize', {
+          profile: { options: [...chosen].map((name) => ({ name })) },
+          imageTagValuesSet: ids.slice(i, i + 50).map((imageId) => ({ imageId, tagValues: [] })),
+        });
+        anonymized += images.length;
+        setProgress({ done: Math.min(ids.length, i + 50), total: ids.length });
+      }
+      setResult(`${anonymized} of ${ids.length} images anonymized.`);
     });
   return (
     <Dialog title="Anonymize the selection" onClose={() => props.onClose(!!result)}>
@@ -214,6 +222,7 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
           </label>
         ))}
       </div>
+      {progress && <Progress value={progress.done} max={progress.total} />}
       <ErrorBox error={action.error} />
       {result ? (
         <p class="ok">
@@ -242,6 +251,7 @@ function SendDialog(props: { selection: Selection; onClose: () => void }) {
   const boxes = useData(() => get<(Box & { defaultProfile?: unknown })[]>('/boxes?count=1000'), []);
   const scus = useData(() => get<Scu[]>('/scus?count=1000'), []);
   const [target, setTarget] = useState('');
+  const [tagValues, setTagValues] = useState('');
   const [result, setResult] = useState('');
   const action = useAction();
   const send = () =>
@@ -250,9 +260,18 @@ function SendDialog(props: { selection: Selection; onClose: () => void }) {
       const ids = await imageIdsOf(props.selection);
       if (kind === 'box') {
         const box = (boxes.data ?? []).find((b) => b.id === Number(id));
+        // "Keyword=value" lines: values the anonymized images get (docs/api.md#anonymization).
+        const values = tagValues
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((line) => line.includes('='))
+          .map((line) => {
+            const at = line.indexOf('=');
+            return { tagPath: { name: line.slice(0, at).trim() }, value: line.slice(at + 1).trim() };
+          });
         await post(`/boxes/${id}/send`, {
           profile: box?.defaultProfile ?? { options: [] },
-          imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: [] })),
+          imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: values })),
         });
         navigate('/transactions');
       } else {
@@ -283,6 +302,17 @@ function SendDialog(props: { selection: Selection; onClose: () => void }) {
         A box anonymizes the images with its default profile on the way out and shows the transfer under
         Transactions; an SCU gets them over DICOM as they are stored.
       </p>
+      {target.startsWith('box:') && (
+        <label>
+          Tag values for the anonymized images (one per line, Keyword=value)
+          <textarea
+            rows={3}
+            placeholder={'PatientName=Trial^Subject 7\nPatientID=T7'}
+            value={tagValues}
+            onInput={(e) => setTagValues(e.currentTarget.value)}
+          />
+        </label>
+      )}
       <ErrorBox error={action.error} />
       {result ? (
         <p class="ok">{result}</p>
