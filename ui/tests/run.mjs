@@ -25,7 +25,8 @@ const binary = resolve(option('--binary', join(repo, 'build', 'slicebox')));
 const screenshots = option('--screenshots', '');
 const dist = resolve(option('--ui-dir', join(uiDir, 'dist')));
 const browserPath = process.env.SBX_CHROMIUM ?? '/usr/bin/chromium';
-const deadlineMs = 30000;
+// Generous: under ctest the journeys share two cores with the rest of the suite.
+const deadlineMs = 60000;
 
 for (const [what, path, hint] of [
   ['the node binary', binary, 'build it: cmake --build build --target slicebox'],
@@ -164,6 +165,13 @@ function makeUploads() {
   return files;
 }
 
+/** A fresh browser profile whose waits allow for a loaded machine. */
+async function newContext(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, ...options });
+  context.setDefaultTimeout(deadlineMs);
+  return context;
+}
+
 /** A page whose console errors and uncaught exceptions are collected. */
 async function watchedPage(context, expected = []) {
   const page = await context.newPage();
@@ -222,7 +230,7 @@ try {
   // Without a session GET /api/users/current answers 404 (docs/api.md#users): the way the
   // interface learns it must show the sign-in form; chromium logs that as a failed resource.
   const noSession = ['/api/users/current'];
-  const admin = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const admin = await newContext();
   const page = await watchedPage(admin, noSession);
 
   await step('sign in as the superuser shows the patient list', async () => {
@@ -234,7 +242,7 @@ try {
   });
 
   await step('a wrong password shows the node message', async () => {
-    const other = await watchedPage(await browser.newContext(), [...noSession, '/api/users/login']);
+    const other = await watchedPage(await newContext(), [...noSession, '/api/users/login']);
     await other.goto(a.base + '/');
     await other.fill('input[name=user]', 'admin');
     await other.fill('input[name=password]', 'wrong');
@@ -246,7 +254,7 @@ try {
   await step('upload 20 files, each with its progress, and see a refused file with its reason', async () => {
     await page.click('nav a:text-is("Upload")');
     await page.setInputFiles('[data-testid=files]', uploads);
-    await page.waitForSelector('text=20 of 20 files done', { timeout: 60000 });
+    await page.waitForSelector('text=20 of 20 files done');
     const added = await page.locator('tr.added').count();
     if (added !== 20) throw new Error(`${added} files added, not 20`);
     await shot(page, 'upload');
@@ -336,7 +344,7 @@ try {
     await page.fill('input[name=new-password]', 'secret-pw');
     await page.click('form >> button:has-text("Create")');
     await page.waitForSelector('table >> td:has-text("alice")');
-    const user = await watchedPage(await browser.newContext(), noSession);
+    const user = await watchedPage(await newContext(), noSession);
     await signIn(user, a.base, 'alice', 'secret-pw');
     await user.waitForSelector('nav .who:has-text("alice")');
     if (await user.locator('nav a:text-is("Users")').count()) throw new Error('Users is in the menu of a USER');
@@ -360,7 +368,7 @@ try {
     const baseUrl = (await page.locator('[data-testid=base-url]').textContent()).trim();
     if (!baseUrl.includes('/api/transactions/')) throw new Error('base URL ' + baseUrl);
     // On B: connect with it.
-    const other = await watchedPage(await browser.newContext({ viewport: { width: 1400, height: 900 } }), noSession);
+    const other = await watchedPage(await newContext(), noSession);
     await signIn(other, b.base, 'admin', 'admin');
     await other.click('nav a:text-is("Boxes")');
     await other.fill('input[name=remote-name]', 'site-a');
@@ -379,11 +387,11 @@ try {
     await page.fill('.dialog textarea', 'PatientName=BOXED^ONE');
     await page.click('.dialog >> button:has-text("Send")');
     await page.waitForURL(/\/transactions$/);
-    await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED', { timeout: 60000 });
+    await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED');
     await page.waitForSelector('[data-testid=outgoing] >> text=10 / 10');
     await shot(page, 'transactions');
     await other.click('nav a:text-is("Transactions")');
-    await other.waitForSelector('[data-testid=incoming] >> text=FINISHED', { timeout: 60000 });
+    await other.waitForSelector('[data-testid=incoming] >> text=FINISHED');
     // The receiver files them under the tag value the sender gave.
     await other.click('nav a:text-is("Browse")');
     await other.fill('input[aria-label="Filter patients"]', 'boxed');
@@ -402,7 +410,7 @@ try {
     // own load is timed: from navigation to the patient row on screen. Three loads, median kept.
     const times = [];
     for (let run = 0; run < 3; run++) {
-      const fresh = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const fresh = await newContext();
       const login = await fresh.request.post(a.base + '/api/users/login', {
         data: { user: 'admin', pass: 'admin' },
       });

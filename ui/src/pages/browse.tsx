@@ -204,6 +204,10 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
   return (
     <Dialog title="Anonymize the selection" onClose={() => props.onClose(!!result)}>
       <p>PS3.15 confidentiality options (the basic profile always applies):</p>
+      <p class="hint">
+        The anonymized images replace the originals. Their keys stay listed only while the node keeps keys of
+        replaced images (anonymization.purge_empty_keys = false).
+      </p>
       <ErrorBox error={options.error} />
       <div class="options">
         {(options.data ?? []).map((o) => (
