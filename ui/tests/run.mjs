@@ -319,6 +319,44 @@ try {
     assertNoErrors(page, 'anonymization');
   });
 
+  await step('a series type rule labels the series; a tag filter gets a tag path and a source', async () => {
+    await page.click('nav a:text-is("Series types")');
+    for (const [type, modality] of [['NM scans', 'NM'], ['CT scans', 'CT']]) {
+      await page.fill('input[name=type-name]', type);
+      await page.click('form >> button:has-text("Create")');
+      await page.click(`table >> td:text-is("${type}")`);
+      await page.click('button:has-text("Add a rule")');
+      await page.fill('input[name=rule-keyword]', 'Modality');
+      await page.fill('input[name=rule-values]', modality);
+      await page.click('button:has-text("Add attribute")');
+      await page.waitForSelector(`.rule li:has-text("Modality = ${modality}")`);
+      await page.click(`table >> td:text-is("${type}")`); // closes it
+    }
+    await page.waitForSelector('[data-testid=labeller]:has-text("labels up to date")');
+    // The labeller's work shows in the browse filters: the patient has NM series, no CT.
+    await page.click('nav a:text-is("Browse")');
+    await page.waitForSelector('select >> option:text-is("CT scans")', { state: 'attached' });
+    const typeFilter = page.locator('label:has-text("Series type") select');
+    await typeFilter.selectOption({ label: 'CT scans' });
+    await page.waitForSelector('[data-level=patients] td.empty');
+    await typeFilter.selectOption({ label: 'NM scans' });
+    await eventually('the labelled patient listed', async () =>
+      (await page.locator('[data-level=patients] td:has-text("PWTEST^A")').count()) === 1);
+
+    await page.click('nav a:text-is("Filters")');
+    await page.fill('input[name=filter-name]', 'no birth dates');
+    await page.click('form >> button:has-text("Create")');
+    await page.click('table >> td:text-is("no birth dates")');
+    await page.fill('input[name=filter-keyword]', 'PatientBirthDate');
+    await page.click('button:has-text("Add tag")');
+    await page.waitForSelector('li:has-text("PatientBirthDate")');
+    await page.selectOption('label:has-text("Source") select', { label: 'admin (user)' });
+    await page.selectOption('label:has-text("Filter") select', { label: 'no birth dates' });
+    await page.click('button:text-is("Apply")');
+    await page.waitForSelector('table .badge:has-text("admin (user)")');
+    assertNoErrors(page, 'series types and filters');
+  });
+
   await step('every page loads without a console error', async () => {
     const titles = {
       Browse: 'Browse', Upload: 'Upload', Anonymization: 'Anonymization keys', Boxes: 'Boxes',

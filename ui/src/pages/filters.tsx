@@ -73,7 +73,7 @@ function TagPaths({ filter, admin }: { filter: Filter; admin: boolean }) {
             });
           }}
         >
-          <input placeholder="Keyword, e.g. PatientBirthDate" value={keyword} onInput={(e) => setKeyword(e.currentTarget.value)} />
+          <input name="filter-keyword" placeholder="Keyword, e.g. PatientBirthDate" value={keyword} onInput={(e) => setKeyword(e.currentTarget.value)} />
           <button disabled={!keyword || action.busy}>Add tag</button>
         </form>
       )}
@@ -98,6 +98,7 @@ export function Filters() {
       <ErrorBox error={filters.error || associations.error || action.error} />
       <p class="hint">
         A blacklist removes the listed elements from everything its sources bring in; a whitelist keeps only them.
+        Click a filter to see and edit its tag paths.
       </p>
       <table class="grid">
         <thead>
@@ -181,7 +182,7 @@ export function Filters() {
             <h2>New filter</h2>
             <label>
               Name
-              <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
+              <input name="filter-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
             </label>
             <label>
               Type

@@ -69,8 +69,8 @@ function RuleAttributes({ rule, admin, onChange }: { rule: Rule; admin: boolean;
       </ul>
       {admin && (
         <form class="inline-form" onSubmit={add}>
-          <input placeholder="Keyword, e.g. Modality" value={keyword} onInput={(e) => setKeyword(e.currentTarget.value)} />
-          <input placeholder="Values, e.g. CT" value={values} onInput={(e) => setValues(e.currentTarget.value)} />
+          <input name="rule-keyword" placeholder="Keyword, e.g. Modality" value={keyword} onInput={(e) => setKeyword(e.currentTarget.value)} />
+          <input name="rule-values" placeholder="Values, e.g. CT" value={values} onInput={(e) => setValues(e.currentTarget.value)} />
           <button disabled={!keyword || action.busy}>Add attribute</button>
         </form>
       )}
@@ -141,6 +141,7 @@ export function SeriesTypes() {
       }
     >
       <ErrorBox error={types.error || status.error || action.error} />
+      <p class="hint">Click a type to see and edit its rules.</p>
       <table class="grid">
         <thead>
           <tr>
@@ -201,7 +202,7 @@ export function SeriesTypes() {
           <h2>New series type</h2>
           <label>
             Name
-            <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
+            <input name="type-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
           </label>
           <button class="primary" disabled={!name || action.busy}>
             Create
