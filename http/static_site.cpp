@@ -145,8 +145,11 @@ bool is_file(const fs::path& p) {
 static_site::static_site(fs::path root) : root_(std::move(root)) {}
 
 bool static_site::claims(std::string_view method, std::string_view path) {
-  // Anything spelled like the API (`/api%2Fusers` too) stays the API's: 404 there, never a file.
-  return method == "GET" && !path.starts_with("/api");
+  // Anything spelled like one of the node's own services (`/api%2Fusers` too) stays theirs: a
+  // 404 there, never a file or the interface's index.
+  static constexpr std::string_view reserved[] = {"/api", "/dicom-web", "/metrics"};
+  if (method != "GET") return false;
+  return std::ranges::none_of(reserved, [&](auto prefix) { return path.starts_with(prefix); });
 }
 
 http_response static_site::serve(const http_request& request) const {

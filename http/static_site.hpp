@@ -20,8 +20,9 @@ class static_site {
   /// `root` need not exist (yet): while it does not, `/` explains how to build the interface.
   explicit static_site(std::filesystem::path root);
 
-  /// Whether a request may be the site's: a GET whose path does not start with `/api` (the
-  /// caller also leaves to the API any path one of its routes serves).
+  /// Whether a request may be the site's: a GET whose path does not start with `/api`,
+  /// `/dicom-web` or `/metrics` (the caller also leaves to the API any path one of its routes
+  /// serves).
   static bool claims(std::string_view method, std::string_view path);
 
   /// The answer to a GET (the request's path, its If-None-Match, If-Modified-Since and

@@ -142,6 +142,9 @@ TEST_CASE("the interface's own routes get the index; /api is untouched", "[http]
   CHECK(c.request("GET", "/api/nothing-here").status == 401);
   CHECK(n.admin("GET", "/api/nothing-here").status == 404);
   CHECK(n.admin("GET", "/api").status == 404);
+  // Nor do other services' prefixes ever fall back to the interface.
+  for (auto target : {"/dicom-web/studies", "/metrics", "/api%2Fusers", "/apis"})
+    CHECK(c.request("GET", target).body != index_html);
   // Only GET reaches the files.
   CHECK(c.request("POST", "/index.html").status == 404);
 }
