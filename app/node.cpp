@@ -216,6 +216,12 @@ node::node(config c) {
   // The web interface at `/` (docs/ui.md#serving): what no API route claims.
   auto site = std::make_shared<const http::static_site>(
       i.cfg.http_ui_dir.empty() ? std::string(SBX_DEFAULT_UI_DIR) : i.cfg.http_ui_dir);
+  std::error_code no_ui;
+  if (std::filesystem::is_regular_file(site->root() / "index.html", no_ui))
+    spdlog::info("web interface: {}", site->root().string());
+  else
+    spdlog::info("web interface: not built, no index.html in {} (docs/ui.md)",
+                 site->root().string());
   auto handler = [api = i.frontend->handler(), site, routes](http::http_request&& request,
                                                              http::responder respond) {
     if (http::static_site::claims(request.method, request.path())) {

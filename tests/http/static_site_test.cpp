@@ -122,7 +122,7 @@ TEST_CASE("the interface's index is revalidated and its hashed assets are immuta
   CHECK(c.request("GET", "/manifest.json").header("Cache-Control") == "no-cache");
 }
 
-TEST_CASE("the interface's own routes get the index; /api is untouched", "[http][ui]") {
+TEST_CASE("the interface's own routes get the index, /api is untouched", "[http][ui]") {
   site_folder folder;
   running_node n{sqlite_backend::value, [&](auto& c) { c.http_ui_dir = folder.site.string(); }};
   auto c = n.client();

@@ -2,7 +2,7 @@
 // /api/metadata/...), sorted and filtered by the node; a selection across levels that can be
 // anonymized, sent to a box, downloaded or deleted.
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   get,
   post,
@@ -52,6 +52,8 @@ function LevelTable<T extends { id: number }>(props: {
   const [sort, setSort] = useState<Sort>({ by: props.defaultSort, ascending: true });
   const [filter, setFilter] = useState('');
   const key = JSON.stringify(props.params);
+  // Another parent or other filters start again at the first page.
+  useEffect(() => setPaging((p) => ({ ...p, start: 0 })), [key]);
   const { data, error, loading } = useData(
     () =>
       get<T[]>(
@@ -104,7 +106,12 @@ function LevelTable<T extends { id: number }>(props: {
           {rows.map((row) => {
             const selectionKey = `${props.level}:${row.id}`;
             return (
-              <tr class={row.id === props.current ? 'current' : ''} onClick={() => props.onOpen(row)}>
+              <tr
+                class={row.id === props.current ? 'current' : ''}
+                tabIndex={0}
+                onClick={() => props.onOpen(row)}
+                onKeyDown={(e) => e.key === 'Enter' && props.onOpen(row)}
+              >
                 {props.level && (
                   <td class="check" onClick={(e) => e.stopPropagation()}>
                     <input
