@@ -1,7 +1,7 @@
 // The image viewer: GET /api/images/{id}/png with the window changed by dragging (horizontal:
 // width, vertical: level), a frame slider, zoom, the attributes with search, download.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { get, query, tagPathText, type Image, type TagPath } from '../api';
+import { get, hexTag, query, tagPathText, type Image, type TagPath } from '../api';
 import { ErrorBox, Link, Page, useData } from '../ui';
 
 interface ImageInformation {
@@ -22,11 +22,24 @@ interface Attribute {
   values: string[];
 }
 
+/** The full path, e.g. `(0054,0016)[1].(0054,0300)[1].(0008,0100)`. */
 function tagText(a: Attribute): string {
   return tagPathText(a.tagPath as TagPath, true);
 }
+/** The element's own tag; the path shows as indentation and in the tooltip. */
+function leafTag(a: Attribute): string {
+  const leaf = a.tagPath as TagPath | undefined;
+  return leaf && typeof leaf.tag === 'number' ? hexTag(leaf.tag) : '';
+}
+/** The element's own name; its sequences show as indentation (the attribute tree). */
 function nameText(a: Attribute): string {
-  return Array.isArray(a.namePath) ? a.namePath.join(' › ') : tagPathText(a.tagPath as TagPath);
+  if (Array.isArray(a.namePath) && a.namePath.length) return String(a.namePath[a.namePath.length - 1]);
+  return tagPathText(a.tagPath as TagPath);
+}
+function depthOf(a: Attribute): number {
+  let depth = 0;
+  for (let p = (a.tagPath as TagPath | undefined)?.previous; p; p = p.previous) if (p.item !== undefined) depth++;
+  return depth;
 }
 
 export function Viewer({ id }: { id: number }) {
@@ -200,7 +213,7 @@ export function Viewer({ id }: { id: number }) {
           />
           <ErrorBox error={attributes.error} />
           <div class="attributes">
-            <table class="grid compact">
+            <table class="grid compact attribute-table">
               <thead>
                 <tr>
                   <th>Tag</th>
@@ -211,9 +224,11 @@ export function Viewer({ id }: { id: number }) {
               </thead>
               <tbody>
                 {shown.slice(0, 500).map((a) => (
-                  <tr>
-                    <td class="mono">{tagText(a)}</td>
-                    <td>{nameText(a)}</td>
+                  <tr class={a.vr === 'SQ' ? 'sequence' : ''}>
+                    <td class="mono" title={tagText(a)}>
+                      {leafTag(a)}
+                    </td>
+                    <td style={{ paddingLeft: 6 + 14 * depthOf(a) + 'px' }}>{nameText(a)}</td>
                     <td class="mono">{a.vr}</td>
                     <td class="value">{a.values.join('\\')}</td>
                   </tr>
