@@ -303,6 +303,26 @@ try {
     assertNoErrors(page, 'viewer');
   });
 
+  await step('a multi-frame image has a frame slider', async () => {
+    // pydicom's two-frame RLE colour image (python3-pydicom, deploy/install-deps.sh --test).
+    const file = '/usr/lib/python3/dist-packages/pydicom/data/test_files/SC_rgb_rle_2frame.dcm';
+    const stored = await page.request.post(a.base + '/api/images', {
+      data: readFileSync(file),
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    if (stored.status() !== 201) throw new Error(`upload ${stored.status()}: ${await stored.text()}`);
+    const { id } = await stored.json();
+    await page.goto(`${a.base}/images/${id}`);
+    await page.waitForSelector('.frame:has-text("Frame 1 / 2")');
+    await page.locator('.frame input[type=range]').fill('2');
+    await page.waitForSelector('.frame:has-text("Frame 2 / 2")');
+    const img = page.locator('.stage img');
+    await eventually('the second frame', async () =>
+      (await img.getAttribute('src')).includes('framenumber=2') &&
+      (await img.evaluate((i) => i.complete && i.naturalWidth > 0)));
+    assertNoErrors(page, 'multi-frame viewer');
+  });
+
   await step('anonymize a series and see its key', async () => {
     await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
