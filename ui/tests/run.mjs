@@ -300,6 +300,10 @@ try {
       return src !== before && src.includes('windowmin=') && (await img.evaluate((i) => i.complete && i.naturalWidth > 0));
     });
     await shot(page, 'viewer');
+    // Back to the same patient, study and series.
+    await page.click('a:has-text("‹ Browse")');
+    await page.waitForSelector('[data-level=images] tbody tr');
+    await page.waitForSelector('[data-level=studies] h2:has-text("PWTEST^A")');
     assertNoErrors(page, 'viewer');
   });
 

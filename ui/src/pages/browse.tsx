@@ -15,7 +15,7 @@ import {
   type Series,
   type Study,
 } from '../api';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
 import { ErrorBox, Link, Page, Pager, Progress, SortHeader, useAction, useData, type Paging, type Sort } from '../ui';
 
 type Level = 'patients' | 'studies' | 'series';
@@ -397,9 +397,19 @@ const flatColumns: Column<FlatSeries>[] = [
 ];
 
 export function Browse() {
-  const [patient, setPatient] = useState<Patient | null>(null);
-  const [study, setStudy] = useState<Study | null>(null);
-  const [series, setSeries] = useState<Series | null>(null);
+  // Where one is (patient, study, series ids) lives in the URL, so the viewer's way back, the
+  // browser's back button and a reload return to the same place.
+  const { params: url } = useLocation();
+  const idOf = (name: string) => Number(url.get(name)) || undefined;
+  const patientId = idOf('patient');
+  const studyId = idOf('study');
+  const seriesId = idOf('series');
+  const place = (patient?: number, study?: number, series?: number) =>
+    navigate('/patients' + query({ patient, study, series }), true);
+  const patient = useData(
+    () => (patientId ? get<Patient>(`/metadata/patients/${patientId}`) : Promise.resolve(undefined)),
+    [patientId],
+  );
   const [flat, setFlat] = useState(false);
   const [filters, setFilters] = useState<Filters>({ sources: '', seriestypes: '', seriestags: '' });
   const [selection, setSelection] = useState<Selection>(new Map());
@@ -417,9 +427,7 @@ export function Browse() {
   const params = { ...filters };
   const refresh = () => {
     setSelection(new Map());
-    setPatient(null);
-    setStudy(null);
-    setSeries(null);
+    place();
     setGeneration(generation + 1);
   };
 
@@ -476,9 +484,7 @@ export function Browse() {
             filterable
             onOpen={(f) => {
               setFlat(false);
-              setPatient(f.patient);
-              setStudy(f.study);
-              setSeries(f.series);
+              place(f.patient.id, f.study.id, f.series.id);
             }}
             level="series"
             label={(f) => `${v(f.patient.patientName)} ${v(f.series.seriesDescription) || v(f.series.modality)}`}
@@ -495,55 +501,48 @@ export function Browse() {
             columns={patientColumns}
             defaultSort="patientName"
             filterable
-            current={patient?.id}
-            onOpen={(p) => {
-              setPatient(p);
-              setStudy(null);
-              setSeries(null);
-            }}
+            current={patientId}
+            onOpen={(p) => place(p.id)}
             level="patients"
             label={(p) => v(p.patientName) || `patient ${p.id}`}
             {...shared}
           />
-          {patient && (
+          {patientId && (
             <LevelTable<Study>
-              title={`Studies of ${v(patient.patientName)}`}
+              title={`Studies of ${v(patient.data?.patientName) || 'patient ' + patientId}`}
               name="studies"
               path="/metadata/studies"
-              params={{ ...params, patientid: patient.id }}
+              params={{ ...params, patientid: patientId }}
               columns={studyColumns}
               defaultSort="studyDate"
-              current={study?.id}
-              onOpen={(s) => {
-                setStudy(s);
-                setSeries(null);
-              }}
+              current={studyId}
+              onOpen={(s) => place(patientId, s.id)}
               level="studies"
               label={(s) => v(s.studyDescription) || `study ${s.id}`}
               {...shared}
             />
           )}
-          {study && (
+          {patientId && studyId && (
             <LevelTable<Series>
               title="Series"
               name="series"
               path="/metadata/series"
-              params={{ ...params, studyid: study.id }}
+              params={{ ...params, studyid: studyId }}
               columns={seriesColumns}
               defaultSort="seriesDate"
-              current={series?.id}
-              onOpen={setSeries}
+              current={seriesId}
+              onOpen={(s) => place(patientId, studyId, s.id)}
               level="series"
               label={(s) => v(s.seriesDescription) || v(s.modality) || `series ${s.id}`}
               {...shared}
             />
           )}
-          {series && (
+          {patientId && studyId && seriesId && (
             <LevelTable<Image>
               title="Images"
               name="images"
               path="/metadata/images"
-              params={{ seriesid: series.id }}
+              params={{ seriesid: seriesId }}
               columns={imageColumns}
               defaultSort="instanceNumber"
               onOpen={(i) => navigate(`/images/${i.id}`)}

@@ -1,7 +1,7 @@
 // The image viewer: GET /api/images/{id}/png with the window changed by dragging (horizontal:
 // width, vertical: level), a frame slider, zoom, the attributes with search, download.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { get, hexTag, query, tagPathText, type Image, type TagPath } from '../api';
+import { get, hexTag, query, tagPathText, type Image, type Series, type Study, type TagPath } from '../api';
 import { ErrorBox, Link, Page, useData } from '../ui';
 
 interface ImageInformation {
@@ -46,6 +46,13 @@ export function Viewer({ id }: { id: number }) {
   const info = useData(() => get<ImageInformation>(`/images/${id}/imageinformation`), [id]);
   const image = useData(() => get<Image>(`/metadata/images/${id}`), [id]);
   const attributes = useData(() => get<Attribute[]>(`/images/${id}/attributes`), [id]);
+  // Back to the browse page at this image's patient, study and series.
+  const back = useData(async () => {
+    const image = await get<Image>(`/metadata/images/${id}`);
+    const series = await get<Series>(`/metadata/series/${image.seriesId}`);
+    const study = await get<Study>(`/metadata/studies/${series.studyId}`);
+    return `/patients?patient=${study.patientId}&study=${study.id}&series=${series.id}`;
+  }, [id]);
   const [frame, setFrame] = useState(1);
   const [window, setWindow] = useState<{ min: number; max: number } | null>(null);
   const [zoom, setZoom] = useState(1);
@@ -126,7 +133,7 @@ export function Viewer({ id }: { id: number }) {
       title={`Image ${id}`}
       actions={
         <>
-          <Link href="/patients" class="button">
+          <Link href={back.data ?? '/patients'} class="button">
             ‹ Browse
           </Link>
           <a class="button" href={`/api/images/${id}`} download={`image-${id}.dcm`}>
