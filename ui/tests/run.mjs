@@ -471,6 +471,7 @@ try {
     // Fresh browser profiles (empty cache), signed in through the API, so only the interface's
     // own load is timed: from navigation to the patient row on screen. Three loads, median kept.
     const times = [];
+    const listingTimes = [];
     for (let run = 0; run < 3; run++) {
       const fresh = await newContext();
       const login = await fresh.request.post(a.base + '/api/users/login', {
@@ -485,7 +486,11 @@ try {
         const length = Number((await r.headerValue('content-length')) ?? 0);
         allBytes += length;
         if (r.request().resourceType() === 'script') jsBytes += length;
-        if (r.url().includes('/api/metadata/patients')) listings.push(r.url());
+        if (r.url().includes('/api/metadata/patients')) {
+          listings.push(r.url());
+          await r.finished();
+          listingTimes.push(r.request().timing().responseEnd);
+        }
       });
       const begun = Date.now();
       await p.goto(a.base + '/patients');
@@ -504,6 +509,7 @@ try {
     times.sort((x, y) => x - y);
     metrics.timeToPatientListMs = times[1];
     metrics.timeToPatientListAllMs = times.join(', ');
+    metrics.patientListingMs = listingTimes.map((t) => t.toFixed(1)).join(', ');
   });
 } finally {
   await browser.close();
@@ -515,7 +521,8 @@ try {
 console.log(
   `first load: ${metrics.firstLoadJsBytesCompressed ?? '?'} bytes of compressed JavaScript, ` +
     `${metrics.firstLoadAllBytes ?? '?'} bytes in all; time to the patient list ${metrics.timeToPatientListMs ?? '?'} ms ` +
-    `(median of ${metrics.timeToPatientListAllMs ?? '?'} ms)`,
+    `(median of ${metrics.timeToPatientListAllMs ?? '?'} ms; the patient listing request itself ` +
+    `${metrics.patientListingMs ?? '?'} ms)`,
 );
 console.log(failures ? `${failures} step(s) failed` : 'all steps passed');
 process.exit(failures ? 1 : 0);
