@@ -110,6 +110,7 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("http.write_timeout_seconds", &config::http_write_timeout, at_least(1)),
       integer_key("http.idle_timeout_seconds", &config::http_idle_timeout, at_least(1)),
       integer_key("http.request_timeout_seconds", &config::http_request_timeout, at_least(1)),
+      text_key("http.ui_dir", &config::http_ui_dir, emptiness::allowed),
 
       integer_key("actors.threads", &config::actor_threads, at_least(1)),
 

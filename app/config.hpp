@@ -26,6 +26,9 @@ struct config {
   std::chrono::seconds http_write_timeout{60};     ///< http.write_timeout_seconds
   std::chrono::seconds http_idle_timeout{30};      ///< http.idle_timeout_seconds (keep-alive)
   std::chrono::seconds http_request_timeout{600};  ///< http.request_timeout_seconds
+  /// http.ui_dir: the web interface's folder served at `/`; empty = the `ui/dist` built in the
+  /// source tree this binary was built from (docs/ui.md#serving).
+  std::string http_ui_dir;
 
   unsigned actor_threads = 2;  ///< actors.threads (CAF scheduler)
 

@@ -33,6 +33,7 @@
 #include "http/routes/box_routes.hpp"
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
+#include "http/static_site.hpp"
 #include "persistence/migrations.hpp"
 #include "proto/error.hpp"
 #include "version.hpp"
@@ -213,7 +214,24 @@ node::node(config c) {
   options.refuse = [box_tokens](std::string_view, std::string_view target) {
     return http::refuse_unknown_box_token(*box_tokens, target);
   };
-  i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
+  // The web interface at `/` (docs/ui.md#serving): what no API route claims.
+  auto site = std::make_shared<const http::static_site>(
+      i.cfg.http_ui_dir.empty() ? std::string(SBX_DEFAULT_UI_DIR) : i.cfg.http_ui_dir);
+  std::error_code no_ui;
+  if (std::filesystem::is_regular_file(site->root() / "index.html", no_ui))
+    spdlog::info("web interface: {}", site->root().string());
+  else
+    spdlog::info("web interface: not built, no index.html in {} (docs/ui.md)",
+                 site->root().string());
+  auto handler = [api = i.frontend->handler(), site, routes](http::http_request&& request,
+                                                             http::responder respond) {
+    if (http::static_site::claims(request.method, request.path())) {
+      auto m = routes->find(request.method, request.path());
+      if (!m.found && m.allowed.empty()) return respond(site->serve(request));
+    }
+    api(std::move(request), std::move(respond));
+  };
+  i.server = std::make_unique<http::http_server>(options, std::move(handler));
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {
     i.server->start();

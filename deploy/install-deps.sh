@@ -12,9 +12,12 @@ build_pkgs=(
   libcurl4-openssl-dev
 )
 test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux
-           clang-format clang-tidy)
+           clang-format clang-tidy chromium)
 
 want=("${build_pkgs[@]}")
+# The web interface is built with npm (docs/ui.md); a Node.js that is already there (any from 18
+# on) is used as it is, otherwise Debian's.
+if ! command -v npm >/dev/null; then want+=(nodejs npm); fi
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
 
 missing=()

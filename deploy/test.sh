@@ -24,6 +24,7 @@ fi
 if [[ -z "${SBX_TEST_IN_NETNS:-}" ]]; then
   deploy/install-deps.sh --test
   deploy/check-format.sh
+  deploy/build-ui.sh
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_WERROR=ON \
     -DSBX_SANITIZE="$sanitize"
   # SBX_TEST_TARGETS="a b" builds only these targets (their tests then run with `-L <folder>`).

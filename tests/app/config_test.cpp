@@ -45,6 +45,8 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.http_idle_timeout == 13s; }},
       {"http.request_timeout_seconds", "14", "14",
        [](const config& c) { return c.http_request_timeout == 14s; }},
+      {"http.ui_dir", R"("/srv/ui")", "/srv/ui",
+       [](const config& c) { return c.http_ui_dir == "/srv/ui"; }},
       {"actors.threads", "5", "5", [](const config& c) { return c.actor_threads == 5; }},
       {"database.url", R"("host=db dbname=sbx")", "host=db dbname=sbx",
        [](const config& c) { return c.database_url == "host=db dbname=sbx"; }},
@@ -144,6 +146,7 @@ void check_same(const config& a, const config& b) {
   CHECK(a.http_write_timeout == b.http_write_timeout);
   CHECK(a.http_idle_timeout == b.http_idle_timeout);
   CHECK(a.http_request_timeout == b.http_request_timeout);
+  CHECK(a.http_ui_dir == b.http_ui_dir);
   CHECK(a.actor_threads == b.actor_threads);
   CHECK(a.database_url == b.database_url);
   CHECK(a.sqlite_path == b.sqlite_path);
@@ -203,6 +206,7 @@ TEST_CASE("defaults run a node on port 5000 with SQLite under ./data", "[unit]")
   CHECK(c.http_write_timeout == 60s);
   CHECK(c.http_idle_timeout == 30s);
   CHECK(c.http_request_timeout == 600s);
+  CHECK(c.http_ui_dir.empty());
   CHECK(c.actor_threads == 2);
   CHECK(c.database_url.empty());
   CHECK(c.effective_sqlite_path() == std::filesystem::path("data") / "slicebox.db");

