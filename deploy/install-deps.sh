@@ -11,7 +11,7 @@ build_pkgs=(
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
   libcurl4-openssl-dev
 )
-test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux
+test_pkgs=(postgresql-15 dcmtk orthanc orthanc-dicomweb curl wrk python3 python3-pydicom iproute2 util-linux
            clang-format clang-tidy)
 
 want=("${build_pkgs[@]}")

@@ -60,10 +60,9 @@ std::vector<swept_route> sweep() {
 /// The public routes docs/api.md#authentication names.
 bool documented_public(const std::string& method, const std::string& pattern) {
   static const std::set<std::string> routes = {
-      "* /api/system/health",
-      "* /api/system/information",
-      "POST /api/users/login",
-      "GET /api/users/current",
+      "* /api/system/health",  "* /api/system/information",
+      "POST /api/users/login", "GET /api/users/current",
+      "GET /metrics",
   };
   return routes.count(method + " " + pattern) > 0 ||
          (method == "GET" && pattern.rfind("/api/dicom/dictionary/", 0) == 0);
