@@ -52,10 +52,12 @@ dicomweb_actor::behavior_type dicomweb_worker(dicomweb_actor::pointer,
         return out + "]";
       },
       [store](get_atom, frames_atom, const std::string& key,
-              const std::vector<std::int64_t>& numbers) -> caf::result<std::vector<std::string>> {
+              const std::vector<std::int64_t>& numbers,
+              bool keep_compressed) -> caf::result<std::vector<std::string>, std::string> {
         if (!store->exists(key)) return missing_file();
         try {
-          return dicom::read_frames(store->path_of(key), numbers);
+          auto read = dicom::read_frames(store->path_of(key), numbers, keep_compressed);
+          return {std::move(read.frames), std::move(read.transfer_syntax)};
         } catch (const std::out_of_range& e) {
           return make_error(errc::bad_request, e.what());
         } catch (const std::exception& e) {

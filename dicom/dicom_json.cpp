@@ -5,7 +5,9 @@
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
 #include <gdcmReader.h>
+#include <gdcmSequenceOfFragments.h>
 #include <gdcmSequenceOfItems.h>
+#include <gdcmTransferSyntax.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -313,8 +315,8 @@ std::string dicom_json(const std::filesystem::path& file) {
   return {out.GetString(), out.GetSize()};
 }
 
-std::vector<std::string> read_frames(const std::filesystem::path& file,
-                                     const std::vector<std::int64_t>& numbers) {
+frame_set read_frames(const std::filesystem::path& file, const std::vector<std::int64_t>& numbers,
+                      bool keep_compressed) {
   gdcm::ImageReader reader;
   reader.SetFileName(file.c_str());
   if (!reader.Read()) throw std::runtime_error("cannot read DICOM file " + file.string());
@@ -326,10 +328,31 @@ std::vector<std::string> read_frames(const std::filesystem::path& file,
     if (n < 1 || n > frames)
       throw std::out_of_range("Frame " + std::to_string(n) + " does not exist (the image has " +
                               std::to_string(frames) + (frames == 1 ? " frame)" : " frames)"));
+  frame_set out{{}, uncompressed_syntax};
+  const auto& element = ds.GetDataElement(pixel);
   std::string all;
   std::string_view data;
-  if (const auto* bv = ds.GetDataElement(pixel).GetByteValue(); bv && bv->GetPointer()) {
+  if (const auto* bv = element.GetByteValue(); bv && bv->GetPointer()) {
     data = std::string_view(bv->GetPointer(), bv->GetLength());  // uncompressed: as stored
+  } else if (const auto* fragments = element.GetSequenceOfFragments();
+             keep_compressed && fragments != nullptr &&
+             (frames == 1 ||
+              fragments->GetNumberOfFragments() == static_cast<std::size_t>(frames))) {
+    // The stored syntax: one frame is all fragments, or one fragment per frame.
+    const auto* ts =
+        gdcm::TransferSyntax::GetTSString(reader.GetFile().GetHeader().GetDataSetTransferSyntax());
+    out.transfer_syntax = ts ? ts : "";
+    for (auto n : numbers) {
+      std::string frame;
+      const auto first = frames == 1 ? 0 : static_cast<std::size_t>(n - 1);
+      const auto last = frames == 1 ? fragments->GetNumberOfFragments() : first + 1;
+      for (auto f = first; f < last; ++f) {
+        const auto* bv = fragments->GetFragment(f).GetByteValue();
+        if (bv && bv->GetPointer()) frame.append(bv->GetPointer(), bv->GetLength());
+      }
+      out.frames.push_back(std::move(frame));
+    }
+    return out;
   } else {
     const auto& image = reader.GetImage();
     all.resize(image.GetBufferLength());
@@ -344,9 +367,8 @@ std::vector<std::string> read_frames(const std::filesystem::path& file,
   auto size = static_cast<std::size_t>((rows * columns * samples * bits + 7) / 8);
   if (size == 0 || size * static_cast<std::size_t>(frames) > data.size())
     size = data.size() / static_cast<std::size_t>(frames);
-  std::vector<std::string> out;
   for (auto n : numbers)
-    out.emplace_back(data.substr(static_cast<std::size_t>(n - 1) * size, size));
+    out.frames.emplace_back(data.substr(static_cast<std::size_t>(n - 1) * size, size));
   return out;
 }
 

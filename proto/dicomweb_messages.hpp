@@ -22,9 +22,10 @@ using dicomweb_actor = caf::typed_actor<
     caf::replies_to<get_atom, file_atom, std::vector<std::string>>::with<std::vector<std::string>>,
     // The datasets as a DICOM JSON array (WADO-RS /metadata).
     caf::replies_to<get_atom, dicomjson_atom, std::vector<std::string>>::with<std::string>,
-    // Frames of one file, 1-based (WADO-RS /frames/{list}).
-    caf::replies_to<get_atom, frames_atom, std::string,
-                    std::vector<std::int64_t>>::with<std::vector<std::string>>,
+    // Frames of one file, 1-based (WADO-RS /frames/{list}), and their transfer syntax: compressed
+    // frames as stored if the flag is set, else decoded.
+    caf::replies_to<get_atom, frames_atom, std::string, std::vector<std::int64_t>,
+                    bool>::with<std::vector<std::string>, std::string>,
     // What each received STOW-RS part is (SOP class and instance, study), read from its header;
     // a part that is no readable DICOM gets a problem and its file is removed.
     caf::replies_to<stow_atom, std::vector<std::string>>::with<std::vector<stow_part>>>;

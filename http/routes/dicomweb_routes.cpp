@@ -347,8 +347,8 @@ std::string qido_json(const search& s, const std::vector<qido_match>& matches,
   std::vector<const attribute*> shown;
   for (const auto& a : attributes()) {
     if (a.level > level) continue;
-    // Counts belong to their own level's search only.
-    if (!a.key && a.level != level) continue;
+    // Counts and ModalitiesInStudy belong to their own level's search only.
+    if ((!a.key || a.kind == value_kind::code_list) && a.level != level) continue;
     bool wanted = a.returned_by_default || s.all_fields ||
                   std::find(s.extra.begin(), s.extra.end(), &a) != s.extra.end();
     if (wanted) shown.push_back(&a);
@@ -571,23 +571,29 @@ void add_wado_routes(router& r, const services& s) {
         [md, dw](caf::event_based_actor* self, const exchange_ptr& ex) {
           check_accept(ex->request, {"multipart/related", "application/octet-stream"});
           auto numbers = frame_numbers(percent_decode(ex->params.text("frames")));
-          with_instances(self, ex, md, [self, ex, dw, numbers](std::vector<qido_match>& found) {
-            ask(self, ex, dw, get_atom::value, frames_atom::value, found.front().storage_key,
-                numbers)
-                .then([ex](const std::vector<std::string>& frames) {
-                  const std::string type = "application/octet-stream";
-                  auto boundary = new_boundary();
-                  auto res = multipart_response(boundary, type);
-                  for (const auto& f : frames) {
-                    res.body += "--" + boundary + "\r\nContent-Type: " + type +
-                                ";transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n";
-                    res.body += f;
-                    res.body += "\r\n";
-                  }
-                  res.body += "--" + boundary + "--\r\n";
-                  ex->reply(std::move(res));
-                });
-          });
+          // Compressed frames go as stored when the client takes any syntax (`transfer-syntax=*`,
+          // as OHIF asks), else decoded to the uncompressed default (PS3.18 8.7.3).
+          const auto accept = ex->request.header("accept").value_or("");
+          const bool any_syntax = accept.find("transfer-syntax=*") != std::string_view::npos ||
+                                  accept.find("transfer-syntax=\"*\"") != std::string_view::npos;
+          with_instances(
+              self, ex, md, [self, ex, dw, numbers, any_syntax](std::vector<qido_match>& found) {
+                ask(self, ex, dw, get_atom::value, frames_atom::value, found.front().storage_key,
+                    numbers, any_syntax)
+                    .then([ex](const std::vector<std::string>& frames, const std::string& syntax) {
+                      const std::string type = "application/octet-stream";
+                      auto boundary = new_boundary();
+                      auto res = multipart_response(boundary, type);
+                      for (const auto& f : frames) {
+                        res.body += "--" + boundary + "\r\nContent-Type: " + type +
+                                    "; transfer-syntax=" + syntax + "\r\n\r\n";
+                        res.body += f;
+                        res.body += "\r\n";
+                      }
+                      res.body += "--" + boundary + "--\r\n";
+                      ex->reply(std::move(res));
+                    });
+              });
         });
 
   auto images = s.images;

@@ -153,6 +153,9 @@ TEMPLATE_TEST_CASE("QIDO-RS searches studies, series and instances", "[http][dic
 
   CHECK(parse_json(get(n, "/dicom-web/series?Modality=CT").body).Size() == 1);
   CHECK(parse_json(get(n, "/dicom-web/instances").body).Size() == 3);
+  auto every = parse_json(get(n, "/dicom-web/instances?includefield=all").body);
+  CHECK(every[0].HasMember("00080008"));        // ImageType on request
+  CHECK_FALSE(every[0].HasMember("00080061"));  // ModalitiesInStudy: studies only
   CHECK(parse_json(get(n, "/dicom-web/studies/st1/instances").body).Size() == 2);
   CHECK(parse_json(get(n, "/dicom-web/studies/nope/series").body).Size() == 0);
 
@@ -213,6 +216,24 @@ TEMPLATE_TEST_CASE("WADO-RS retrieves stored bytes, metadata, frames and rendere
   CHECK(get(n, "/dicom-web/studies/st1/series/se1/instances/so1/frames/2").status == 400);
   CHECK(get(n, "/dicom-web/studies/st1/series/se1/instances/so1/frames/x").status == 400);
   CHECK(get(n, "/dicom-web/studies/st1/series/se1/instances/so1/frames/0").status == 400);
+
+  // A JPEG baseline image: frames as stored when any syntax is accepted, else decoded.
+  REQUIRE(upload(n, fixture("sc.dcm")).status == 201);
+  const std::string sc =
+      "/dicom-web/studies/1.2.276.0.7230010.3.1.2.715211261.9448.1421856211.669/series/"
+      "1.2.276.0.7230010.3.1.3.715211261.9448.1421856211.668/instances/"
+      "1.2.276.0.7230010.3.1.4.715211261.9448.1421856211.670/frames/1";
+  auto stored = get(n, sc,
+                    {{"Accept",
+                      "multipart/related; type=\"application/octet-stream\"; "
+                      "transfer-syntax=*"}});
+  REQUIRE(stored.status == 200);
+  CHECK(stored.body.find("transfer-syntax=1.2.840.10008.1.2.4.50") != std::string::npos);
+  CHECK(parts_of(stored).at(0).rfind("\xFF\xD8", 0) == 0);  // a JPEG stream
+  auto decoded = get(n, sc);
+  REQUIRE(decoded.status == 200);
+  CHECK(decoded.body.find("transfer-syntax=1.2.840.10008.1.2.1\r\n") != std::string::npos);
+  CHECK(parts_of(decoded).at(0).size() == 1392u * 1268u * 3u);
 
   auto png = get(n, "/dicom-web/studies/st1/series/se1/instances/so1/rendered");
   REQUIRE(png.status == 200);
