@@ -60,12 +60,14 @@ std::vector<swept_route> sweep() {
 /// The public routes docs/api.md#authentication names.
 bool documented_public(const std::string& method, const std::string& pattern) {
   static const std::set<std::string> routes = {
-      "* /api/system/health",  "* /api/system/information",
-      "POST /api/users/login", "GET /api/users/current",
-      "GET /metrics",
+      "* /api/system/health",
+      "* /api/system/information",
+      "POST /api/users/login",
+      "GET /api/users/current",
   };
   return routes.count(method + " " + pattern) > 0 ||
-         (method == "GET" && pattern.rfind("/api/dicom/dictionary/", 0) == 0);
+         (method == "GET" && pattern.rfind("/api/dicom/dictionary/", 0) == 0) ||
+         (method == "GET" && pattern == "/metrics");  // public unless metrics.token is set
 }
 
 /// The routes docs/api.md marks *admin*.
