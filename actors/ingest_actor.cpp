@@ -25,6 +25,8 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
            image_attributes attributes, source src, std::int64_t replaces,
            caf::typed_response_promise<ingest_result> promise) {
   std::string key;
+  std::error_code size_error;
+  const auto bytes = std::filesystem::file_size(file, size_error);
   try {
     key = config.store->adopt(file);
   } catch (const std::exception& e) {
@@ -40,6 +42,7 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
           [=](upsert_result& u) mutable {
             if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
             caf::anon_send(config.events, image_added{u.img.id, src, !u.image_added});
+            if (config.counters) config.counters->ingested(src.type, size_error ? 0 : bytes);
             promise.deliver(ingest_result{std::move(u.img), u.image_added});
           },
           [=](caf::error& e) mutable {
@@ -84,6 +87,7 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
             apply_filter(config, *filter, r.file, header);
         } catch (const dicom::invalid_dicom& e) {
           std::filesystem::remove(r.file, ec);
+          if (config.counters) config.counters->ingest_failed(r.src.type);
           return make_error(errc::bad_request, e.what());
         } catch (const std::exception& e) {
           spdlog::error("ingest: could not process {}: {}", r.file, e.what());

@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 #include <memory>
 
+#include "actors/metrics.hpp"
 #include "actors/source_filters.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/anonymization_messages.hpp"
@@ -27,6 +28,8 @@ struct ingest_service_config {
   /// takes requests).
   std::shared_ptr<proto::anonymization_actor> reverser =
       std::make_shared<proto::anonymization_actor>();
+  /// Stored images and failures are counted here (GET /metrics); may be null.
+  std::shared_ptr<metrics> counters;
 };
 
 /// Spawns the ingest service: a round-robin pool of workers on their own threads (they read

@@ -11,6 +11,7 @@
 
 #include "actors/database_call.hpp"
 #include "persistence/metadata_repo.hpp"
+#include "persistence/qido_repo.hpp"
 #include "proto/events.hpp"
 
 namespace sbx::actors {
@@ -254,6 +255,10 @@ metadata_actor::behavior_type metadata_worker(metadata_pointer self,
           repo().remove_tag_from_series(series_id, tag_id);
           return true;
         });
+      },
+      [=](query_atom, qido_atom, const qido_query& q) {
+        return guarded<std::vector<qido_match>>(
+            [&] { return persistence::qido_search(*self->state.db, q); });
       },
       [=](flush_atom) { flush(self); },
   };

@@ -83,6 +83,8 @@ void start(scp_pointer self, const scp& s) {
                         src = source{"scp", s.name, s.id}](dicom::received_instance r) {
     return store_received(sys, config, src, std::move(r));
   };
+  if (auto counters = st.config.counters)
+    settings.on_association = [counters] { counters->scp_association(); };
   auto listener = std::make_unique<dicom::dimse_scp>(std::move(settings));
   spdlog::info("SCP {} listening on port {} as {}", s.name, listener->port(), s.ae_title);
   self->send(st.config.log, log_atom::value, log_type::info, std::string("SCP"),

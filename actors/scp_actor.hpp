@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 #include <memory>
 
+#include "actors/metrics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/ingest_messages.hpp"
@@ -19,8 +20,9 @@ struct scp_service_config {
   std::shared_ptr<const persistence::file_store> store;  ///< where datasets are received
   proto::ingest_actor ingest;
   proto::log_actor log;
-  bool original_contexts = false;  ///< Slicebox 2.1.1's exact accepted lists
-  caf::group events;               ///< where source_deleted is published
+  bool original_contexts = false;     ///< Slicebox 2.1.1's exact accepted lists
+  caf::group events;                  ///< where source_deleted is published
+  std::shared_ptr<metrics> counters;  ///< associations are counted here (GET /metrics); may be null
 };
 
 /// Spawns the SCP service on its own thread and starts every stored SCP. Each listener serves

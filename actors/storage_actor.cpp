@@ -51,6 +51,10 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
                   [&](const auto& e) { return e.second.created_ms <= oldest; });
   };
   return {
+      [=](get_atom, all_atom) -> caf::result<std::int64_t, std::int64_t> {
+        auto [files, bytes] = store->usage();
+        return {files, bytes};
+      },
       [=](file_atom, std::int64_t image_id) -> caf::result<std::string> {
         auto promise = self->make_response_promise<std::string>();
         self->request(metadata, caf::infinite, get_atom::value, file_atom::value, image_id)

@@ -137,6 +137,8 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
 
+      text_key("metrics.token", &config::metrics_token, emptiness::allowed),
+
       text_key("box.public_url", &config::box_public_url, emptiness::allowed),
       integer_key("box.interval_ms", &config::box_interval, at_least(1)),
       integer_key("box.batch_size", &config::box_batch_size, at_least(1)),

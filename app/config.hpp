@@ -65,6 +65,10 @@ struct config {
   /// deflate runs at ~100 MB/s a core, a tenth of what the disk and the network deliver.
   int export_compression_level = 0;
 
+  /// metrics.token: if set, GET /metrics answers only requests carrying `Authorization: Bearer
+  /// <token>`; empty (the default): the metrics are public.
+  std::string metrics_token;
+
   /// box.public_url: where remote boxes reach this node (scheme, host, port), e.g.
   /// "https://sbx.example.org" behind a proxy; a POLL box's baseUrl is this + "/api/transactions/
   /// {token}". Empty: http://<http.host>:<bound port>.

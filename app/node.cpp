@@ -13,6 +13,7 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/box_actor.hpp"
+#include "actors/dicomweb_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
 #include "actors/filtering_actor.hpp"
@@ -145,11 +146,14 @@ node::node(config c) {
   auto filters = std::make_shared<actors::source_filters>();
   s.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
   auto reverser = std::make_shared<proto::anonymization_actor>();
+  auto counters = std::make_shared<actors::metrics>();
   s.ingest = actors::spawn_ingest_actor(
-      i.sys, {store, s.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser});
+      i.sys,
+      {store, s.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser, counters});
   s.storage = actors::spawn_storage_actor(i.sys, store, s.metadata, i.cfg.export_lifetime);
   s.imports = actors::spawn_import_actor(i.sys, {database, s.ingest, s.metadata, s.log, events});
   s.images = actors::spawn_image_actor(i.sys, {store, s.metadata, s.ingest, 2});
+  s.dicomweb = actors::spawn_dicomweb_actor(i.sys, {store, 2});
   s.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, s.metadata, s.ingest});
   *reverser = s.anonymization;  // before the server starts: no ingest has run yet
@@ -159,7 +163,7 @@ node::node(config c) {
               i.cfg.directory_watch_rescan});
   s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log, events});
   s.scps = actors::spawn_scp_actor(
-      i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events});
+      i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events, counters});
   actors::box_service_config box_config;
   box_config.database = database;
   box_config.store = store;
@@ -192,11 +196,15 @@ node::node(config c) {
     throw std::logic_error("a service of proto::services was not spawned or has no stop order");
   }
 
-  http::services services{s, i.cfg.export_compression_level, sbx::version,
-                          [this] { request_stop(std::chrono::seconds{1}); }};
+  http::services services{s,
+                          i.cfg.export_compression_level,
+                          sbx::version,
+                          [this] { request_stop(std::chrono::seconds{1}); },
+                          counters,
+                          i.cfg.metrics_token};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
-                                                std::max(1u, i.cfg.actor_threads));
+                                                std::max(1u, i.cfg.actor_threads), counters);
   http::server_options options;
   options.host = i.cfg.http_host;
   options.port = i.cfg.http_port;

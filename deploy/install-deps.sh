@@ -11,8 +11,8 @@ build_pkgs=(
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
   libcurl4-openssl-dev
 )
-test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux
-           clang-format clang-tidy chromium)
+test_pkgs=(postgresql-15 dcmtk orthanc orthanc-dicomweb curl wrk python3 python3-pydicom iproute2
+           util-linux clang-format clang-tidy chromium)
 
 want=("${build_pkgs[@]}")
 # The web interface is built with npm (docs/ui.md); a Node.js that is already there (any from 18

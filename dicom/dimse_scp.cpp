@@ -224,6 +224,7 @@ struct dimse_scp::impl {
       OFCondition cond = ASC_receiveAssociation(network, &assoc, max_receive_pdu, nullptr, nullptr,
                                                 OFFalse, DUL_NOBLOCK, 1);
       if (cond.good()) {
+        if (settings.on_association) settings.on_association();
         start_worker(assoc);
       } else if (cond == DUL_NOASSOCIATIONREQUEST) {
         ASC_destroyAssociation(&assoc);

@@ -52,6 +52,8 @@ struct scp_settings {
   /// to the handler); the C-STORE response carries the returned status and is sent only after
   /// the handler returns.
   std::function<std::uint16_t(received_instance)> on_stored;
+  /// Called on the accept thread for every association received (GET /metrics); may be empty.
+  std::function<void()> on_association;
 };
 
 /// A DICOM Storage and Verification SCP (PS3.4 Annexes A and B) over DCMTK. It listens on every

@@ -10,7 +10,9 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <chrono>
 #include <filesystem>
+#include <set>
 #include <vector>
 
 #include "http/exchange.hpp"
@@ -86,15 +88,42 @@ struct frontend::impl {
   std::shared_ptr<const actors::credential_cache> verified;
   std::vector<caf::actor> bridges;
   std::atomic<std::size_t> next{0};
+  std::shared_ptr<actors::metrics> counters;
+  std::set<std::string, std::less<>> groups;  ///< the first segments of the /api routes
 
   impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
-       std::shared_ptr<const actors::credential_cache> v)
-      : sys(s), routes(std::move(r)), users(std::move(u)), verified(std::move(v)) {}
+       std::shared_ptr<const actors::credential_cache> v, std::shared_ptr<actors::metrics> c)
+      : sys(s),
+        routes(std::move(r)),
+        users(std::move(u)),
+        verified(std::move(v)),
+        counters(std::move(c)) {
+    for (const auto* route : routes->list()) {
+      std::string_view p = route->pattern;
+      if (p.substr(0, 5) != "/api/") continue;
+      p.remove_prefix(5);
+      groups.emplace(p.substr(0, p.find('/')));
+    }
+  }
+
+  /// The route group a request is counted under (GET /metrics): a bounded set of names.
+  std::string group_of(std::string_view path) const {
+    if (path.substr(0, 5) == "/api/") {
+      auto rest = path.substr(5);
+      auto first = rest.substr(0, rest.find('/'));
+      if (auto it = groups.find(first); it != groups.end()) return *it;
+      return "other";
+    }
+    if (path.substr(0, 11) == "/dicom-web/") return "dicom-web";
+    if (path == "/metrics") return "metrics";
+    return "other";
+  }
 
   void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
     auto path = ex->request.path();
     auto m = routes->find(ex->request.method, path);
-    if (path != "/api" && path.substr(0, 5) != "/api/")
+    if (path != "/api" && path.substr(0, 5) != "/api/" && path.substr(0, 11) != "/dicom-web/" &&
+        path != "/metrics")
       return ex->reply(text_response(404, not_found_text));
     if (m.found && (m.found->who == access::anyone || m.found->who == access::box_token))
       return run(self, m, ex);
@@ -177,8 +206,10 @@ const std::string& exchange::json_body() const {
 
 frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
                    proto::user_actor users,
-                   std::shared_ptr<const actors::credential_cache> verified, unsigned bridges)
-    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), std::move(verified))) {
+                   std::shared_ptr<const actors::credential_cache> verified, unsigned bridges,
+                   std::shared_ptr<actors::metrics> counters)
+    : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), std::move(verified),
+                                   std::move(counters))) {
   for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
     impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
       return caf::behavior{
@@ -193,6 +224,15 @@ frontend::~frontend() { stop(); }
 request_handler frontend::handler() {
   return [state = impl_](http_request&& request, responder respond) {
     auto ex = std::make_shared<exchange>();
+    if (state->counters) {
+      respond = [counters = state->counters, group = state->group_of(request.path()),
+                 start = std::chrono::steady_clock::now(),
+                 respond = std::move(respond)](http_response r) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        counters->http_request(group, r.status, took.count());
+        respond(std::move(r));
+      };
+    }
     ex->request = std::move(request);
     ex->respond = std::move(respond);
     auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();

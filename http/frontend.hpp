@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "actors/credential_cache.hpp"
+#include "actors/metrics.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "proto/user_messages.hpp"
@@ -16,9 +17,11 @@ namespace sbx::http {
 /// enqueues; it never waits on an actor.
 class frontend {
  public:
-  /// `verified` lets basic authentication skip the users actor for passwords it already checked.
+  /// `verified` lets basic authentication skip the users actor for passwords it already checked;
+  /// every answer is counted in `counters` (GET /metrics), if given.
   frontend(caf::actor_system& sys, std::shared_ptr<const router> routes, proto::user_actor users,
-           std::shared_ptr<const actors::credential_cache> verified, unsigned bridges);
+           std::shared_ptr<const actors::credential_cache> verified, unsigned bridges,
+           std::shared_ptr<actors::metrics> counters = nullptr);
   ~frontend();
 
   /// The function the HTTP server calls for every request.

@@ -225,9 +225,15 @@ bool copy_until(body_reader& in, const std::string& delimiter, const sink& out) 
   }
 }
 
-/// Reads one part's header lines up to the empty line; returns Content-Disposition's value.
-std::string read_part_headers(body_reader& in) {
-  std::string disposition;
+/// The headers of one part that are read.
+struct part_headers {
+  std::string disposition;   ///< Content-Disposition's value
+  std::string content_type;  ///< Content-Type's value
+};
+
+/// Reads one part's header lines up to the empty line.
+part_headers read_part_headers(body_reader& in) {
+  part_headers headers;
   std::size_t total = 0;
   for (;;) {
     std::size_t eol;
@@ -242,14 +248,68 @@ std::string read_part_headers(body_reader& in) {
     if (total > max_part_headers) malformed("part headers are too long");
     if (line.empty()) {
       in.consume(2);
-      return disposition;
+      return headers;
     }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) malformed("a part header line has no ':'");
-    if (iequals(trim(line.substr(0, colon)), "content-disposition")) {
-      disposition = std::string(trim(line.substr(colon + 1)));
+    const auto name = trim(line.substr(0, colon));
+    if (iequals(name, "content-disposition")) {
+      headers.disposition = std::string(trim(line.substr(colon + 1)));
+    } else if (iequals(name, "content-type")) {
+      headers.content_type = std::string(trim(line.substr(colon + 1)));
     }
     in.consume(eol + 2);
+  }
+}
+
+/// Creates (truncating) a part's file; its descriptor.
+int create_file(const std::filesystem::path& p) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "creating " + p.string());
+  return fd;
+}
+
+/// Content written to `fd`, the file `p`.
+sink file_sink(int fd, const std::filesystem::path& p) {
+  return [fd, p](std::string_view bytes) {
+    while (!bytes.empty()) {
+      const auto n = ::write(fd, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw std::system_error(errno, std::generic_category(), "writing " + p.string());
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  };
+}
+
+/// Streams through every part of a multipart body: `open(headers)` says where a part's content
+/// goes, `close()` runs once it is complete. Throws std::invalid_argument if the body is malformed.
+template <class Open, class Close>
+void walk_parts(const std::filesystem::path& body, std::string_view boundary, Open open,
+                Close close) {
+  if (boundary.empty() || boundary.size() > max_boundary) {
+    throw std::invalid_argument("Malformed multipart body: invalid boundary");
+  }
+  const std::string delimiter = "\r\n--" + std::string(boundary);
+  body_reader in(body);
+  // The preamble, up to the first delimiter, is ignored.
+  if (!copy_until(in, delimiter, [](std::string_view) {})) {
+    malformed("no boundary '" + std::string(boundary) + "' found");
+  }
+  for (std::size_t index = 1;; ++index) {
+    // After a delimiter: "--" closes the body (the epilogue is ignored); otherwise optional
+    // transport padding and CRLF, then a part.
+    if (!in.need(2)) malformed("the body ends after a boundary");
+    if (in.available().starts_with("--")) break;
+    while (in.need(1) && (in.available()[0] == ' ' || in.available()[0] == '\t')) in.consume(1);
+    if (!in.need(2) || !in.available().starts_with("\r\n")) {
+      malformed("a boundary is not followed by a line break");
+    }
+    in.consume(2);
+    const sink content = open(read_part_headers(in));
+    if (!copy_until(in, delimiter, content)) {
+      malformed("the body ends inside part " + std::to_string(index) + " (no closing boundary)");
+    }
+    close();
   }
 }
 
@@ -268,68 +328,37 @@ std::optional<std::string> multipart_boundary(std::string_view content_type) {
 
 multipart_part extract_part(const std::filesystem::path& body, std::string_view boundary,
                             std::string_view field, const std::filesystem::path& out) {
-  if (boundary.empty() || boundary.size() > max_boundary) {
-    throw std::invalid_argument("Malformed multipart body: invalid boundary");
-  }
-  const std::string delimiter = "\r\n--" + std::string(boundary);
-  body_reader in(body);
   std::optional<multipart_part> found;
   std::optional<fd_handle> target;
   bool created = false;
+  bool writing = false;
   try {
-    // The preamble, up to the first delimiter, is ignored.
-    if (!copy_until(in, delimiter, [](std::string_view) {})) {
-      malformed("no boundary '" + std::string(boundary) + "' found");
-    }
-    for (;;) {
-      // After a delimiter: "--" closes the body (the epilogue is ignored); otherwise optional
-      // transport padding and CRLF, then a part.
-      if (!in.need(2)) malformed("the body ends after a boundary");
-      if (in.available().starts_with("--")) break;
-      while (in.need(1) && (in.available()[0] == ' ' || in.available()[0] == '\t')) in.consume(1);
-      if (!in.need(2) || !in.available().starts_with("\r\n")) {
-        malformed("a boundary is not followed by a line break");
-      }
-      in.consume(2);
-      const auto disposition = parse_header_value(read_part_headers(in));
-      const auto* name = disposition.param("name");
-      const bool wanted =
-          !found && name != nullptr && *name == field && iequals(disposition.token, "form-data");
-      sink content = [](std::string_view) {};
-      if (wanted) {
-        multipart_part part;
-        part.name = *name;
-        if (const auto* ext = disposition.param("filename*")) {
-          if (auto decoded = decode_ext_value(*ext)) part.filename = std::move(*decoded);
-        }
-        if (part.filename.empty()) {
-          if (const auto* filename = disposition.param("filename")) part.filename = *filename;
-        }
-        part.file = out;
-        found = std::move(part);
-        target.emplace(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (target->get() < 0) {
-          throw std::system_error(errno, std::generic_category(), "creating " + out.string());
-        }
-        created = true;
-        const int fd = target->get();
-        content = [fd, &out](std::string_view bytes) {
-          while (!bytes.empty()) {
-            const auto n = ::write(fd, bytes.data(), bytes.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-              throw std::system_error(errno, std::generic_category(), "writing " + out.string());
-            }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
+    walk_parts(
+        body, boundary,
+        [&](const part_headers& headers) -> sink {
+          const auto disposition = parse_header_value(headers.disposition);
+          const auto* name = disposition.param("name");
+          writing = !found && name != nullptr && *name == field &&
+                    iequals(disposition.token, "form-data");
+          if (!writing) return [](std::string_view) {};
+          multipart_part part;
+          part.name = *name;
+          if (const auto* ext = disposition.param("filename*")) {
+            if (auto decoded = decode_ext_value(*ext)) part.filename = std::move(*decoded);
           }
-        };
-      }
-      if (!copy_until(in, delimiter, content)) {
-        malformed("the body ends inside part '" + (name ? *name : std::string()) +
-                  "' (no closing boundary)");
-      }
-      if (wanted) target->close(out);
-    }
+          if (part.filename.empty()) {
+            if (const auto* filename = disposition.param("filename")) part.filename = *filename;
+          }
+          part.file = out;
+          found = std::move(part);
+          target.emplace(create_file(out));
+          created = true;
+          return file_sink(target->get(), out);
+        },
+        [&] {
+          if (writing) target->close(out);
+          writing = false;
+        });
     if (!found) {
       throw std::invalid_argument("The multipart body has no part named '" + std::string(field) +
                                   "'");
@@ -340,6 +369,48 @@ multipart_part extract_part(const std::filesystem::path& body, std::string_view 
     if (created) {
       std::error_code ec;
       std::filesystem::remove(out, ec);
+    }
+    throw;
+  }
+}
+
+std::optional<related_type> multipart_related(std::string_view content_type) {
+  const auto value = parse_header_value(content_type);
+  if (!iequals(value.token, "multipart/related")) return std::nullopt;
+  related_type out;
+  if (const auto* type = value.param("type")) out.type = *type;
+  const auto* boundary = value.param("boundary");
+  if (boundary != nullptr && !boundary->empty() && boundary->size() <= max_boundary &&
+      boundary->find_first_of("\r\n") == std::string::npos)
+    out.boundary = *boundary;
+  return out;
+}
+
+std::string media_type_of(std::string_view content_type) {
+  auto token = parse_header_value(content_type).token;
+  std::ranges::transform(token, token.begin(), lower);
+  return token;
+}
+
+std::vector<related_part> split_parts(const std::filesystem::path& body, std::string_view boundary,
+                                      const std::function<std::filesystem::path()>& next_path) {
+  std::vector<related_part> parts;
+  std::optional<fd_handle> target;
+  try {
+    walk_parts(
+        body, boundary,
+        [&](const part_headers& headers) -> sink {
+          parts.push_back({headers.content_type, next_path()});
+          target.emplace(create_file(parts.back().file));
+          return file_sink(target->get(), parts.back().file);
+        },
+        [&] { target->close(parts.back().file); });
+    return parts;
+  } catch (...) {
+    target.reset();
+    for (const auto& p : parts) {
+      std::error_code ec;
+      std::filesystem::remove(p.file, ec);
     }
     throw;
   }

@@ -124,4 +124,18 @@ std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced)
   return removed;
 }
 
+std::pair<std::int64_t, std::int64_t> file_store::usage() const {
+  std::int64_t files = 0, bytes = 0;
+  std::error_code ec;
+  for (const auto& shard : std::filesystem::directory_iterator(root_ / "images", ec)) {
+    for (const auto& f : std::filesystem::directory_iterator(shard.path(), ec)) {
+      const auto size = f.file_size(ec);
+      if (ec) continue;
+      ++files;
+      bytes += static_cast<std::int64_t>(size);
+    }
+  }
+  return {files, bytes};
+}
+
 }  // namespace sbx::persistence

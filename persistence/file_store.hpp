@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <unordered_set>
+#include <utility>
 
 namespace sbx::persistence {
 
@@ -35,6 +37,8 @@ class file_store {
   /// Removes every file under tmp/ and every stored file whose key is not referenced; returns how
   /// many files were removed.
   std::size_t sweep(const std::unordered_set<std::string>& referenced) const;
+  /// How many stored files there are and their total size in bytes (one walk of images/).
+  std::pair<std::int64_t, std::int64_t> usage() const;
 
  private:
   std::filesystem::path root_;

@@ -78,4 +78,11 @@ using vr_atom = caf::atom_constant<caf::atom("vr")>;
 /// Sending images on behalf of forwarding (`proto::box_forwarding_actor`).
 using forward_atom = caf::atom_constant<caf::atom("forward")>;
 
+/// DICOMweb (docs/dicomweb.md): a QIDO-RS search, a dataset as DICOM JSON, frames of pixel data,
+/// the parts of a STOW-RS body.
+using qido_atom = caf::atom_constant<caf::atom("qido")>;
+using dicomjson_atom = caf::atom_constant<caf::atom("dicomjson")>;
+using frames_atom = caf::atom_constant<caf::atom("frames")>;
+using stow_atom = caf::atom_constant<caf::atom("stow")>;
+
 }  // namespace sbx::proto

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/atoms.hpp"
+#include "proto/dicomweb.hpp"
 #include "proto/metadata.hpp"
 #include "proto/source.hpp"
 
@@ -130,6 +131,8 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<delete_atom, series_tag_atom, std::int64_t>::with<bool>,
     caf::replies_to<add_atom, series_atom, std::int64_t, std::string>::with<series_tag>,
     caf::replies_to<delete_atom, series_atom, std::int64_t, std::int64_t>::with<bool>,
+    // A QIDO-RS search (docs/dicomweb.md#qido-rs); also the instances a WADO-RS request names.
+    caf::replies_to<query_atom, qido_atom, qido_query>::with<std::vector<qido_match>>,
     // Internal: commit the upserts waiting in the writer.
     caf::reacts_to<flush_atom>>;
 
@@ -137,3 +140,5 @@ using metadata_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::proto::listing)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::proto::metadata_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::proto::qido_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sbx::proto::qido_match>)

@@ -5,6 +5,7 @@
 
 #include "proto/anonymization_messages.hpp"
 #include "proto/box_messages.hpp"
+#include "proto/dicomweb_messages.hpp"
 #include "proto/dictionary_messages.hpp"
 #include "proto/directory_watch_messages.hpp"
 #include "proto/filtering_messages.hpp"
@@ -38,6 +39,7 @@ struct services {
   directory_watch_actor directory_watches;
   import_actor imports;
   image_actor images;
+  dicomweb_actor dicomweb;
   anonymization_actor anonymization;
   series_type_actor series_types;
   forwarding_actor forwarding;
@@ -62,6 +64,7 @@ struct services {
     f(directory_watches, on_stop::exit);
     f(imports, on_stop::exit);
     f(images, on_stop::exit);
+    f(dicomweb, on_stop::exit);
     f(anonymization, on_stop::exit);
     f(series_types, on_stop::exit);
     f(forwarding, on_stop::exit);
@@ -79,7 +82,7 @@ struct services {
 
   /// How many services the table holds. The node checks at start that each_in_stop_order visits
   /// this many spawned handles.
-  static constexpr std::size_t count = 17;
+  static constexpr std::size_t count = 18;
 };
 
 // Every member is one actor handle, so a member added without raising `count` fails to compile.

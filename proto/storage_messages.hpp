@@ -37,6 +37,8 @@ typename Inspector::result_type inspect(Inspector& f, export_plan& x) {
 using storage_actor = caf::typed_actor<
     // The path of an image's file, checked to exist.
     caf::replies_to<file_atom, std::int64_t>::with<std::string>,
+    // How many image files are stored and their total size in bytes (GET /metrics).
+    caf::replies_to<get_atom, all_atom>::with<std::int64_t, std::int64_t>,
     // A new export set of these image ids (not checked yet); its id.
     caf::replies_to<add_atom, export_atom, std::vector<std::int64_t>>::with<std::int64_t>,
     // What to write for an export set; not_found as well if one of its images no longer exists

@@ -21,6 +21,8 @@ std::shared_ptr<const router> make_api_routes(const services& s) {
   add_forwarding_routes(*r, s);
   add_box_routes(*r, s);
   add_transaction_routes(*r, s);
+  add_dicomweb_routes(*r, s);
+  add_metrics_routes(*r, s);
   return r;
 }
 

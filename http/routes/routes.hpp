@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/metrics.hpp"
 #include "http/router.hpp"
 #include "proto/services.hpp"
 
@@ -14,7 +15,9 @@ namespace sbx::http {
 struct services : proto::services {
   int export_compression_level = 0;  ///< deflate level of export ZIPs (0 = stored)
   std::string version;
-  std::function<void()> stop_node;  ///< asks the node to stop (returns at once)
+  std::function<void()> stop_node;            ///< asks the node to stop (returns at once)
+  std::shared_ptr<actors::metrics> counters;  ///< what GET /metrics reports
+  std::string metrics_token;  ///< metrics.token: if set, GET /metrics needs it as a Bearer token
 };
 
 // One function per API group, each in its own file.
@@ -34,6 +37,10 @@ void add_scp_routes(router& r, const services& s);
 void add_forwarding_routes(router& r, const services& s);
 void add_box_routes(router& r, const services& s);
 void add_transaction_routes(router& r, const services& s);
+/// DICOMweb under /dicom-web (docs/dicomweb.md).
+void add_dicomweb_routes(router& r, const services& s);
+/// GET /metrics (docs/operations.md#metrics).
+void add_metrics_routes(router& r, const services& s);
 
 /// The whole API.
 std::shared_ptr<const router> make_api_routes(const services& s);

@@ -78,6 +78,8 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
        [](const config& c) { return c.export_compression_level == 6; }},
+      {"metrics.token", R"("s3cret")", "s3cret",
+       [](const config& c) { return c.metrics_token == "s3cret"; }},
       {"box.public_url", R"("https://sbx.example.org")", "https://sbx.example.org",
        [](const config& c) { return c.box_public_url == "https://sbx.example.org"; }},
       {"box.interval_ms", "100", "100",
@@ -163,6 +165,7 @@ void check_same(const config& a, const config& b) {
   CHECK(a.forwarding_retry_max == b.forwarding_retry_max);
   CHECK(a.export_lifetime == b.export_lifetime);
   CHECK(a.export_compression_level == b.export_compression_level);
+  CHECK(a.metrics_token == b.metrics_token);
 }
 
 /// A file under the temp directory, removed again at scope exit.

@@ -66,7 +66,8 @@ bool documented_public(const std::string& method, const std::string& pattern) {
       "GET /api/users/current",
   };
   return routes.count(method + " " + pattern) > 0 ||
-         (method == "GET" && pattern.rfind("/api/dicom/dictionary/", 0) == 0);
+         (method == "GET" && pattern.rfind("/api/dicom/dictionary/", 0) == 0) ||
+         (method == "GET" && pattern == "/metrics");  // public unless metrics.token is set
 }
 
 /// The routes docs/api.md marks *admin*.

@@ -135,13 +135,18 @@ std::vector<std::filesystem::path> storescp_peer::received() const {
   return out;
 }
 
-orthanc_peer::orthanc_peer(std::string ae_title)
+orthanc_peer::orthanc_peer(std::string ae_title) : orthanc_peer(std::move(ae_title), {}, "") {}
+
+orthanc_peer::orthanc_peer(std::string ae_title, std::vector<std::string> plugins,
+                           std::string extra)
     : dicom_port_(free_port()), http_port_(free_port()), ae_title_(std::move(ae_title)) {
   require_private_network();
   require_tool("Orthanc");
   const auto storage = dir_ / "storage";
   std::filesystem::create_directories(storage);
   const auto config = dir_ / "orthanc.json";
+  std::string plugin_list;
+  for (const auto& p : plugins) plugin_list += (plugin_list.empty() ? "\"" : ", \"") + p + "\"";
   write_bytes(config,
               "{\n"
               "  \"Name\": \"SBX-TEST\",\n"
@@ -151,7 +156,8 @@ orthanc_peer::orthanc_peer(std::string ae_title)
                   "  \"IndexDirectory\": \"" +
                   storage.string() +
                   "\",\n"
-                  "  \"Plugins\": [],\n"
+                  "  \"Plugins\": [" +
+                  plugin_list + "],\n" + extra + (extra.empty() ? "" : ",\n") +
                   "  \"HttpServerEnabled\": true,\n"
                   "  \"HttpPort\": " +
                   std::to_string(http_port_) +

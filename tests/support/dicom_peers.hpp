@@ -73,6 +73,9 @@ class storescp_peer {
 class orthanc_peer {
  public:
   explicit orthanc_peer(std::string ae_title = "ORTHANC");
+  /// With plugins (paths) loaded and `extra` (members of the configuration object, e.g.
+  /// `"DicomWeb": {...}`) added to the configuration.
+  orthanc_peer(std::string ae_title, std::vector<std::string> plugins, std::string extra);
 
   std::uint16_t dicom_port() const { return dicom_port_; }
   std::uint16_t http_port() const { return http_port_; }

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "actors/metrics.hpp"
+
+#include <charconv>
+
+namespace sbx::actors {
+namespace {
+
+/// A label value with `\`, `"` and line feeds escaped.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return {buf, r.ptr};
+}
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+void metrics::http_request(std::string_view group, int status, double seconds) {
+  std::lock_guard lock{mutex_};
+  ++requests_[{std::string(group), status}];
+  auto& l = latencies_[std::string(group)];
+  for (std::size_t i = 0; i < latency_buckets.size(); ++i)
+    if (seconds <= latency_buckets[i]) ++l.buckets[i];
+  ++l.count;
+  l.sum += seconds;
+}
+
+void metrics::ingested(std::string_view source_type, std::uint64_t bytes) {
+  std::lock_guard lock{mutex_};
+  auto& i = ingested_[std::string(source_type)];
+  ++i.first;
+  i.second += bytes;
+}
+
+void metrics::ingest_failed(std::string_view source_type) {
+  std::lock_guard lock{mutex_};
+  ++ingest_failures_[std::string(source_type)];
+}
+
+void metrics::scp_association() {
+  std::lock_guard lock{mutex_};
+  ++associations_;
+}
+
+std::string metrics::exposition(const gauges& g) const {
+  std::lock_guard lock{mutex_};
+  std::string out;
+  family(out, "sbx_http_requests_total", "counter",
+         "HTTP requests answered, by route group and status.");
+  for (const auto& [key, n] : requests_)
+    out += "sbx_http_requests_total{group=\"" + label(key.first) + "\",status=\"" +
+           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+  family(out, "sbx_http_request_duration_seconds", "histogram",
+         "Time from a request's arrival to its answer, by route group.");
+  for (const auto& [group, l] : latencies_) {
+    const auto g_label = "group=\"" + label(group) + "\"";
+    for (std::size_t i = 0; i < latency_buckets.size(); ++i)
+      out += "sbx_http_request_duration_seconds_bucket{" + g_label + ",le=\"" +
+             number(latency_buckets[i]) + "\"} " + std::to_string(l.buckets[i]) + "\n";
+    out += "sbx_http_request_duration_seconds_bucket{" + g_label + ",le=\"+Inf\"} " +
+           std::to_string(l.count) + "\n";
+    out += "sbx_http_request_duration_seconds_sum{" + g_label + "} " + number(l.sum) + "\n";
+    out += "sbx_http_request_duration_seconds_count{" + g_label + "} " + std::to_string(l.count) +
+           "\n";
+  }
+  family(out, "sbx_ingested_images_total", "counter", "Images stored by ingest, by source type.");
+  for (const auto& [source, i] : ingested_)
+    out += "sbx_ingested_images_total{source=\"" + label(source) + "\"} " +
+           std::to_string(i.first) + "\n";
+  family(out, "sbx_ingested_bytes_total", "counter",
+         "Bytes of the images stored by ingest, by source type.");
+  for (const auto& [source, i] : ingested_)
+    out += "sbx_ingested_bytes_total{source=\"" + label(source) + "\"} " +
+           std::to_string(i.second) + "\n";
+  family(out, "sbx_ingest_failures_total", "counter",
+         "Files ingest refused or could not store, by source type.");
+  for (const auto& [source, n] : ingest_failures_)
+    out +=
+        "sbx_ingest_failures_total{source=\"" + label(source) + "\"} " + std::to_string(n) + "\n";
+  family(out, "sbx_scp_associations_total", "counter", "Associations accepted by the SCPs.");
+  out += "sbx_scp_associations_total " + std::to_string(associations_) + "\n";
+  family(out, "sbx_stored_images", "gauge", "Image files in the store.");
+  out += "sbx_stored_images " + std::to_string(g.stored_images) + "\n";
+  family(out, "sbx_stored_bytes", "gauge", "Bytes of the image files in the store.");
+  out += "sbx_stored_bytes " + std::to_string(g.stored_bytes) + "\n";
+  return out;
+}
+
+}  // namespace sbx::actors

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+// GET /metrics: the Prometheus text format (docs/operations.md#metrics).
+#include <sodium.h>
+
+#include "http/routes/replies.hpp"
+#include "http/routes/routes.hpp"
+
+namespace sbx::http {
+
+void add_metrics_routes(router& r, const services& s) {
+  auto storage = s.storage;
+  auto counters = s.counters ? s.counters : std::make_shared<actors::metrics>();
+  auto token = s.metrics_token;
+  r.add("GET", "/metrics", access::anyone,
+        [storage, counters, token](caf::event_based_actor* self, const exchange_ptr& ex) {
+          if (!token.empty()) {
+            const auto expected = "Bearer " + token;
+            const auto given = ex->request.header("authorization").value_or("");
+            if (given.size() != expected.size() ||
+                sodium_memcmp(given.data(), expected.data(), expected.size()) != 0)
+              return ex->reply(text_response(401, "The metrics need the configured token"));
+          }
+          ask(self, ex, storage, proto::get_atom::value, proto::all_atom::value)
+              .then([ex, counters](std::int64_t files, std::int64_t bytes) {
+                ex->reply({.status = 200,
+                           .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                           .body = counters->exposition({files, bytes})});
+              });
+        });
+}
+
+}  // namespace sbx::http
