@@ -212,6 +212,7 @@ node::node(config c) {
   options.refuse = [box_tokens](std::string_view, std::string_view target) {
     return http::refuse_unknown_box_token(*box_tokens, target);
   };
+  options.admit = i.frontend->admission();
   i.server = std::make_unique<http::http_server>(options, i.frontend->handler());
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {

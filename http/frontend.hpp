@@ -23,6 +23,9 @@ class frontend {
 
   /// The function the HTTP server calls for every request.
   request_handler handler();
+  /// The function the HTTP server calls with the header of every request that has a body, before
+  /// it reads the body: authentication, routing and the route's role, as for the whole request.
+  admission_handler admission();
   /// Stops the bridge actors.
   void stop();
 

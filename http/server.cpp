@@ -127,6 +127,10 @@ struct shared_context {
   std::function<void()> on_last_session_gone;
 };
 
+/// How long a connection whose request body was refused unread drains the client's bytes.
+constexpr std::chrono::seconds linger_time{2};
+constexpr std::size_t drain_size = 64 * 1024;
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, std::shared_ptr<shared_context> ctx)
@@ -185,16 +189,32 @@ class session : public std::enable_shared_from_this<session> {
     auto& head = header_parser_->get();
     keep_alive_ = head.keep_alive();
     version_ = head.version();
-    stream_.expires_after(ctx_->options.read_timeout);
     auto& o = ctx_->options;
     if (o.refuse) {
       const std::string_view method(head.method_string().data(), head.method_string().size());
       const std::string_view target(head.target().data(), head.target().size());
-      if (auto refusal = o.refuse(method, target)) {
-        keep_alive_ = false;
-        return write(std::move(*refusal));
-      }
+      if (auto refusal = o.refuse(method, target)) return refuse_before_body(std::move(*refusal));
     }
+    const bool has_body =
+        header_parser_->chunked() || header_parser_->content_length().value_or(0) > 0;
+    if (o.admit && has_body) {
+      // Nothing of the body is read until the front end has checked the header: an unknown or
+      // unauthorized client cannot make the node store or buffer anything.
+      o.admit(head_of(head), [self = shared_from_this()](admission_verdict verdict) {
+        net::post(self->stream_.get_executor(),
+                  [self, v = std::move(verdict)]() mutable { self->on_admitted(std::move(v)); });
+      });
+      return;
+    }
+    on_admitted({});
+  }
+
+  void on_admitted(admission_verdict verdict) {
+    if (verdict.refusal) return refuse_before_body(std::move(*verdict.refusal));
+    admitted_ = std::move(verdict.admitted);
+    stream_.expires_after(ctx_->options.read_timeout);
+    auto& o = ctx_->options;
+    auto& head = header_parser_->get();
     if (o.streams_body && o.temp_file &&
         o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
                        std::string_view(head.target().data(), head.target().size()))) {
@@ -211,8 +231,8 @@ class session : public std::enable_shared_from_this<session> {
       }
     } else {
       if (auto length = header_parser_->content_length(); length && *length > o.max_body)
-        return reject(413, "The request content was too large (limit " +
-                               std::to_string(o.max_body) + " bytes)");
+        return refuse_before_body(text_response(413, "The request content was too large (limit " +
+                                                         std::to_string(o.max_body) + " bytes)"));
       body_parser_.emplace(std::move(*header_parser_));
       body_parser_->body_limit(o.max_body);
     }
@@ -227,6 +247,14 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     do_read_body();
+  }
+
+  /// Answers a request whose body is not wanted, then closes the connection without reading the
+  /// body (see linger_close).
+  void refuse_before_body(http_response refusal) {
+    keep_alive_ = false;
+    linger_ = true;
+    write(std::move(refusal));
   }
 
   beast::string_view head_field(bhttp::field f) const {
@@ -272,6 +300,7 @@ class session : public std::enable_shared_from_this<session> {
       return reject(400, "Malformed HTTP request: " + ec.message());
     }
     http_request request = head_of(message);
+    request.admitted = std::move(admitted_);
     request.body_file = std::move(body_path_);
     body_path_.clear();
     unwrap_multipart(request);
@@ -326,6 +355,7 @@ class session : public std::enable_shared_from_this<session> {
     auto message = body_parser_->release();
     body_parser_.reset();
     http_request request = head_of(message);
+    request.admitted = std::move(admitted_);
     request.body = std::move(message.body());
     dispatch(std::move(request));
   }
@@ -378,7 +408,7 @@ class session : public std::enable_shared_from_this<session> {
             std::error_code fec;
             std::filesystem::remove(temporary, fec);
           }
-          if (ec || !res->keep_alive()) return self->close();
+          if (ec || !res->keep_alive()) return self->end();
           self->do_read_header();
         });
   }
@@ -441,6 +471,26 @@ class session : public std::enable_shared_from_this<session> {
     send(std::move(res), r);
   }
 
+  /// Ends the connection after its last response: at once, or, when the request's body was
+  /// refused unread, after letting the client's pending bytes drain for a moment (discarded, never
+  /// stored), so that a client still sending sees the answer rather than a reset connection.
+  void end() {
+    if (!linger_) return close();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(linger_time);
+    discard();
+  }
+
+  void discard() {
+    if (!drain_) drain_ = std::make_unique<char[]>(drain_size);
+    stream_.async_read_some(net::buffer(drain_.get(), drain_size),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -457,6 +507,9 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   std::string body_path_;
+  std::shared_ptr<const admission> admitted_;
+  bool linger_ = false;
+  std::unique_ptr<char[]> drain_;
   std::string peer_ip_;
   unsigned version_ = 11;
   bool keep_alive_ = true;

@@ -33,6 +33,9 @@ struct server_options {
   /// unknown box token); the connection then closes. nullopt lets the request through.
   std::function<std::optional<http_response>(std::string_view method, std::string_view target)>
       refuse;
+  /// Asked about every request that has a body, from its header, before any byte of the body is
+  /// read (credentials, role, route): a refusal is sent at once and the connection then closes.
+  admission_handler admit;
 };
 
 /// The HTTP/1.1 listener (Boost.Beast): keep-alive, timeouts, body limits, `Expect:
