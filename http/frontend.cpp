@@ -97,6 +97,7 @@ struct frontend::impl {
   std::shared_ptr<const actors::credential_cache> verified;
   std::vector<caf::actor> bridges;
   std::atomic<std::size_t> next{0};
+  std::function<bool()> storage_full;
 
   impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
        std::shared_ptr<const actors::credential_cache> v)
@@ -216,8 +217,10 @@ const std::string& exchange::json_body() const {
 
 frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
                    proto::user_actor users,
-                   std::shared_ptr<const actors::credential_cache> verified, unsigned bridges)
+                   std::shared_ptr<const actors::credential_cache> verified, unsigned bridges,
+                   std::function<bool()> storage_full)
     : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), std::move(verified))) {
+  impl_->storage_full = std::move(storage_full);
   for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
     impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
       return caf::behavior{
@@ -234,7 +237,11 @@ request_handler frontend::handler() {
   return [state = impl_](http_request&& request, responder respond) {
     auto ex = std::make_shared<exchange>();
     ex->request = std::move(request);
-    ex->respond = std::move(respond);
+    ex->respond = [respond = std::move(respond), full = state->storage_full](http_response r) {
+      // A write that failed for want of space is the client's to retry later, not a fault.
+      if (r.status == 500 && full && full()) r = insufficient_storage_response();
+      respond(std::move(r));
+    };
     auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();
     caf::anon_send(state->bridges[i], std::move(ex));
   };

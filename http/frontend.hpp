@@ -17,8 +17,11 @@ namespace sbx::http {
 class frontend {
  public:
   /// `verified` lets basic authentication skip the users actor for passwords it already checked.
+  /// `storage_full`, if given, tells whether the data folder's file system is full: a fault of the
+  /// node (500) is then answered 507 Insufficient Storage (docs/operations.md#full-disk).
   frontend(caf::actor_system& sys, std::shared_ptr<const router> routes, proto::user_actor users,
-           std::shared_ptr<const actors::credential_cache> verified, unsigned bridges);
+           std::shared_ptr<const actors::credential_cache> verified, unsigned bridges,
+           std::function<bool()> storage_full = {});
   ~frontend();
 
   /// The function the HTTP server calls for every request.

@@ -86,6 +86,8 @@ using admission_handler =
 
 /// A plain-text response (`text/plain; charset=UTF-8`).
 http_response text_response(int status, std::string body);
+/// 507 Insufficient Storage: the data folder's file system is full (docs/operations.md#full-disk).
+http_response insufficient_storage_response();
 /// A JSON response.
 http_response json_response(int status, std::string body);
 /// A response without a body (e.g. 204).

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "http/running_node.hpp"
+#include "support/eventually.hpp"
 #include "support/loopback.hpp"
 
 using namespace sbx::test;
@@ -132,4 +133,144 @@ TEST_CASE("a body without valid credentials is refused before any of it is store
       n.port(), upload_head("/api/images", 3, authorization("bob", "pw") + "Connection: close\r\n"),
       3);
   CHECK(ok.answer.rfind("HTTP/1.1 400", 0) == 0);  // three bytes are no DICOM file
+}
+
+TEST_CASE("a header or body that trickles in is dropped without holding a worker",
+          "[http][hostile]") {
+  running_node n{sbx::persistence::backend::sqlite, [](sbx::app::config& c) {
+                   c.http_threads = 1;
+                   c.http_header_timeout = 3s;
+                   c.http_read_timeout = 3s;
+                 }};
+  const std::string auth = authorization("admin", "admin");
+  std::vector<std::unique_ptr<tcp_connection>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<tcp_connection>(n.port()));
+    slow.back()->write("GET /api/system/health HTTP/1.1\r\nHo");
+  }
+  for (int i = 0; i < 4; ++i) {  // bodies that stop after 10 of their 1000 bytes
+    slow.push_back(std::make_unique<tcp_connection>(n.port()));
+    slow.back()->write(upload_head("/api/images", 1000, auth) + std::string(10, 'x'));
+    slow.push_back(std::make_unique<tcp_connection>(n.port()));
+    slow.back()->write(upload_head("/api/users", 1000, auth) + std::string(10, 'x'));
+  }
+  // The one I/O thread still serves everyone else, while the trickling connections are all
+  // still open (their timeouts have not run out).
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(n.client().request("GET", "/api/system/health").status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(n.admin("GET", "/api/users").status == 200);
+  // And each trickling connection is closed by the node, with nothing answered.
+  for (auto& c : slow) CHECK(c->read_to_close().empty());
+  CHECK(eventually(10s, [&] { return n.temp_files() == 0; }));
+}
+
+TEST_CASE("connections over the limit are answered 503 with Retry-After", "[http][hostile]") {
+  running_node n{sbx::persistence::backend::sqlite,
+                 [](sbx::app::config& c) { c.http_max_connections = 3; }};
+  std::vector<std::unique_ptr<tcp_connection>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<tcp_connection>(n.port()));
+    held.back()->write("GET /api/system/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(held.back()->read_until("\r\n\r\n").rfind("HTTP/1.1 200", 0) == 0);
+  }
+  auto refused = n.client().request("GET", "/api/system/health");
+  CHECK(refused.status == 503);
+  CHECK(refused.header("Retry-After") == "5");
+  held.clear();
+  CHECK(eventually(10s,
+                   [&] { return n.client().request("GET", "/api/system/health").status == 200; }));
+}
+
+TEST_CASE("uploads over the limit are answered 503 with Retry-After before their body",
+          "[http][hostile]") {
+  running_node n{sbx::persistence::backend::sqlite,
+                 [](sbx::app::config& c) { c.http_max_uploads = 1; }};
+  const std::string auth = authorization("admin", "admin");
+  tcp_connection first{n.port()};
+  first.write(upload_head("/api/images", 20, auth + "Expect: 100-continue\r\n"));
+  REQUIRE(first.read_until("\r\n\r\n").rfind("HTTP/1.1 100", 0) == 0);  // it holds the slot
+  constexpr std::uint64_t big = 20u << 20;
+  auto second = send_body_until_answered(n.port(), upload_head("/api/images", big, auth), big);
+  CHECK(second.answer.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(second.answer.find("Retry-After: 5") != std::string::npos);
+  // Other requests are not affected; the first upload finishes and frees its slot.
+  CHECK(n.admin("GET", "/api/users").status == 200);
+  first.write(std::string(20, 'x'));
+  CHECK(first.read_until("\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);  // no DICOM file
+  auto third = send_body_until_answered(
+      n.port(), upload_head("/api/images", 3, auth + "Connection: close\r\n"), 3);
+  CHECK(third.answer.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(n.temp_files() == 0);
+}
+
+TEMPLATE_TEST_CASE("hostile input gets a clear 4xx and the node keeps serving", "[http][hostile]",
+                   sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  const auto post = [&](const std::string& target, const std::string& body) {
+    return n.client().request("POST", target, body,
+                              {basic_auth("admin", "admin"), {"Content-Type", "application/json"}});
+  };
+  const auto get = [&](const std::string& target) { return n.admin("GET", target).status; };
+
+  SECTION("JSON nested without end") {
+    const std::string deep(200000, '[');
+    for (std::string target : {"/api/users", "/api/images/delete", "/api/boxes/1/send",
+                               "/api/filtering/filters/1/tagpaths"}) {
+      auto r = post(target, deep);
+      INFO(target << ": " << r.body);
+      CHECK(r.status == 400);
+      CHECK(r.body.find("nest deeper than 64") != std::string::npos);
+    }
+    auto objects = post("/api/users", std::string(100000, '{') + std::string(100000, '}'));
+    CHECK(objects.status == 400);
+  }
+  SECTION("a JSON body over the limit is 413 before it is sent") {
+    tcp_connection c{n.port()};
+    c.write("POST /api/users HTTP/1.1\r\nHost: x\r\n" + authorization("admin", "admin") +
+            "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n");
+    CHECK(c.read_until("\r\n\r\n").rfind("HTTP/1.1 413", 0) == 0);
+  }
+  SECTION("paging out of range or not a number") {
+    CHECK(get("/api/metadata/patients?count=1000000") == 200);
+    CHECK(get("/api/metadata/patients?count=1000001") == 400);
+    CHECK(get("/api/log?count=99999999999999999999") == 400);
+    CHECK(get("/api/metadata/patients?count=-1") == 400);
+    CHECK(get("/api/metadata/patients?startindex=-5") == 400);
+    CHECK(get("/api/users?startindex=abc") == 400);
+    CHECK(get("/api/metadata/flatseries?count=1e3") == 400);
+  }
+  SECTION("invalid UTF-8 and NUL characters") {
+    CHECK(
+        post("/api/users", "{\"user\":\"\xff\xfe\",\"role\":\"USER\",\"password\":\"p\"}").status ==
+        400);
+    CHECK(post("/api/users", R"({"user":"a\u0000b","role":"USER","password":"p"})").status == 400);
+    CHECK(post("/api/import/sessions", "{\"name\":\"\xc3\x28\"}").status == 400);
+    CHECK(get("/api/metadata/patients?filter=%FF") == 400);
+    CHECK(get("/api/metadata/patients?filter=a%00b") == 400);
+    CHECK(get("/api/log?subject=%C0%AF") == 400);  // an overlong encoding of '/'
+    auto raw = n.client().raw(std::string("GET /api/system/health HTTP/1.1\r\nHost: x\r\nX: a") +
+                              '\0' + "b\r\n\r\n");
+    CHECK(raw.rfind("HTTP/1.1 400", 0) == 0);
+    raw = n.client().raw(std::string("GET /api/sys\0tem/health HTTP/1.1\r\nHost: x\r\n\r\n", 45));
+    CHECK(raw.rfind("HTTP/1.1 400", 0) == 0);
+  }
+  SECTION("overlong paths and headers") {
+    auto r = n.client().request("GET", "/api/" + std::string(10000, 'a'));
+    CHECK(r.status == 414);
+    r = n.client().request("GET", "/api/" + std::string(100000, 'a'));
+    CHECK(r.status == 414);
+    const std::string big(40000, 'b');
+    auto raw = n.client().raw("GET /api/system/health HTTP/1.1\r\nHost: x\r\nX-A: " + big +
+                              "\r\nX-B: " + big + "\r\n\r\n");
+    CHECK(raw.rfind("HTTP/1.1 431", 0) == 0);
+    raw = n.client().raw("GET /api/system/health HTTP/1.1\r\nHost: x\r\nX-A: " +
+                         std::string(300000, 'c') + "\r\n\r\n");
+    CHECK(raw.rfind("HTTP/1.1 431", 0) == 0);
+    header_list many;
+    for (int i = 0; i < 2000; ++i)
+      many.emplace_back("X-H" + std::to_string(i), std::string(40, 'h'));
+    CHECK(n.client().request("GET", "/api/system/health", {}, many).status == 431);
+  }
+  CHECK(n.admin("GET", "/api/users").status == 200);
 }
