@@ -12,7 +12,7 @@ build_pkgs=(
   libcurl4-openssl-dev
 )
 test_pkgs=(postgresql-15 dcmtk orthanc curl wrk python3 python3-pydicom iproute2 util-linux
-           clang-format clang-tidy)
+           clang-format clang-tidy clang-14 libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every JSON request decoder: bad input may only be `malformed` (400), never a crash or another
 // exception (which the front end would answer 500).
+#include "fuzz_input.hpp"
 #include "proto/box_json.hpp"
 #include "proto/json.hpp"
 #include "proto/json_tag_path.hpp"
-#include "fuzz_input.hpp"
 
 namespace {
 

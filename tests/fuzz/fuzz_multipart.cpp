@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The first line is a Content-Type header value, the rest the body.
   const auto newline = text.find('\n');
   const auto type = text.substr(0, newline);
-  const auto body = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+  const auto body =
+      newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
   const auto boundary = sbx::http::multipart_boundary(type).value_or("sbxfuzz");
   const auto in = sbx::fuzz::file_with(body, "body");
   const auto out = sbx::fuzz::file_with({}, "part");

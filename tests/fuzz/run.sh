@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 build=${SBX_FUZZ_BUILD_DIR:-build-fuzz}
-targets=(fuzz_json fuzz_dicom_header fuzz_tag_path fuzz_multipart fuzz_query fuzz_box_payload
-         fuzz_config)
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSBX_FUZZ=ON -DSBX_BUILD_TESTS=OFF -DSBX_FUZZ_SECONDS="$seconds" >/dev/null
-cmake --build "$build" -j"${SBX_FUZZ_JOBS:-2}" --target "${targets[@]}"
+cmake --build "$build" -j"${SBX_FUZZ_JOBS:-2}" --target sbx_fuzz_targets
 cd "$build" && ctest -L fuzz --output-on-failure --timeout $((seconds * 2 + 120)) -V |
   grep -E '^[0-9]+: fuzz_[a-z_]+: |Test +#|tests passed|FAILED|Failed'
