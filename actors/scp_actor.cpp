@@ -79,6 +79,7 @@ void start(scp_pointer self, const scp& s) {
   settings.port = static_cast<std::uint16_t>(s.port);
   settings.contexts = st.contexts;
   settings.temp_file = [store = st.config.store] { return store->temp_path().string(); };
+  settings.storage_full = [store = st.config.store] { return store->nearly_full(); };
   settings.on_stored = [&sys = self->system(), config = st.config,
                         src = source{"scp", s.name, s.id}](dicom::received_instance r) {
     return store_received(sys, config, src, std::move(r));

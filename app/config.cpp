@@ -111,6 +111,11 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("http.idle_timeout_seconds", &config::http_idle_timeout, at_least(1)),
       integer_key("http.request_timeout_seconds", &config::http_request_timeout, at_least(1)),
       text_key("http.ui_dir", &config::http_ui_dir, emptiness::allowed),
+      integer_key("http.header_timeout_seconds", &config::http_header_timeout, at_least(1)),
+      integer_key("http.max_header_bytes", &config::http_max_header_bytes, at_least(1024)),
+      integer_key("http.max_target_bytes", &config::http_max_target_bytes, at_least(64)),
+      integer_key("http.max_connections", &config::http_max_connections, at_least(1)),
+      integer_key("http.max_uploads", &config::http_max_uploads, at_least(1)),
 
       integer_key("actors.threads", &config::actor_threads, at_least(1)),
 

@@ -18,14 +18,19 @@ struct config {
   std::filesystem::path data_dir = "data";  ///< data_dir
   std::string log_level = "info";           ///< log_level: trace|debug|info|warn|error|off
 
-  std::string http_host = "0.0.0.0";               ///< http.host
-  std::uint16_t http_port = 5000;                  ///< http.port (0 = any free port)
-  unsigned http_threads = 2;                       ///< http.threads
-  std::uint64_t http_max_body = 64u << 20;         ///< http.max_body_bytes (uploads are exempt)
-  std::chrono::seconds http_read_timeout{60};      ///< http.read_timeout_seconds
-  std::chrono::seconds http_write_timeout{60};     ///< http.write_timeout_seconds
-  std::chrono::seconds http_idle_timeout{30};      ///< http.idle_timeout_seconds (keep-alive)
-  std::chrono::seconds http_request_timeout{600};  ///< http.request_timeout_seconds
+  std::string http_host = "0.0.0.0";                ///< http.host
+  std::uint16_t http_port = 5000;                   ///< http.port (0 = any free port)
+  unsigned http_threads = 2;                        ///< http.threads
+  std::uint64_t http_max_body = 64u << 20;          ///< http.max_body_bytes (uploads are exempt)
+  std::chrono::seconds http_read_timeout{60};       ///< http.read_timeout_seconds
+  std::chrono::seconds http_write_timeout{60};      ///< http.write_timeout_seconds
+  std::chrono::seconds http_idle_timeout{30};       ///< http.idle_timeout_seconds (keep-alive)
+  std::chrono::seconds http_request_timeout{600};   ///< http.request_timeout_seconds
+  std::chrono::seconds http_header_timeout{10};     ///< http.header_timeout_seconds
+  std::uint32_t http_max_header_bytes = 64u << 10;  ///< http.max_header_bytes (431)
+  std::uint32_t http_max_target_bytes = 8u << 10;   ///< http.max_target_bytes (414)
+  std::size_t http_max_connections = 1024;          ///< http.max_connections (503)
+  std::size_t http_max_uploads = 64;                ///< http.max_uploads (503)
   /// http.ui_dir: the web interface's folder served at `/`; empty = the `ui/dist` built in the
   /// source tree this binary was built from (docs/ui.md#serving).
   std::string http_ui_dir;

@@ -204,7 +204,8 @@ node::node(config c) {
                           i.cfg.metrics_token};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
-                                                std::max(1u, i.cfg.actor_threads), counters);
+                                                std::max(1u, i.cfg.actor_threads), counters,
+                                                [store] { return store->nearly_full(); });
   http::server_options options;
   options.host = i.cfg.http_host;
   options.port = i.cfg.http_port;
@@ -214,6 +215,11 @@ node::node(config c) {
   options.write_timeout = i.cfg.http_write_timeout;
   options.idle_timeout = i.cfg.http_idle_timeout;
   options.request_timeout = i.cfg.http_request_timeout;
+  options.header_timeout = i.cfg.http_header_timeout;
+  options.max_header_bytes = i.cfg.http_max_header_bytes;
+  options.max_target_bytes = i.cfg.http_max_target_bytes;
+  options.max_connections = i.cfg.http_max_connections;
+  options.max_uploads = i.cfg.http_max_uploads;
   options.streams_body = [routes](std::string_view method, std::string_view target) {
     auto m = routes->find(method, target.substr(0, target.find('?')));
     return m.found && m.found->upload;
@@ -239,6 +245,7 @@ node::node(config c) {
     }
     api(std::move(request), std::move(respond));
   };
+  options.admit = i.frontend->admission();
   i.server = std::make_unique<http::http_server>(options, std::move(handler));
   auto where = i.cfg.http_host + ":" + std::to_string(i.cfg.http_port);
   try {

@@ -12,7 +12,7 @@ build_pkgs=(
   libcurl4-openssl-dev
 )
 test_pkgs=(postgresql-15 dcmtk orthanc orthanc-dicomweb curl wrk python3 python3-pydicom iproute2
-           util-linux clang-format clang-tidy chromium)
+           util-linux clang-format clang-tidy clang-14 libclang-rt-14-dev chromium)
 
 want=("${build_pkgs[@]}")
 # The web interface is built with npm (docs/ui.md); a Node.js that is already there (any from 18

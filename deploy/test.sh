@@ -30,6 +30,14 @@ if [[ -z "${SBX_TEST_IN_NETNS:-}" ]]; then
   # SBX_TEST_TARGETS="a b" builds only these targets (their tests then run with `-L <folder>`).
   # shellcheck disable=SC2086
   cmake --build "$build_dir" ${SBX_TEST_TARGETS:+--target $SBX_TEST_TARGETS}
+  # The libFuzzer targets (tests/fuzz) run 10 s each after a whole-suite run (no ctest arguments),
+  # built with clang in build-fuzz; SBX_TEST_FUZZ=0 leaves them out.
+  if [[ $# -eq 0 && $sanitize == OFF && -z "${SBX_TEST_TARGETS:-}" && "${SBX_TEST_FUZZ:-1}" != 0 ]]; then
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DSBX_FUZZ=ON -DSBX_BUILD_TESTS=OFF -DSBX_FUZZ_SECONDS=10
+    cmake --build build-fuzz --target sbx_fuzz_targets
+    export SBX_TEST_FUZZ_DIR=$PWD/build-fuzz
+  fi
   # The tests run in a private network namespace that has only a loopback interface: DCMTK
   # (3.6.7) listens on every interface and Orthanc has no bind address, so the DICOM peers the
   # tests start stay unreachable from outside. Root makes the namespace directly; others map
@@ -64,4 +72,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 cd "$build_dir"
-ctest --output-on-failure -j"$(nproc)" --timeout 300 "$@"
+status=0
+ctest --output-on-failure -j"$(nproc)" --timeout 300 "$@" || status=$?
+if [[ -n "${SBX_TEST_FUZZ_DIR:-}" ]]; then
+  (cd "$SBX_TEST_FUZZ_DIR" && ctest -L fuzz --output-on-failure -j"$(nproc)" --timeout 300) || status=$?
+fi
+exit "$status"

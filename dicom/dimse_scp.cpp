@@ -117,6 +117,14 @@ class association final : public DcmThreadSCP {
     if (message->CommandField != DIMSE_C_STORE_RQ)
       return DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, or refused
     T_DIMSE_C_StoreRQ& request = message->msg.CStoreRQ;
+    if (settings_.storage_full && settings_.storage_full()) {
+      // The dataset must still be read off the association to answer it: into nowhere.
+      OFCondition cond = receiveSTORERequest(request, info.presentationContextID, "/dev/null");
+      if (cond.bad()) return cond;
+      spdlog::warn("DICOM SCP {}: the data folder is full; a C-STORE is answered Out of Resources",
+                   settings_.ae_title);
+      return sendSTOREResponse(info.presentationContextID, request, dimse_status::out_of_resources);
+    }
     const std::string file = settings_.temp_file();
     // Written as received (bit-preserving), behind a meta header built from the command.
     OFCondition cond = receiveSTORERequest(request, info.presentationContextID, file.c_str());

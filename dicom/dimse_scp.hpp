@@ -48,6 +48,9 @@ struct scp_settings {
   /// Verification is always accepted.
   accepted_contexts contexts;
   std::function<std::string()> temp_file;  ///< a fresh path to receive a dataset into
+  /// Whether the folder of temp_file is full: a C-STORE is then received without being kept and
+  /// answered Out of Resources, so the association goes on (docs/operations.md#full-disk).
+  std::function<bool()> storage_full;
   /// Called on the association's own thread once a dataset is in its file (which then belongs
   /// to the handler); the C-STORE response carries the returned status and is sent only after
   /// the handler returns.

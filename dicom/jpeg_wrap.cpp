@@ -17,6 +17,8 @@
 #include <optional>
 #include <random>
 
+#include "dicom/gdcm_file_writer.hpp"
+
 namespace sbx::dicom {
 
 namespace {
@@ -172,8 +174,7 @@ void wrap_jpeg(const std::filesystem::path& jpeg, const proto::patient& patient,
 
   gdcm::Writer writer;
   writer.SetFile(*file);
-  writer.SetFileName(out.string().c_str());
-  if (!writer.Write()) throw std::runtime_error("Cannot write " + out.string());
+  write_file_with(writer, out);
 }
 
 }  // namespace sbx::dicom

@@ -19,6 +19,7 @@
 
 #include "dicom/charset.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/gdcm_file_writer.hpp"
 #include "dicom/in_memory.hpp"
 
 namespace sbx::dicom {
@@ -199,8 +200,7 @@ void write_file(const gdcm::File& file, const std::filesystem::path& out) {
   writer.SetFile(file);
   // Keep the meta header as it is (GDCM would otherwise stamp its own implementation name).
   writer.CheckFileMetaInformationOff();
-  writer.SetFileName(out.string().c_str());
-  if (!writer.Write()) throw std::runtime_error("Cannot write DICOM file " + out.string());
+  write_file_with(writer, out);
 }
 
 std::string written(const gdcm::File& file) {

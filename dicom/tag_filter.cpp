@@ -15,6 +15,7 @@
 
 #include "dicom/dataset_header.hpp"
 #include "dicom/dictionary.hpp"
+#include "dicom/gdcm_file_writer.hpp"
 #include "dicom/tag_path.hpp"
 
 namespace sbx::dicom {
@@ -111,8 +112,7 @@ void filter_file(const std::filesystem::path& in, const std::filesystem::path& o
   // without one, GDCM builds it from the dataset.
   if (file.GetHeader().FindDataElement(gdcm::Tag(0x0002, 0x0010)))
     writer.CheckFileMetaInformationOff();
-  writer.SetFileName(out.c_str());
-  if (!writer.Write()) throw std::runtime_error("Cannot write DICOM file " + out.string());
+  write_file_with(writer, out);
 }
 
 }  // namespace sbx::dicom

@@ -15,6 +15,11 @@
 
 namespace sbx::http {
 
+/// Who sent a request the front end admitted from its header (http_request::admitted).
+struct admission {
+  proto::api_user user;
+};
+
 /// One request on its way through the front-end: what came in, who sent it, how to answer.
 struct exchange {
   exchange() = default;

@@ -18,7 +18,18 @@
 #include "http/exchange.hpp"
 #include "proto/json.hpp"
 
+namespace sbx::http {
+namespace {
+/// A request header waiting for admission (frontend::admission).
+struct admission_job {
+  exchange_ptr ex;
+  std::function<void(admission_verdict)> decide;
+};
+}  // namespace
+}  // namespace sbx::http
+
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::http::exchange_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sbx::http::admission_job)
 
 namespace sbx::http {
 namespace {
@@ -90,6 +101,7 @@ struct frontend::impl {
   std::atomic<std::size_t> next{0};
   std::shared_ptr<actors::metrics> counters;
   std::set<std::string, std::less<>> groups;  ///< the first segments of the /api routes
+  std::function<bool()> storage_full;
 
   impl(caf::actor_system& s, std::shared_ptr<const router> r, proto::user_actor u,
        std::shared_ptr<const actors::credential_cache> v, std::shared_ptr<actors::metrics> c)
@@ -119,28 +131,52 @@ struct frontend::impl {
     return "other";
   }
 
-  void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
+  /// Checks a request as Slicebox orders its rejections (docs/api.md#roles-and-rejections):
+  /// outside /api 404; public routes pass; then 401 without valid credentials, 404 or 405 for an
+  /// unknown route, 403 for a role too low. `next` gets the route of a request that passes.
+  template <class Next>
+  void check(caf::event_based_actor* self, const exchange_ptr& ex, Next next) {
     auto path = ex->request.path();
     auto m = routes->find(ex->request.method, path);
     if (path != "/api" && path.substr(0, 5) != "/api/" && path.substr(0, 11) != "/dicom-web/" &&
         path != "/metrics")
       return ex->reply(text_response(404, not_found_text));
     if (m.found && (m.found->who == access::anyone || m.found->who == access::box_token))
-      return run(self, m, ex);
-    authenticate(self, ex, [this, self, m = std::move(m)](const exchange_ptr& ex) mutable {
-      if (!m.found) {
-        if (m.allowed.empty()) return ex->reply(text_response(404, not_found_text));
-        std::string list;
-        for (const auto& method : m.allowed) list += (list.empty() ? "" : ", ") + method;
-        auto r = text_response(405, "HTTP method not allowed, supported methods: " + list);
-        r.headers.emplace_back("Allow", list);
-        return ex->reply(std::move(r));
-      }
-      if (m.found->who == access::admin &&
-          !proto::satisfies(ex->user.user_role, proto::role::administrator))
-        return ex->reply(text_response(
-            403, "The supplied authentication is not authorized to access this resource"));
-      run(self, m, ex);
+      return next(m, ex);
+    authenticate(self, ex, [m = std::move(m), next](const exchange_ptr& ex) mutable {
+      if (auto refusal = refusal_for(m, ex->user)) return ex->reply(std::move(*refusal));
+      next(m, ex);
+    });
+  }
+
+  /// The answer for an authenticated user whose request cannot go to its route, if any.
+  static std::optional<http_response> refusal_for(const router::match& m,
+                                                  const proto::api_user& user) {
+    if (!m.found) {
+      if (m.allowed.empty()) return text_response(404, not_found_text);
+      std::string list;
+      for (const auto& method : m.allowed) list += (list.empty() ? "" : ", ") + method;
+      auto r = text_response(405, "HTTP method not allowed, supported methods: " + list);
+      r.headers.emplace_back("Allow", list);
+      return r;
+    }
+    if (m.found->who == access::admin &&
+        !proto::satisfies(user.user_role, proto::role::administrator))
+      return text_response(403,
+                           "The supplied authentication is not authorized to access this resource");
+    return std::nullopt;
+  }
+
+  void dispatch(caf::event_based_actor* self, const exchange_ptr& ex) {
+    check(self, ex, [self](router::match& m, const exchange_ptr& ex) { run(self, m, ex); });
+  }
+
+  /// The check of a request's header before its body is read (`ex` holds the header only and
+  /// answers with the refusal).
+  void admit(caf::event_based_actor* self, const exchange_ptr& ex,
+             const std::function<void(admission_verdict)>& decide) {
+    check(self, ex, [decide](router::match&, const exchange_ptr& ex) {
+      decide({std::nullopt, std::make_shared<const http::admission>(http::admission{ex->user})});
     });
   }
 
@@ -150,6 +186,10 @@ struct frontend::impl {
       ex->user = std::move(u);
       next(ex);
     };
+    if (ex->request.admitted) {  // authenticated from the header, before the body was read
+      auto user = ex->request.admitted->user;
+      return on_user(user);
+    }
     auto on_error = [ex](caf::error& e) { ex->fail(e); };
     auto authorization = ex->request.header("authorization");
     if (authorization && starts_with_icase(*authorization, "basic ")) {
@@ -207,13 +247,15 @@ const std::string& exchange::json_body() const {
 frontend::frontend(caf::actor_system& sys, std::shared_ptr<const router> routes,
                    proto::user_actor users,
                    std::shared_ptr<const actors::credential_cache> verified, unsigned bridges,
-                   std::shared_ptr<actors::metrics> counters)
+                   std::shared_ptr<actors::metrics> counters, std::function<bool()> storage_full)
     : impl_(std::make_shared<impl>(sys, std::move(routes), std::move(users), std::move(verified),
                                    std::move(counters))) {
+  impl_->storage_full = std::move(storage_full);
   for (unsigned i = 0; i < std::max(1u, bridges); ++i) {
     impl_->bridges.push_back(sys.spawn([state = impl_](caf::event_based_actor* self) {
       return caf::behavior{
           [self, state](exchange_ptr& ex) { state->dispatch(self, ex); },
+          [self, state](admission_job& job) { state->admit(self, job.ex, job.decide); },
       };
     }));
   }
@@ -234,9 +276,23 @@ request_handler frontend::handler() {
       };
     }
     ex->request = std::move(request);
-    ex->respond = std::move(respond);
+    ex->respond = [respond = std::move(respond), full = state->storage_full](http_response r) {
+      // A write that failed for want of space is the client's to retry later, not a fault.
+      if (r.status == 500 && full && full()) r = insufficient_storage_response();
+      respond(std::move(r));
+    };
     auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();
     caf::anon_send(state->bridges[i], std::move(ex));
+  };
+}
+
+admission_handler frontend::admission() {
+  return [state = impl_](http_request&& head, std::function<void(admission_verdict)> decide) {
+    auto ex = std::make_shared<exchange>();
+    ex->request = std::move(head);
+    ex->respond = [decide](http_response r) { decide({std::move(r), nullptr}); };
+    auto i = state->next.fetch_add(1, std::memory_order_relaxed) % state->bridges.size();
+    caf::anon_send(state->bridges[i], admission_job{std::move(ex), std::move(decide)});
   };
 }
 

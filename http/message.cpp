@@ -24,6 +24,12 @@ http_response text_response(int status, std::string body) {
   return {.status = status, .content_type = "text/plain; charset=UTF-8", .body = std::move(body)};
 }
 
+http_response insufficient_storage_response() {
+  return text_response(507,
+                       "Insufficient storage: the node's data folder is full. Nothing was stored; "
+                       "please try again once space has been freed.");
+}
+
 http_response json_response(int status, std::string body) {
   return {.status = status, .content_type = "application/json", .body = std::move(body)};
 }

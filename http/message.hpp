@@ -14,6 +14,10 @@
 // Neither side's headers leak across it.
 namespace sbx::http {
 
+/// What the front end learnt from a request's header before it let the server read the body
+/// (who sent it); the server only carries it from the header to the handler.
+struct admission;
+
 /// A parsed request with its whole body.
 struct http_request {
   std::string method;  ///< upper case, e.g. "GET"
@@ -24,6 +28,8 @@ struct http_request {
   std::string body_filename;  ///< multipart uploads: the file name the client gave the part
   std::string body_error;     ///< streamed uploads: why the body could not be used, if it can't
   std::string peer_ip;        ///< TCP peer address
+  /// Set when the front end admitted the request from its header (requests with a body).
+  std::shared_ptr<const admission> admitted;
 
   /// The path part of the target (before '?').
   std::string_view path() const;
@@ -66,8 +72,22 @@ http_response file_response(std::string path,
 /// What the server hands every request to; it must not block.
 using request_handler = std::function<void(http_request&&, responder)>;
 
+/// The front end's decision on a request's header: `refusal`, if set, is the answer, sent without
+/// reading any of the body; otherwise `admitted` travels with the request to the handler.
+struct admission_verdict {
+  std::optional<http_response> refusal;
+  std::shared_ptr<const admission> admitted;
+};
+
+/// Decides on a request from its header alone (no body yet); `decide` is called exactly once,
+/// from any thread. It must not block.
+using admission_handler =
+    std::function<void(http_request&& head, std::function<void(admission_verdict)> decide)>;
+
 /// A plain-text response (`text/plain; charset=UTF-8`).
 http_response text_response(int status, std::string body);
+/// 507 Insufficient Storage: the data folder's file system is full (docs/operations.md#full-disk).
+http_response insufficient_storage_response();
 /// A JSON response.
 http_response json_response(int status, std::string body);
 /// A response without a body (e.g. 204).

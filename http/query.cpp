@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "persistence/statement.hpp"
+
 namespace sbx::http {
 namespace {
 
@@ -58,6 +60,12 @@ query_params::query_params(std::string_view raw) {
     if (amp == std::string_view::npos) break;
     raw.remove_prefix(amp + 1);
   }
+  for (const auto& [name, value] : values_)
+    for (const auto& text : {name, value}) {
+      if (text.find('\0') != std::string::npos)
+        malformed(name, "it must not contain NUL characters");
+      if (!persistence::sql::valid_utf8(text)) malformed(name, "it is not valid UTF-8");
+    }
 }
 
 void query_params::malformed(std::string_view name, const std::string& why) {
@@ -96,6 +104,8 @@ std::int64_t query_params::non_negative(std::string_view name, std::int64_t fall
   auto n = int64(name);
   if (!n) return fallback;
   if (*n < 0) malformed(name, "number must be non-negative");
+  if (name == "count" && *n > max_count)
+    malformed(name, "number must be at most " + std::to_string(max_count));
   return *n;
 }
 

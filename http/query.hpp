@@ -26,7 +26,8 @@ class rejection : public std::exception {
 /// (docs/api.md#paging-and-listing-parameters).
 class query_params {
  public:
-  /// Parses a raw query string (`a=1&b=x%20y`, `+` is a space).
+  /// Parses a raw query string (`a=1&b=x%20y`, `+` is a space). A name or value that decodes to
+  /// invalid UTF-8 or holds a NUL is 400: no stored text could match it.
   explicit query_params(std::string_view raw);
 
   /// The first value of `name`, if present.
@@ -37,8 +38,11 @@ class query_params {
   std::optional<std::int64_t> int64(std::string_view name) const;
   /// A required int64 parameter.
   std::int64_t required_int64(std::string_view name) const;
-  /// A paging parameter (startindex, count): int64 ≥ 0, else 400.
+  /// A paging parameter (startindex, count): int64 ≥ 0, else 400; a `count` above max_count is
+  /// 400 too (docs/operations.md#limits).
   std::int64_t non_negative(std::string_view name, std::int64_t fallback) const;
+  /// The most rows one listing may ask for.
+  static constexpr std::int64_t max_count = 1'000'000;
   /// A boolean (true/false/yes/no/on/off/1/0, any case), else 400.
   bool boolean(std::string_view name, bool fallback) const;
 

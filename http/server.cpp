@@ -12,10 +12,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -122,15 +124,35 @@ struct shared_context {
   server_options options;
   request_handler handler;
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> connections{0};  ///< sessions alive
+  std::atomic<std::size_t> uploads{0};      ///< upload slots held
   std::mutex mutex;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
   std::function<void()> on_last_session_gone;
 };
 
+/// Whether an I/O error means the file system is full (no space, or the quota is used up).
+bool out_of_space(const beast::error_code& ec) {
+  return ec == boost::system::errc::no_space_on_device ||
+         ec == boost::system::error_code(EDQUOT, boost::system::generic_category());
+}
+
+bool out_of_space(const std::error_code& ec) {
+  return ec == std::errc::no_space_on_device ||
+         ec == std::error_code(EDQUOT, std::generic_category());
+}
+
+/// How long a connection whose request body was refused unread drains the client's bytes.
+constexpr std::chrono::seconds linger_time{2};
+constexpr std::size_t drain_size = 64 * 1024;
+/// What a 503 for a node at one of its limits asks the client to wait.
+constexpr std::chrono::seconds retry_after{5};
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, std::shared_ptr<shared_context> ctx)
       : stream_(std::move(socket)), answer_timer_(stream_.get_executor()), ctx_(std::move(ctx)) {
+    ++ctx_->connections;
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = ep.address().to_string();
@@ -140,6 +162,8 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   ~session() {
+    release_upload_slot();
+    --ctx_->connections;
     std::lock_guard lock{ctx_->mutex};
     ctx_->sessions.erase(this);
     if (ctx_->sessions.empty() && ctx_->stopping && ctx_->on_last_session_gone)
@@ -150,6 +174,11 @@ class session : public std::enable_shared_from_this<session> {
     {
       std::lock_guard lock{ctx_->mutex};
       ctx_->sessions.emplace(this, weak_from_this());
+    }
+    if (ctx_->connections > ctx_->options.max_connections) {
+      // Over the limit: answered without reading anything, so it costs no more than its socket.
+      return net::dispatch(stream_.get_executor(),
+                           [self = shared_from_this()] { self->refuse_busy("open connections"); });
     }
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&session::do_read_header, shared_from_this()));
@@ -170,10 +199,33 @@ class session : public std::enable_shared_from_this<session> {
     // The Content-Length check against body_limit runs on this parser (Boost 1.74), so it is
     // unlimited here and enforced after the header; boost::none would reject every request.
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    header_parser_->header_limit(64 * 1024);
+    header_parser_->header_limit(ctx_->options.max_header_bytes);
+    if (buffer_.size() > 0) return read_rest_of_header();  // pipelined: already begun
+    // Waiting for the next request is bounded by the idle timeout; once it has begun, its header
+    // must be complete within the header timeout, however slowly it trickles in.
     stream_.expires_after(ctx_->options.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(std::max<std::size_t>(512, buffer_.capacity() - buffer_.size())),
+        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec) return self->close();
+          self->buffer_.commit(n);
+          self->read_rest_of_header();
+        });
+  }
+
+  void read_rest_of_header() {
+    stream_.expires_after(ctx_->options.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *header_parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  /// Answers 503 with Retry-After at once and closes: the node is at its limit of `what`.
+  void refuse_busy(const std::string& what) {
+    keep_alive_ = false;
+    auto r = text_response(
+        503, "The server is at its limit of " + what + ". Please try again in a short while!");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    write(std::move(r));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
@@ -181,24 +233,65 @@ class session : public std::enable_shared_from_this<session> {
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset)
       return close();
+    const auto limit = std::to_string(ctx_->options.max_header_bytes);
+    if (ec == bhttp::error::header_limit) {
+      // Nothing of it can be answered but its size: 414 if even the request line is too long.
+      if (header_parser_->get().target().empty())
+        return reject(414, "The request's URI is longer than " + limit + " bytes");
+      return reject(431, "The request's header fields are longer than " + limit + " bytes");
+    }
     if (ec) return reject(400, "Malformed HTTP request: " + ec.message());
     auto& head = header_parser_->get();
     keep_alive_ = head.keep_alive();
     version_ = head.version();
-    stream_.expires_after(ctx_->options.read_timeout);
+    // Beast applies its header limit to each read rather than to the whole header.
+    std::size_t header_size = head.target().size();
+    for (const auto& field : head)
+      header_size += field.name_string().size() + field.value().size() + 4;
+    if (header_size > ctx_->options.max_header_bytes)
+      return reject(431, "The request's header fields are longer than " + limit + " bytes");
+    if (head.target().size() > ctx_->options.max_target_bytes)
+      return refuse_before_body(
+          text_response(414, "The request's URI is longer than " +
+                                 std::to_string(ctx_->options.max_target_bytes) + " bytes"));
     auto& o = ctx_->options;
     if (o.refuse) {
       const std::string_view method(head.method_string().data(), head.method_string().size());
       const std::string_view target(head.target().data(), head.target().size());
-      if (auto refusal = o.refuse(method, target)) {
-        keep_alive_ = false;
-        return write(std::move(*refusal));
-      }
+      if (auto refusal = o.refuse(method, target)) return refuse_before_body(std::move(*refusal));
     }
+    const bool has_body =
+        header_parser_->chunked() || header_parser_->content_length().value_or(0) > 0;
+    if (o.admit && has_body) {
+      // Nothing of the body is read until the front end has checked the header: an unknown or
+      // unauthorized client cannot make the node store or buffer anything.
+      o.admit(head_of(head), [self = shared_from_this()](admission_verdict verdict) {
+        net::post(self->stream_.get_executor(),
+                  [self, v = std::move(verdict)]() mutable { self->on_admitted(std::move(v)); });
+      });
+      return;
+    }
+    on_admitted({});
+  }
+
+  void on_admitted(admission_verdict verdict) {
+    if (verdict.refusal) return refuse_before_body(std::move(*verdict.refusal));
+    admitted_ = std::move(verdict.admitted);
+    stream_.expires_after(ctx_->options.read_timeout);
+    auto& o = ctx_->options;
+    auto& head = header_parser_->get();
     if (o.streams_body && o.temp_file &&
         o.streams_body(std::string_view(head.method_string().data(), head.method_string().size()),
                        std::string_view(head.target().data(), head.target().size()))) {
       // Uploads have no size limit and never sit in memory: the body goes straight to a file.
+      // Each holds an upload slot until it is answered, so a flood of them waits outside.
+      if (ctx_->uploads.fetch_add(1) >= o.max_uploads) {
+        --ctx_->uploads;
+        keep_alive_ = false;
+        linger_ = true;
+        return refuse_busy("concurrent uploads");
+      }
+      upload_slot_ = true;
       file_parser_.emplace(std::move(*header_parser_));
       file_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
       body_path_ = o.temp_file();
@@ -207,12 +300,13 @@ class session : public std::enable_shared_from_this<session> {
       if (fec) {
         spdlog::error("cannot create upload file {}: {}", body_path_, fec.message());
         body_path_.clear();
+        if (out_of_space(fec)) return refuse_before_body(insufficient_storage_response());
         return reject(500, "There was an internal server error.");
       }
     } else {
       if (auto length = header_parser_->content_length(); length && *length > o.max_body)
-        return reject(413, "The request content was too large (limit " +
-                               std::to_string(o.max_body) + " bytes)");
+        return refuse_before_body(text_response(413, "The request content was too large (limit " +
+                                                         std::to_string(o.max_body) + " bytes)"));
       body_parser_.emplace(std::move(*header_parser_));
       body_parser_->body_limit(o.max_body);
     }
@@ -229,16 +323,37 @@ class session : public std::enable_shared_from_this<session> {
     do_read_body();
   }
 
+  /// Answers a request whose body is not wanted, then closes the connection without reading the
+  /// body (see linger_close).
+  void refuse_before_body(http_response refusal) {
+    keep_alive_ = false;
+    linger_ = true;
+    write(std::move(refusal));
+  }
+
   beast::string_view head_field(bhttp::field f) const {
     return file_parser_ ? file_parser_->get()[f] : body_parser_->get()[f];
   }
 
   void do_read_body() {
     if (file_parser_)
-      return do_read_file_chunk();
+      read_body_piece(file_parser_, [](session& s, beast::error_code ec) { s.on_file_body(ec); });
     else
-      bhttp::async_read(stream_, buffer_, *body_parser_,
-                        beast::bind_front_handler(&session::on_body, shared_from_this()));
+      read_body_piece(body_parser_, [](session& s, beast::error_code ec) { s.on_body(ec, 0); });
+  }
+
+  /// Reads a body piece by piece: the read timeout bounds the wait for each piece, not the whole
+  /// body, so a slow but live client may take its time and a silent one is dropped.
+  template <class Parser, class Done>
+  void read_body_piece(std::optional<Parser>& parser, Done done) {
+    if (parser->is_done()) return done(*this, {});  // e.g. Content-Length: 0
+    stream_.expires_after(ctx_->options.read_timeout);
+    bhttp::async_read_some(
+        stream_, buffer_, *parser,
+        [self = shared_from_this(), &parser, done](beast::error_code ec, std::size_t) {
+          if (!ec && !parser->is_done()) return self->read_body_piece(parser, done);
+          done(*self, ec);
+        });
   }
 
   void drop_body_file() {
@@ -248,49 +363,46 @@ class session : public std::enable_shared_from_this<session> {
     body_path_.clear();
   }
 
-  // An upload may take long: the read timeout bounds the wait for each chunk, not the whole body.
-  void do_read_file_chunk() {
-    if (file_parser_->is_done()) return on_file_body({});  // e.g. Content-Length: 0
-    stream_.expires_after(ctx_->options.read_timeout);
-    bhttp::async_read_some(stream_, buffer_, *file_parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             if (!ec && !self->file_parser_->is_done())
-                               return self->do_read_file_chunk();
-                             self->on_file_body(ec);
-                           });
-  }
-
   void on_file_body(beast::error_code ec) {
     auto message = file_parser_->release();
     file_parser_.reset();
     message.body().close();
     if (ec) {
       drop_body_file();
+      if (out_of_space(ec)) {
+        spdlog::warn("upload refused: the data folder is full ({})", ec.message());
+        return refuse_before_body(insufficient_storage_response());
+      }
       if (ec == beast::error::timeout || ec == net::error::operation_aborted ||
           ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message)
         return close();
       return reject(400, "Malformed HTTP request: " + ec.message());
     }
     http_request request = head_of(message);
+    request.admitted = std::move(admitted_);
     request.body_file = std::move(body_path_);
     body_path_.clear();
-    unwrap_multipart(request);
+    if (auto refusal = unwrap_multipart(request)) return refuse_before_body(std::move(*refusal));
     dispatch(std::move(request));
   }
 
   /// A multipart upload is reduced to its part named "file" (Slicebox's name for the DICOM file's
   /// field), on this thread like the rest of the body's file I/O.
-  void unwrap_multipart(http_request& request) const {
+  /// Returns the answer instead if the part cannot be written for want of space.
+  std::optional<http_response> unwrap_multipart(http_request& request) const {
     auto type = request.header("content-type");
-    if (!type) return;
+    if (!type) return std::nullopt;
     auto boundary = multipart_boundary(*type);
-    if (!boundary) return;
+    if (!boundary) return std::nullopt;
     auto part = ctx_->options.temp_file();
+    std::optional<http_response> refusal;
     try {
       auto found = extract_part(request.body_file, *boundary, "file", part);
       request.body_filename = found.filename;
     } catch (const std::exception& e) {
       request.body_error = e.what();
+      if (auto s = dynamic_cast<const std::system_error*>(&e); s && out_of_space(s->code()))
+        refusal = insufficient_storage_response();
       std::error_code ec;
       std::filesystem::remove(part, ec);
       part.clear();
@@ -298,6 +410,7 @@ class session : public std::enable_shared_from_this<session> {
     std::error_code ec;
     std::filesystem::remove(request.body_file, ec);
     request.body_file = part;
+    return refusal;
   }
 
   template <class Message>
@@ -326,6 +439,7 @@ class session : public std::enable_shared_from_this<session> {
     auto message = body_parser_->release();
     body_parser_.reset();
     http_request request = head_of(message);
+    request.admitted = std::move(admitted_);
     request.body = std::move(message.body());
     dispatch(std::move(request));
   }
@@ -356,9 +470,9 @@ class session : public std::enable_shared_from_this<session> {
     });
   }
 
+  /// Answers a request that cannot be read to its end; the connection then closes (lingering).
   void reject(int status, std::string text) {
-    keep_alive_ = false;
-    write(text_response(status, std::move(text)));
+    refuse_before_body(text_response(status, std::move(text)));
   }
 
   template <class Body>
@@ -378,7 +492,7 @@ class session : public std::enable_shared_from_this<session> {
             std::error_code fec;
             std::filesystem::remove(temporary, fec);
           }
-          if (ec || !res->keep_alive()) return self->close();
+          if (ec || !res->keep_alive()) return self->end();
           self->do_read_header();
         });
   }
@@ -415,7 +529,14 @@ class session : public std::enable_shared_from_this<session> {
         });
   }
 
+  void release_upload_slot() {
+    if (!upload_slot_) return;
+    upload_slot_ = false;
+    --ctx_->uploads;
+  }
+
   void write(http_response r) {
+    release_upload_slot();
     auto version = version_ ? version_ : 11;
     if (r.source) return send_stream(std::move(r), version);
     if (!r.file.empty()) {
@@ -441,6 +562,26 @@ class session : public std::enable_shared_from_this<session> {
     send(std::move(res), r);
   }
 
+  /// Ends the connection after its last response: at once, or, when the request's body was
+  /// refused unread, after letting the client's pending bytes drain for a moment (discarded, never
+  /// stored), so that a client still sending sees the answer rather than a reset connection.
+  void end() {
+    if (!linger_) return close();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(linger_time);
+    discard();
+  }
+
+  void discard() {
+    if (!drain_) drain_ = std::make_unique<char[]>(drain_size);
+    stream_.async_read_some(net::buffer(drain_.get(), drain_size),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->discard();
+                            });
+  }
+
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -457,6 +598,10 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   std::string body_path_;
+  std::shared_ptr<const admission> admitted_;
+  bool upload_slot_ = false;
+  bool linger_ = false;
+  std::unique_ptr<char[]> drain_;
   std::string peer_ip_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
@@ -468,6 +613,7 @@ class session : public std::enable_shared_from_this<session> {
 struct http_server::impl {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  net::steady_timer accept_pause{ioc};
   std::shared_ptr<shared_context> ctx = std::make_shared<shared_context>();
   std::vector<std::thread> threads;
   std::optional<net::steady_timer> grace_timer;
@@ -476,11 +622,18 @@ struct http_server::impl {
   void do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<session>(std::move(socket), ctx)->run();
+      if (ec) {
+        // E.g. out of file descriptors: accepting again at once would spin; wait a moment.
+        spdlog::warn("HTTP accept failed: {}", ec.message());
+        accept_pause.expires_after(std::chrono::milliseconds(100));
+        accept_pause.async_wait([this](beast::error_code ec) {
+          if (!ec && acceptor.is_open()) do_accept();
+        });
+        return;
       }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<session>(std::move(socket), ctx)->run();
       do_accept();
     });
   }
@@ -522,6 +675,7 @@ void http_server::stop() {
     net::post(impl_->ioc, [this] {
       beast::error_code ec;
       impl_->acceptor.close(ec);
+      impl_->accept_pause.cancel();
       // Requests still in flight get the grace period; then the I/O loop is stopped.
       impl_->grace_timer.emplace(impl_->ioc, impl_->ctx->options.stop_grace);
       impl_->grace_timer->async_wait([this](beast::error_code ec) {

@@ -19,9 +19,21 @@ struct server_options {
   std::uint16_t port = 5000;  ///< 0 = any free port
   unsigned threads = 2;
   std::uint64_t max_body = 64u << 20;
+  /// How long a request body may go without a byte arriving.
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
+  /// How long a connection may wait for a request's first byte (keep-alive).
   std::chrono::seconds idle_timeout{30};
+  /// How long a request's header may take, from its first byte to its end.
+  std::chrono::seconds header_timeout{10};
+  /// Longest request line plus header fields (431 beyond; 414 if the request line alone is).
+  std::uint32_t max_header_bytes = 64u << 10;
+  /// Longest request target, path and query (414 beyond).
+  std::uint32_t max_target_bytes = 8u << 10;
+  /// Open connections at most; one more is answered 503 with Retry-After and closed.
+  std::size_t max_connections = 1024;
+  /// Streamed uploads in progress at most (from the header to the answer); one more is 503.
+  std::size_t max_uploads = 64;
   /// How long the handler may take to answer before the client gets 503.
   std::chrono::seconds request_timeout{600};
   std::chrono::seconds stop_grace{10};
@@ -33,6 +45,9 @@ struct server_options {
   /// unknown box token); the connection then closes. nullopt lets the request through.
   std::function<std::optional<http_response>(std::string_view method, std::string_view target)>
       refuse;
+  /// Asked about every request that has a body, from its header, before any byte of the body is
+  /// read (credentials, role, route): a refusal is sent at once and the connection then closes.
+  admission_handler admit;
 };
 
 /// The HTTP/1.1 listener (Boost.Beast): keep-alive, timeouts, body limits, `Expect:

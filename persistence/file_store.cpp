@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sodium.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -105,6 +106,13 @@ std::string file_store::flush_caveat() const {
     default:
       return {};
   }
+}
+
+bool file_store::nearly_full(std::uint64_t reserve) const {
+  struct statvfs fs {};
+  if (::statvfs(root_.c_str(), &fs) != 0) return false;
+  const auto available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  return available < reserve || (fs.f_files > 0 && fs.f_favail == 0);
 }
 
 std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced) const {

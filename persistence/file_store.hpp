@@ -34,6 +34,10 @@ class file_store {
   /// Why sync() may not reach stable storage in this folder (tmpfs, ramfs, a network or FUSE
   /// file system), or "" for a local disk file system.
   std::string flush_caveat() const;
+  /// True when the folder's file system has less than `reserve` bytes or no inode left for an
+  /// unprivileged writer: a write that failed then failed for want of space
+  /// (docs/operations.md#full-disk).
+  bool nearly_full(std::uint64_t reserve = 16u << 20) const;
   /// Removes every file under tmp/ and every stored file whose key is not referenced; returns how
   /// many files were removed.
   std::size_t sweep(const std::unordered_set<std::string>& referenced) const;

@@ -129,6 +129,7 @@ void write_transaction_image(writer& w, const outgoing_transaction_image& ti) {
 
 rapidjson::Document parsed(std::string_view body) {
   rapidjson::Document doc;
+  check_nesting(body);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +

@@ -53,8 +53,35 @@ void write_user(writer& w, const api_user& u) {
   w.EndObject();
 }
 
+}  // namespace
+
+void check_nesting(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting)
+        throw malformed("Arrays and objects nest deeper than " + std::to_string(max_nesting) +
+                        " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+namespace {
+
 rapidjson::Document parse_object(std::string_view body) {
   rapidjson::Document doc;
+  check_nesting(body);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
@@ -616,6 +643,7 @@ source_tag_filter decode_source_tag_filter(std::string_view body) {
 
 std::vector<tag_value> decode_tag_mappings(std::string_view body) {
   rapidjson::Document doc;
+  check_nesting(body);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
@@ -680,6 +708,7 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 
 std::vector<std::int64_t> decode_ids(std::string_view body) {
   rapidjson::Document doc;
+  check_nesting(body);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
@@ -936,6 +965,7 @@ tag_path decode_tag_path(const rapidjson::Value& value, bool tree) {
 
 tag_path decode_tag_path(std::string_view body, bool tree) {
   rapidjson::Document doc;
+  check_nesting(body);
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
   if (doc.HasParseError())
     throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +

@@ -33,6 +33,13 @@ class malformed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How deep arrays and objects may nest in a request body.
+inline constexpr int max_nesting = 64;
+
+/// Throws malformed if `body` nests arrays and objects deeper than max_nesting: the readers
+/// recurse, so a hostile body of a few MB of `[` would otherwise exhaust the stack.
+void check_nesting(std::string_view body);
+
 /// `ApiUser` / `UserInfo`: {"id","user","role"}; never a password hash.
 std::string encode(const api_user& u);
 /// A JSON array of `ApiUser`.

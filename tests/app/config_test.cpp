@@ -47,6 +47,15 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.http_request_timeout == 14s; }},
       {"http.ui_dir", R"("/srv/ui")", "/srv/ui",
        [](const config& c) { return c.http_ui_dir == "/srv/ui"; }},
+      {"http.header_timeout_seconds", "15", "15",
+       [](const config& c) { return c.http_header_timeout == 15s; }},
+      {"http.max_header_bytes", "4096", "4096",
+       [](const config& c) { return c.http_max_header_bytes == 4096; }},
+      {"http.max_target_bytes", "2048", "2048",
+       [](const config& c) { return c.http_max_target_bytes == 2048; }},
+      {"http.max_connections", "100", "100",
+       [](const config& c) { return c.http_max_connections == 100; }},
+      {"http.max_uploads", "9", "9", [](const config& c) { return c.http_max_uploads == 9; }},
       {"actors.threads", "5", "5", [](const config& c) { return c.actor_threads == 5; }},
       {"database.url", R"("host=db dbname=sbx")", "host=db dbname=sbx",
        [](const config& c) { return c.database_url == "host=db dbname=sbx"; }},
@@ -99,6 +108,8 @@ const std::vector<key_case>& key_cases() {
       {"box.max_attempts", "3", "3", [](const config& c) { return c.box_max_attempts == 3; }},
       {"box.max_backoff_seconds", "60", "60",
        [](const config& c) { return c.box_max_backoff == 60s; }},
+      {"box.compression_level", "0", "0",
+       [](const config& c) { return c.box_compression_level == 0; }},
       {"box.ca_file", R"("/etc/ca.pem")", "/etc/ca.pem",
        [](const config& c) { return c.box_ca_file == "/etc/ca.pem"; }},
       {"box.proxy", R"("http://proxy:3128")", "http://proxy:3128",
@@ -149,6 +160,11 @@ void check_same(const config& a, const config& b) {
   CHECK(a.http_idle_timeout == b.http_idle_timeout);
   CHECK(a.http_request_timeout == b.http_request_timeout);
   CHECK(a.http_ui_dir == b.http_ui_dir);
+  CHECK(a.http_header_timeout == b.http_header_timeout);
+  CHECK(a.http_max_header_bytes == b.http_max_header_bytes);
+  CHECK(a.http_max_target_bytes == b.http_max_target_bytes);
+  CHECK(a.http_max_connections == b.http_max_connections);
+  CHECK(a.http_max_uploads == b.http_max_uploads);
   CHECK(a.actor_threads == b.actor_threads);
   CHECK(a.database_url == b.database_url);
   CHECK(a.sqlite_path == b.sqlite_path);
@@ -210,6 +226,11 @@ TEST_CASE("defaults run a node on port 5000 with SQLite under ./data", "[unit]")
   CHECK(c.http_idle_timeout == 30s);
   CHECK(c.http_request_timeout == 600s);
   CHECK(c.http_ui_dir.empty());
+  CHECK(c.http_header_timeout == 10s);
+  CHECK(c.http_max_header_bytes == 64u << 10);
+  CHECK(c.http_max_target_bytes == 8u << 10);
+  CHECK(c.http_max_connections == 1024);
+  CHECK(c.http_max_uploads == 64);
   CHECK(c.actor_threads == 2);
   CHECK(c.database_url.empty());
   CHECK(c.effective_sqlite_path() == std::filesystem::path("data") / "slicebox.db");
