@@ -71,7 +71,8 @@ export SBX_TEST_POSTGRES="host=127.0.0.1 port=$pg_port dbname=slicebox user=post
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
 # Leaks inside libraries we do not own, each with its reason (deploy/lsan.supp).
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/deploy/lsan.supp}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Undefined behaviour inside headers we do not own, each with its reason (deploy/ubsan.supp).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$PWD/deploy/ubsan.supp}
 
 cd "$build_dir"
 status=0
