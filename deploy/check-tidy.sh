@@ -39,7 +39,7 @@ set +e
 "$run_clang_tidy" -quiet -p "$build_dir" -clang-tidy-binary "$clang_tidy" -j "${SBX_TIDY_JOBS:-$(nproc)}" \
   -header-filter="^$root/($folders)/" "${patterns[@]}" |
   grep -v -e '^[0-9]* warnings\? generated\.$' -e '^Suppressed [0-9]* warnings' \
-    -e '^Use -header-filter=' -e '^clang-tidy-14 ' -e '^clang-tidy ' -e '^$'
+    -e '^Use -header-filter=' -e '^clang-tidy-14 ' -e '^clang-tidy ' -e '^/usr/bin/clang-tidy' -e '^$'
 status=${PIPESTATUS[0]}
 set -e
 echo "check-tidy: ${#files[@]} files in $((SECONDS - start)) s, $([[ $status == 0 ]] && echo clean || echo findings above)"
