@@ -29,9 +29,19 @@ struct pending_upsert {
   caf::typed_response_promise<upsert_result> promise;
 };
 
+/// The image an upsert was to replace is gone (deleted or replaced by another request in the
+/// meantime): the replacement is refused, so that one image never becomes two.
+struct replaced_image_gone : std::runtime_error {
+  replaced_image_gone() : std::runtime_error("the image to replace no longer exists") {}
+};
+
 /// Writes one upsert, first deleting the image it replaces (into `deleted`).
 upsert_result apply(metadata_repo& repo, const pending_upsert& p, std::vector<deletion>& deleted) {
-  if (p.replaces >= 0) deleted.push_back(repo.delete_images({p.replaces}));
+  if (p.replaces >= 0) {
+    auto d = repo.delete_images({p.replaces});
+    if (d.image_ids.empty()) throw replaced_image_gone{};
+    deleted.push_back(std::move(d));
+  }
   return repo.upsert(p.attributes, p.src, p.key);
 }
 
@@ -97,6 +107,8 @@ void flush(metadata_pointer self) {
         tx.commit();
         deleted_after_commit(self, one);
         p.promise.deliver(std::move(r));
+      } catch (const replaced_image_gone&) {
+        p.promise.deliver(not_found());
       } catch (const std::exception& e2) {
         spdlog::error("metadata: upsert failed: {}", e2.what());
         p.promise.deliver(make_error(errc::internal, "There was an internal server error."));
