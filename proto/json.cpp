@@ -2,7 +2,6 @@
 #include "proto/json.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -11,39 +10,14 @@
 #include <limits>
 #include <optional>
 
+#include "proto/json_support.hpp"
 #include "proto/json_tag_path.hpp"
 
 namespace sbx::proto::json {
+
+using namespace support;
+
 namespace {
-
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void put(writer& w, std::string_view key, std::int64_t value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.Int64(value);
-}
-
-template <class F>
-std::string write(F&& f) {
-  rapidjson::StringBuffer buffer;
-  writer w{buffer};
-  f(w);
-  return {buffer.GetString(), buffer.GetSize()};
-}
-
-template <class T, class F>
-std::string write_array(const std::vector<T>& items, F&& item) {
-  return write([&](writer& w) {
-    w.StartArray();
-    for (const auto& x : items) item(w, x);
-    w.EndArray();
-  });
-}
 
 void write_user(writer& w, const api_user& u) {
   w.StartObject();
@@ -78,29 +52,6 @@ void check_nesting(std::string_view body) {
 }
 
 namespace {
-
-rapidjson::Document parse_object(std::string_view body) {
-  rapidjson::Document doc;
-  check_nesting(body);
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-  if (doc.HasParseError())
-    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
-                    std::to_string(doc.GetErrorOffset()) + ")");
-  if (!doc.IsObject()) throw malformed("Expected a JSON object");
-  return doc;
-}
-
-std::string required_string(const rapidjson::Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd())
-    throw malformed(std::string("Object is missing required member '") + key + "'");
-  if (!it->value.IsString()) throw malformed(std::string("Member '") + key + "' must be a string");
-  std::string text{it->value.GetString(), it->value.GetStringLength()};
-  // No stored text can hold a NUL (PostgreSQL refuses it), so no request text may carry one.
-  if (text.find('\0') != std::string::npos)
-    throw malformed(std::string("Member '") + key + "' must not contain NUL characters");
-  return text;
-}
 
 void put_value(writer& w, std::string_view key, std::string_view value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
@@ -240,22 +191,6 @@ void write_scu(writer& w, const scu& s) {
   put(w, "host", s.host);
   put(w, "port", s.port);
   w.EndObject();
-}
-
-std::int64_t required_int64(const rapidjson::Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd())
-    throw malformed(std::string("Object is missing required member '") + key + "'");
-  if (!it->value.IsInt64()) throw malformed(std::string("Member '") + key + "' must be an integer");
-  return it->value.GetInt64();
-}
-
-const rapidjson::Value& required_array(const rapidjson::Value& object, const char* key) {
-  auto it = object.FindMember(key);
-  if (it == object.MemberEnd())
-    throw malformed(std::string("Object is missing required member '") + key + "'");
-  if (!it->value.IsArray()) throw malformed(std::string("Member '") + key + "' must be an array");
-  return it->value;
 }
 
 std::vector<std::int64_t> int64_array(const rapidjson::Value& array, const char* what) {
@@ -642,11 +577,7 @@ source_tag_filter decode_source_tag_filter(std::string_view body) {
 }
 
 std::vector<tag_value> decode_tag_mappings(std::string_view body) {
-  rapidjson::Document doc;
-  check_nesting(body);
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-  if (doc.HasParseError())
-    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
+  auto doc = parse(body);
   if (!doc.IsArray()) throw malformed("Expected a JSON array of tag mappings");
   std::vector<tag_value> out;
   for (const auto& m : doc.GetArray()) {
@@ -707,11 +638,7 @@ std::pair<std::vector<std::string>, std::vector<image_tag_values>> decode_bulk_a
 }
 
 std::vector<std::int64_t> decode_ids(std::string_view body) {
-  rapidjson::Document doc;
-  check_nesting(body);
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-  if (doc.HasParseError())
-    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())));
+  auto doc = parse(body);
   if (!doc.IsArray()) throw malformed("Expected a JSON array of ids");
   return int64_array(doc, "The list");
 }
@@ -964,13 +891,7 @@ tag_path decode_tag_path(const rapidjson::Value& value, bool tree) {
 }
 
 tag_path decode_tag_path(std::string_view body, bool tree) {
-  rapidjson::Document doc;
-  check_nesting(body);
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
-  if (doc.HasParseError())
-    throw malformed(std::string(rapidjson::GetParseError_En(doc.GetParseError())) + " (at offset " +
-                    std::to_string(doc.GetErrorOffset()) + ")");
-  return decode_tag_path(doc, tree);
+  return decode_tag_path(parse(body), tree);
 }
 
 std::string encode(const tag_path& path) {
