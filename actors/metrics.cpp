@@ -67,6 +67,17 @@ void metrics::scp_association() {
   ++associations_;
 }
 
+std::map<std::string, metrics::ingest_count> metrics::ingest_by_source() const {
+  std::lock_guard lock{mutex_};
+  std::map<std::string, ingest_count> out;
+  for (const auto& [type, n] : ingested_) {
+    out[type].images = n.first;
+    out[type].bytes = n.second;
+  }
+  for (const auto& [type, n] : ingest_failures_) out[type].failed = n;
+  return out;
+}
+
 std::string metrics::exposition(const gauges& g) const {
   std::lock_guard lock{mutex_};
   std::string out;

@@ -34,6 +34,14 @@ class metrics {
     std::int64_t stored_images = 0;
     std::int64_t stored_bytes = 0;
   };
+  /// Images stored and refused since the start, by source type.
+  struct ingest_count {
+    std::uint64_t images = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t failed = 0;
+  };
+  std::map<std::string, ingest_count> ingest_by_source() const;
+
   /// Everything in the Prometheus text exposition format 0.0.4.
   std::string exposition(const gauges& g) const;
 

@@ -201,7 +201,11 @@ node::node(config c) {
                           sbx::version,
                           [this] { request_stop(std::chrono::seconds{1}); },
                           counters,
-                          i.cfg.metrics_token};
+                          i.cfg.metrics_token,
+                          i.cfg.database_url.empty() ? "SQLite" : "PostgreSQL",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count()};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
                                                 std::max(1u, i.cfg.actor_threads), counters,

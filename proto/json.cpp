@@ -749,6 +749,32 @@ std::string system_information(std::string_view version) {
   });
 }
 
+std::string encode(const system_status& s) {
+  return write([&](writer& w) {
+    w.StartObject();
+    put(w, "version", s.version);
+    put(w, "database", s.database);
+    put(w, "started", s.started);
+    key(w, "storage");
+    w.StartObject();
+    put(w, "images", s.stored_images);
+    put(w, "bytes", s.stored_bytes);
+    w.EndObject();
+    key(w, "ingested");
+    w.StartArray();
+    for (const auto& i : s.ingested) {
+      w.StartObject();
+      put(w, "sourceType", i.source_type);
+      put(w, "images", i.images);
+      put(w, "bytes", i.bytes);
+      put(w, "failed", i.failed);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
 std::string dictionary_keywords(const std::vector<std::string>& keywords) {
   return write([&](writer& w) {
     w.StartObject();

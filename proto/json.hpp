@@ -19,6 +19,7 @@
 #include "proto/scu.hpp"
 #include "proto/series_type.hpp"
 #include "proto/source.hpp"
+#include "proto/system.hpp"
 #include "proto/tag_filter.hpp"
 #include "proto/tag_path.hpp"
 #include "proto/user.hpp"
@@ -127,6 +128,9 @@ std::string encode(const std::vector<confidentiality_option_info>& list);
 
 /// `SystemInformation` {"version"}.
 std::string system_information(std::string_view version);
+/// {"version","database","started","storage":{"images","bytes"},"ingested":[{"sourceType",
+/// "images","bytes","failed"}]} (`GET /api/system/status`).
+std::string encode(const system_status& s);
 /// `DicomDictionaryKeywords` {"keywords":[...]}.
 std::string dictionary_keywords(const std::vector<std::string>& keywords);
 /// `DicomDictionaryKeyword` {"keyword"}.

@@ -18,6 +18,8 @@ struct services : proto::services {
   std::function<void()> stop_node;            ///< asks the node to stop (returns at once)
   std::shared_ptr<actors::metrics> counters;  ///< what GET /metrics reports
   std::string metrics_token;  ///< metrics.token: if set, GET /metrics needs it as a Bearer token
+  std::string database;       ///< "SQLite" or "PostgreSQL" (GET /api/system/status)
+  std::int64_t started = 0;   ///< when the node started, ms since the epoch
 };
 
 // One function per API group, each in its own file.

@@ -17,6 +17,23 @@ void add_system_routes(router& r, const services& s) {
           ex->reply(json_response(200, json::system_information(version)));
         });
 
+  // The node's own facts for the web interface's system page (docs/api.md#system): storage
+  // counted by the storage service, ingest counters of GET /metrics since the start.
+  r.add("GET", "/api/system/status", access::user,
+        [storage = s.storage, counters = s.counters, version = s.version, database = s.database,
+         started = s.started](auto self, const exchange_ptr& ex) {
+          ask(self, ex, storage, get_atom::value, all_atom::value)
+              .then([=](std::int64_t files, std::int64_t bytes) {
+                system_status status{version, database, started, files, bytes, {}};
+                if (counters)
+                  for (const auto& [type, n] : counters->ingest_by_source())
+                    status.ingested.push_back({type, static_cast<std::int64_t>(n.images),
+                                               static_cast<std::int64_t>(n.bytes),
+                                               static_cast<std::int64_t>(n.failed)});
+                ex->reply(json_response(200, json::encode(status)));
+              });
+        });
+
   r.add("POST", "/api/system/stop", access::admin,
         [stop = s.stop_node](auto, const exchange_ptr& ex) {
           ex->reply(text_response(200, "Shutting down in 1 second..."));

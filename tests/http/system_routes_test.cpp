@@ -4,6 +4,8 @@
 
 #include "http/json_view.hpp"
 #include "http/running_node.hpp"
+#include "http/uploads.hpp"
+#include "support/dicom_files.hpp"
 
 using namespace sbx::test;
 
@@ -20,6 +22,36 @@ TEMPLATE_TEST_CASE("health and information are public and answer any method", "[
   auto info = c.request("GET", "/api/system/information");
   REQUIRE(info.status == 200);
   CHECK(std::string(parse_json(info.body)["version"].GetString()).size() > 0);
+}
+
+TEMPLATE_TEST_CASE("GET /system/status reports the database, storage and ingest counters",
+                   "[http][system]", sqlite_backend, postgres_backend) {
+  running_node n{TestType::value};
+  CHECK(n.client().request("GET", "/api/system/status").status == 401);
+  auto empty = n.admin("GET", "/api/system/status");
+  REQUIRE(empty.status == 200);
+  auto before = parse_json(empty.body);
+  CHECK(std::string(before["database"].GetString()) ==
+        (std::is_same_v<TestType, sqlite_backend> ? "SQLite" : "PostgreSQL"));
+  CHECK(before["storage"]["images"].GetInt64() == 0);
+  CHECK(before["ingested"].Size() == 0);
+  CHECK(before["started"].GetInt64() > 1'600'000'000'000);
+
+  const auto bytes = sbx::test::fixture("test.dcm");
+  REQUIRE(upload(n, bytes).status == 201);
+  REQUIRE(upload(n, "not DICOM").status == 400);
+  n.admin("POST", "/api/users", R"({"user":"user","role":"USER","password":"p"})");
+  auto r = n.as("user", "p", "GET", "/api/system/status");
+  REQUIRE(r.status == 200);
+  auto after = parse_json(r.body);
+  CHECK(after["storage"]["images"].GetInt64() == 1);
+  CHECK(after["storage"]["bytes"].GetInt64() == static_cast<std::int64_t>(bytes.size()));
+  REQUIRE(after["ingested"].Size() == 1);
+  CHECK(std::string(after["ingested"][0]["sourceType"].GetString()) == "user");
+  CHECK(after["ingested"][0]["images"].GetInt64() == 1);
+  CHECK(after["ingested"][0]["bytes"].GetInt64() == static_cast<std::int64_t>(bytes.size()));
+  CHECK(after["ingested"][0]["failed"].GetInt64() == 1);
+  CHECK(after["started"].GetInt64() == before["started"].GetInt64());
 }
 
 TEMPLATE_TEST_CASE("GET /sources lists every user as a source", "[http][system]", sqlite_backend,

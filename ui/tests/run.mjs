@@ -381,6 +381,19 @@ try {
     assertNoErrors(page, 'series types and filters');
   });
 
+  await step('the system page shows the database, storage used and what was ingested', async () => {
+    await page.click('nav a:text-is("System")');
+    await page.waitForSelector('[data-testid=database]:text-is("SQLite")');
+    const stored = Number(await page.locator('[data-testid=stored-images]').textContent());
+    if (!(stored >= 20)) throw new Error(`${stored} images stored, expected at least the 20 uploaded`);
+    const used = await page.locator('[data-testid=stored-bytes]').textContent();
+    if (!/^\d+(\.\d)? (bytes|KB|MB|GB)$/.test(used)) throw new Error(`storage used reads "${used}"`);
+    await page.waitForSelector('[data-testid=ingested]:has-text("1 refused")');
+    await page.waitForSelector('[data-testid=ingest-rate]:has-text("images/s")', { timeout: 15000 });
+    await shot(page, 'system');
+    assertNoErrors(page, 'system');
+  });
+
   await step('every page loads without a console error', async () => {
     const titles = {
       Browse: 'Browse', Upload: 'Upload', Anonymization: 'Anonymization keys', Boxes: 'Boxes',
