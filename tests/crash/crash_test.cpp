@@ -14,6 +14,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -231,6 +232,42 @@ acknowledged upload_all(const crash_site& site, const std::vector<numbered_image
   return acked;
 }
 
+/// One round of an ingest scenario: `senders` threads each take the next number of `test` (from
+/// `next`), record the image in `sent` and send it with `send`, which returns true when the node
+/// acknowledged it, until the node is SIGKILLed once `kill_after` images are acknowledged. Only
+/// acknowledgements that came before the kill are added to `acked`.
+void kill_during_ingest(crash_site& site, const std::string& test, int senders, int kill_after,
+                        int& next, std::set<std::string>& sent, acknowledged& acked,
+                        const std::function<bool(int, const numbered_image&)>& send) {
+  std::atomic<int> acks{0};
+  std::atomic<bool> dead{false};
+  std::mutex m;
+  std::deque<background_task<void>> threads;
+  for (int s = 0; s < senders; ++s)
+    threads.emplace_back([&](std::stop_token stop) {
+      while (!dead && !stop.stop_requested()) {
+        int k = 0;
+        {
+          std::lock_guard lock{m};
+          k = next++;
+        }
+        auto image = image_number(test, k);
+        {
+          std::lock_guard lock{m};
+          sent.insert(image.uid);
+        }
+        if (!send(k, image)) continue;
+        std::lock_guard lock{m};
+        if (!dead) acked.emplace(image.uid, image.bytes);
+        ++acks;
+      }
+    });
+  REQUIRE(eventually(60s, [&] { return acks >= kill_after; }));
+  std::lock_guard lock{m};  // no acknowledgement is recorded after this point
+  site.kill();
+  dead = true;
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("crash: a node killed during 8-client REST ingest loses no acknowledged image",
@@ -245,32 +282,9 @@ TEMPLATE_TEST_CASE("crash: a node killed during 8-client REST ingest loses no ac
     site.start();
     // 8 clients upload new images until the node dies, which happens after a random number of
     // acknowledgements.
-    const int kill_after = between(g, 5, 120);
-    std::atomic<int> acks{0};
-    std::atomic<bool> dead{false};
-    std::mutex m;
-    {
-      std::deque<background_task<void>> clients;
-      for (int c = 0; c < 8; ++c)
-        clients.emplace_back([&](std::stop_token stop) {
-          while (!dead && !stop.stop_requested()) {
-            numbered_image image;
-            {
-              std::lock_guard lock{m};
-              image = image_number("rest", n++);
-              sent.insert(image.uid);
-            }
-            if (site.upload(image.bytes) < 0) continue;
-            std::lock_guard lock{m};
-            if (!dead) acked.emplace(image.uid, image.bytes);
-            ++acks;
-          }
-        });
-      REQUIRE(eventually(60s, [&] { return acks >= kill_after; }));
-      std::lock_guard lock{m};  // no acknowledgement is recorded after this point
-      site.kill();
-      dead = true;
-    }
+    kill_during_ingest(
+        site, "rest", 8, between(g, 5, 120), n, sent, acked,
+        [&](int, const numbered_image& image) { return site.upload(image.bytes) >= 0; });
     site.start();
     auto stored = site.check_consistent();
     const auto lost = check_acknowledged(site, acked, stored);
@@ -289,6 +303,7 @@ TEMPLATE_TEST_CASE("crash: a node killed during C-STORE ingest loses no acknowle
   scratch_dir files;
   const auto scp_port = free_port();
   acknowledged acked;
+  std::set<std::string> sent;
   int n = 0;
   for (int round = 0; round < rounds(); ++round) {
     site.start();
@@ -300,38 +315,15 @@ TEMPLATE_TEST_CASE("crash: a node killed during C-STORE ingest loses no acknowle
     REQUIRE(eventually(20s, [&] { return echo_succeeds(scp_port, "CRASH"); }));
     // Two senders, each storing one file per association; storescu's exit status 0 is the
     // acknowledgement.
-    const int kill_after = between(g, 3, 40);
-    std::atomic<int> acks{0};
-    std::atomic<bool> dead{false};
-    std::mutex m;
-    {
-      std::deque<background_task<void>> senders;
-      for (int s = 0; s < 2; ++s)
-        senders.emplace_back([&](std::stop_token stop) {
-          while (!dead && !stop.stop_requested()) {
-            numbered_image image;
-            fs::path file;
-            {
-              std::lock_guard lock{m};
-              const int k = n++;
-              image = image_number("cstore", k);
-              file = files / ("f" + std::to_string(k) + ".dcm");
-            }
-            write_bytes(file, image.bytes);
-            auto [status, output] = run_command(
-                "storescu -aec CRASH 127.0.0.1 " + std::to_string(scp_port) + " " + file.string(),
-                std::chrono::seconds{60});
-            if (status != 0) continue;
-            std::lock_guard lock{m};
-            if (!dead) acked.emplace(image.uid, image.bytes);
-            ++acks;
-          }
-        });
-      REQUIRE(eventually(60s, [&] { return acks >= kill_after; }));
-      std::lock_guard lock{m};
-      site.kill();
-      dead = true;
-    }
+    kill_during_ingest(site, "cstore", 2, between(g, 3, 40), n, sent, acked,
+                       [&](int k, const numbered_image& image) {
+                         const auto file = files / ("f" + std::to_string(k) + ".dcm");
+                         write_bytes(file, image.bytes);
+                         return run_command("storescu -aec CRASH 127.0.0.1 " +
+                                                std::to_string(scp_port) + " " + file.string(),
+                                            std::chrono::seconds{60})
+                                    .first == 0;
+                       });
     site.start();
     const auto lost = check_acknowledged(site, acked, site.check_consistent(), false);
     tally("c-store", TestType::name, acked.size(), lost, site.duplicated());
