@@ -6,6 +6,8 @@
   report.py cstore RESULTS.jsonl              cstore.sh: C-STORE ingest, ours against Orthanc
   report.py imageops RESULTS.jsonl            image_ops.sh: PNG, anonymization, export, disk
   report.py boxes RESULTS.jsonl               boxes.sh: box transfers beside Orthanc's peers
+  report.py soak RESULTS.jsonl                soak.sh: errors, latency per operation, memory
+  report.py durability RESULTS.jsonl          durability.sh: ingest, synchronous FULL / NORMAL
   report.py table RESULTS.jsonl...            every record: min / median / max over runs
 
 Ratios are ours / Orthanc. Rates and memory are medians over runs; latencies are the median
@@ -280,6 +282,51 @@ def report_boxes(res):
     report_table(res)
 
 
+# ------------------------------------------------------------------ durability.sh
+
+def report_durability(res):
+    print("## Ingest before and after full durability (goal: at least 2x Orthanc with 8 clients, "
+          "durable)\n")
+    print("`sbx`: the node as it is (SQLite `synchronous=FULL`); `sbx_normal`: the same source "
+          "with `synchronous=NORMAL`, as before the change. Medians over runs.\n")
+    t = Table("clients", "ours, durable (img/s)", "ours, NORMAL (img/s)", "Orthanc (img/s)",
+              "durable / NORMAL", "durable / Orthanc", "verdict (8 clients: 2x)",
+              "CPU ms an image: durable / NORMAL / Orthanc")
+    for clients in (1, 8):
+        m = "ingest_rest_c%d" % clients
+        full, normal, peer = res.rate(m, US), res.rate(m, "sbx_normal"), res.rate(m, PEER)
+        r = ratio(full, peer)
+        t.add(str(clients), full, normal, peer, ratio(full, normal), r,
+              verdict(r, lambda x: x >= 2) if clients == 8 else "",
+              " / ".join(show(res.rate(m, s, "cpu_ms")) for s in (US, "sbx_normal", PEER)))
+    t.print()
+    failures(res)
+    report_table(res)
+
+
+# ------------------------------------------------------------------ soak.sh
+
+def report_soak(res):
+    ops = [r for r in res.records if r.get("kind") == "soak" and r["measure"] != "soak_memory"]
+    memory = [r for r in res.records if r["measure"] == "soak_memory"]
+    errors = sum(r["errors"] for r in ops)
+    print("## Soak (goals: 0 errors, a flat memory)\n")
+    print("Errors: **%d** of %d requests.\n" % (errors, sum(r["n"] + r["errors"] for r in ops)))
+    t = Table("operation", "requests", "errors", "p50 ms", "p99 ms")
+    for r in ops:
+        t.add(r["measure"][len("soak_"):], r["n"], r["errors"], r.get("p50_ms"), r.get("p99_ms"))
+    t.print()
+    for r in ops:
+        for e in r.get("first_errors", []):
+            print("- %s: %s" % (r["measure"], e))
+    for m in memory:
+        print("\nRSS: %s MB at the first sample, %s MB at the last, %s MB at most (%d samples); "
+              "slope %s MB/min over the run, %s MB/min over its second half.\n"
+              % (m["rss_first_mb"], m["rss_last_mb"], m["rss_max_mb"], m["samples"],
+                 m["slope_mb_per_min"], m["slope_second_half_mb_per_min"]))
+        print("Samples (MB, every 10 s): " + " ".join(str(x) for x in m["rss_mb"]))
+
+
 # ------------------------------------------------------------------ image_ops.sh
 
 def report_imageops(res):
@@ -388,7 +435,8 @@ def report_table(res):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("rest", "cstore", "imageops", "boxes", "table"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("rest", "cstore", "imageops", "boxes", "soak",
+                                                     "durability", "table"):
         sys.exit(__doc__)
     command = sys.argv[1]
     if command == "rest":
@@ -399,6 +447,10 @@ def main():
         report_imageops(Results(sys.argv[2:3]))
     elif command == "boxes":
         report_boxes(Results(sys.argv[2:3]))
+    elif command == "soak":
+        report_soak(Results(sys.argv[2:3]))
+    elif command == "durability":
+        report_durability(Results(sys.argv[2:3]))
     else:
         report_table(Results(sys.argv[2:]))
 
