@@ -3,7 +3,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace sbx::actors {
@@ -90,49 +92,85 @@ void compress_payload(std::string_view head, const std::filesystem::path& file,
   if (!os) throw std::runtime_error("cannot write " + out.string());
 }
 
-payload_state inflate_payload(const std::filesystem::path& in, const std::filesystem::path& out,
-                              std::string& why) {
-  std::ifstream is(in, std::ios::binary);
-  if (!is) throw std::runtime_error("cannot read " + in.string());
+std::string compress_payload(std::string_view head, const std::filesystem::path& file,
+                             std::uint64_t offset, int level) {
+  payload_deflater deflater(std::string(head), file, offset, false, level);
+  std::string out;
+  std::error_code ec;
+  const auto size = file.empty() ? 0 : std::filesystem::file_size(file, ec);
+  if (!ec && size >= offset) out.reserve(head.size() + (size - offset) + 1024);
+  for (auto piece = deflater.next(); !piece.empty(); piece = deflater.next()) out.append(piece);
+  return out;
+}
+
+namespace {
+
+/// Inflates what `read` gives (a piece into the buffer, 0 at the end) into `out`.
+template <class Read>
+payload_state inflate_into(Read read, const std::filesystem::path& out, std::string& why) {
   std::ofstream os(out, std::ios::binary | std::ios::trunc);
   if (!os) throw std::runtime_error("cannot write " + out.string());
   z_stream z{};
   if (inflateInit(&z) != Z_OK) throw std::runtime_error("zlib: inflateInit failed");
-  std::vector<char> input(piece_size), output(piece_size);
+  std::vector<char> output(piece_size);
   payload_state state = payload_state::truncated;
-  bool more = true;
-  while (more && state == payload_state::truncated) {
-    is.read(input.data(), static_cast<std::streamsize>(input.size()));
-    if (is.bad()) {
-      inflateEnd(&z);
-      throw std::runtime_error("cannot read " + in.string());
-    }
-    more = !is.eof();
-    z.next_in = reinterpret_cast<Bytef*>(input.data());
-    z.avail_in = static_cast<uInt>(is.gcount());
-    if (z.avail_in == 0) break;
-    while (z.avail_in > 0 || state == payload_state::truncated) {
-      z.next_out = reinterpret_cast<Bytef*>(output.data());
-      z.avail_out = static_cast<uInt>(output.size());
-      const int rc = inflate(&z, Z_NO_FLUSH);
-      os.write(output.data(), static_cast<std::streamsize>(output.size() - z.avail_out));
-      if (rc == Z_STREAM_END) {
-        state = payload_state::complete;
-        break;
+  try {
+    while (state == payload_state::truncated) {
+      const auto [data, size] = read();
+      if (size == 0) break;
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+      z.avail_in = static_cast<uInt>(size);
+      while (z.avail_in > 0 || state == payload_state::truncated) {
+        z.next_out = reinterpret_cast<Bytef*>(output.data());
+        z.avail_out = static_cast<uInt>(output.size());
+        const int rc = inflate(&z, Z_NO_FLUSH);
+        os.write(output.data(), static_cast<std::streamsize>(output.size() - z.avail_out));
+        if (rc == Z_STREAM_END) {
+          state = payload_state::complete;
+          break;
+        }
+        if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR) {
+          why = z.msg ? z.msg : "not a zlib stream";
+          state = payload_state::corrupt;
+          break;
+        }
+        if (rc == Z_BUF_ERROR || (z.avail_in == 0 && z.avail_out > 0)) break;  // needs more input
       }
-      if (rc == Z_NEED_DICT || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR) {
-        why = z.msg ? z.msg : "not a zlib stream";
-        state = payload_state::corrupt;
-        break;
-      }
-      if (rc == Z_BUF_ERROR || (z.avail_in == 0 && z.avail_out > 0)) break;  // needs more input
     }
+  } catch (...) {
+    inflateEnd(&z);
+    throw;
   }
   inflateEnd(&z);
   os.flush();
   if (!os) throw std::runtime_error("cannot write " + out.string());
   if (state == payload_state::truncated) why = "the compressed payload ends before its end";
   return state;
+}
+
+}  // namespace
+
+payload_state inflate_payload(const std::filesystem::path& in, const std::filesystem::path& out,
+                              std::string& why) {
+  std::ifstream is(in, std::ios::binary);
+  if (!is) throw std::runtime_error("cannot read " + in.string());
+  std::vector<char> input(piece_size);
+  auto read = [&]() -> std::pair<const char*, std::size_t> {
+    is.read(input.data(), static_cast<std::streamsize>(input.size()));
+    if (is.bad()) throw std::runtime_error("cannot read " + in.string());
+    return {input.data(), static_cast<std::size_t>(is.gcount())};
+  };
+  return inflate_into(read, out, why);
+}
+
+payload_state inflate_payload(std::string_view in, const std::filesystem::path& out,
+                              std::string& why) {
+  auto read = [&]() -> std::pair<const char*, std::size_t> {
+    const auto piece = in.substr(0, std::min(in.size(), piece_size));
+    in.remove_prefix(piece.size());
+    return {piece.data(), piece.size()};
+  };
+  return inflate_into(read, out, why);
 }
 
 }  // namespace sbx::actors
