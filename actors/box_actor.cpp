@@ -501,12 +501,12 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           auto b = poll_box(token);
           if (!b) return b.error();
           touched(*b);
-          const auto tid = ti.transaction.id;
-          if (repo().outgoing_image(b->id, tid, ti.image.id) &&
-              repo().mark_sent(tid, ti.image.id, now_ms()) &&
-              repo().finish_if_complete(tid, now_ms()))
-            announce_finished(self, tid);
-          return true;
+          // Committed by the recorder with the acknowledgements that arrive meanwhile.
+          auto promise = self->make_response_promise<bool>();
+          self->request(self->state.receiver.recorder, caf::infinite, done_atom::value, *b, ti)
+              .then([promise](bool ok) mutable { promise.deliver(ok); },
+                    [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+          return promise;
         });
       },
       [=](failed_atom, const std::string& token, const failed_outgoing_image& f) {

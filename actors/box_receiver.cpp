@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/box_link.hpp"
 #include "actors/box_payload.hpp"
 #include "actors/clock.hpp"
 #include "persistence/box_repo.hpp"
@@ -42,8 +43,36 @@ struct recorder_state {
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::box_repo> repo;
   std::vector<waiting> queue;
+  /// Acknowledgements of our images by a remote that polls (`POST .../outgoing/done`).
+  struct acknowledged {
+    std::int64_t box_id;
+    std::int64_t transaction_id;
+    std::int64_t image_row_id;
+    caf::typed_response_promise<bool> promise;
+  };
+  std::vector<acknowledged> acknowledgements;
   bool flush_sent = false;
 };
+
+/// Commits the acknowledgements waiting (one database transaction) and answers them.
+void flush_acknowledgements(caf::stateful_actor<recorder_state>* self,
+                            const box_service_config& config) {
+  auto& s = self->state;
+  auto group = std::exchange(s.acknowledgements, {});
+  if (group.empty()) return;
+  try {
+    std::vector<std::pair<std::int64_t, std::int64_t>> sent;
+    for (const auto& a : group)
+      if (s.repo->outgoing_image(a.box_id, a.transaction_id, a.image_row_id))
+        sent.emplace_back(a.transaction_id, a.image_row_id);
+    for (const auto id : s.repo->mark_sent(sent, now_ms()))
+      if (s.repo->finish_if_complete(id, now_ms())) announce_finished(config, *s.repo, id);
+    for (auto& a : group) a.promise.deliver(true);
+  } catch (const std::exception& e) {
+    spdlog::error("box: database failure: {}", e.what());
+    for (auto& a : group) a.promise.deliver(internal_error());
+  }
+}
 
 caf::behavior recorder(caf::stateful_actor<recorder_state>* self, box_service_config config) {
   self->state.db = persistence::open_database(config.database);
@@ -63,9 +92,21 @@ caf::behavior recorder(caf::stateful_actor<recorder_state>* self, box_service_co
         }
         return promise;
       },
+      [=](done_atom, const box& b, const outgoing_transaction_image& ti) -> caf::result<bool> {
+        auto& s = self->state;
+        auto promise = self->make_response_promise<bool>();
+        s.acknowledgements.push_back({b.id, ti.transaction.id, ti.image.id, promise});
+        if (!s.flush_sent) {
+          s.flush_sent = true;
+          self->send(self, flush_atom::value);
+        }
+        return promise;
+      },
       [=](flush_atom) {
         auto& s = self->state;
         s.flush_sent = false;
+        flush_acknowledgements(self, config);
+        if (s.queue.empty()) return;
         auto group = std::exchange(s.queue, {});
         std::vector<persistence::incoming_delivery> deliveries;
         for (const auto& w : group) deliveries.push_back(w.delivery);

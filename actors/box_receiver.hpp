@@ -15,8 +15,11 @@ namespace sbx::actors {
 /// the token is checked and answers true only when the image is stored and recorded (an
 /// incomplete payload: errc::unavailable, to be sent again).
 struct box_receiver {
-  caf::actor workers;   ///< takes the deliveries
-  caf::actor recorder;  ///< commits their records
+  caf::actor workers;  ///< takes the deliveries
+  /// Commits their records, and the acknowledgements (`POST .../outgoing/done`) of a remote
+  /// that polls us, in groups: `(done_atom, box, outgoing_transaction_image)` answers true once
+  /// the image is marked sent.
+  caf::actor recorder;
   /// Ends both (the box service does when it ends).
   void stop() const;
 };
