@@ -64,6 +64,31 @@ bool accepted(long status) {
   return (status >= 200 && status < 300) || status == 400 || status == 404;
 }
 
+/// What other threads (the HTTP client's, the workers) report to an engine thread, which waits
+/// for it.
+template <class Outcome>
+struct reports {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Outcome> done;
+
+  void add(Outcome o) {
+    {
+      std::lock_guard lock{mutex};
+      done.push_back(std::move(o));
+    }
+    cv.notify_all();
+  }
+
+  /// Everything reported so far, once there is something or `stopping` says so.
+  template <class Stopping>
+  std::deque<Outcome> take(Stopping stopping) {
+    std::unique_lock lock{mutex};
+    while (done.empty() && !stopping()) cv.wait_for(lock, std::chrono::milliseconds{100});
+    return std::exchange(done, {});
+  }
+};
+
 class link {
  public:
   link(caf::blocking_actor* self, box_link_config config, box b)
@@ -211,26 +236,14 @@ class link {
                           tag_values_of(ti.image.id), false);
   }
 
-  /// Where the uploads of a push batch report when they end (from the client's thread, or from
-  /// a worker when an image could not be prepared).
-  struct completions {
-    struct outcome {
-      std::size_t index = 0;
-      std::optional<client::result> result;  ///< empty: not sent, `prepare_error` says why
-      std::string prepare_error;
-    };
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::deque<outcome> done;
-
-    void add(outcome o) {
-      {
-        std::lock_guard lock{mutex};
-        done.push_back(std::move(o));
-      }
-      cv.notify_all();
-    }
+  /// How an upload of a push batch ended (reported from the client's thread, or from a worker
+  /// when the image could not be prepared).
+  struct upload_outcome {
+    std::size_t index = 0;
+    std::optional<client::result> result;  ///< empty: not sent, `prepare_error` says why
+    std::string prepare_error;
   };
+  using completions = reports<upload_outcome>;
 
   /// Payloads up to this size are compressed into memory and sent from there; larger ones go
   /// through a temporary file.
@@ -334,12 +347,7 @@ class link {
         ask_ahead();
       }
       if (in_flight == 0) break;
-      std::deque<completions::outcome> ended;
-      {
-        std::unique_lock lock{c->mutex};
-        while (c->done.empty() && !stopping()) c->cv.wait_for(lock, std::chrono::milliseconds{100});
-        ended.swap(c->done);
-      }
+      auto ended = c->take([this] { return stopping(); });
       if (stopping()) return batch::failed;  // what is in flight reports to `c`, unread
       for (auto& o : ended) {
         --in_flight;
@@ -406,28 +414,16 @@ class link {
     return true;
   }
 
-  /// Where the fetches and acknowledgements of a poll batch report when they end.
-  struct poll_events {
-    struct outcome {
-      std::size_t index = 0;
-      bool acknowledgement = false;
-      client::result result;
-      payload_state state = payload_state::corrupt;  ///< of a fetched 2xx payload
-      std::string why;
-      std::filesystem::path inflated;  ///< the image, when complete
-    };
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::deque<outcome> done;
-
-    void add(outcome o) {
-      {
-        std::lock_guard lock{mutex};
-        done.push_back(std::move(o));
-      }
-      cv.notify_all();
-    }
+  /// How a fetch (inflated by a worker) or an acknowledgement of a poll batch ended.
+  struct poll_outcome {
+    std::size_t index = 0;
+    bool acknowledgement = false;
+    client::result result;
+    payload_state state = payload_state::corrupt;  ///< of a fetched 2xx payload
+    std::string why;
+    std::filesystem::path inflated;  ///< the image, when complete
   };
+  using poll_events = reports<poll_outcome>;
 
   /// Fetches `items[index]`; a worker inflates the answer into the store's tmp/ folder.
   void start_fetch(const outgoing_transaction_image& item, std::size_t index,
@@ -441,7 +437,7 @@ class link {
     config_.client->start(std::move(r), [events, index, fetched, inflated,
                                          workers = config_.workers](client::result res) {
       workers->post([events, index, fetched, inflated, res = std::move(res)]() mutable {
-        poll_events::outcome o{index, false, std::move(res), payload_state::corrupt, {}, {}};
+        poll_outcome o{index, false, std::move(res), payload_state::corrupt, {}, {}};
         const auto* r = answer(o.result);
         std::error_code ec;
         if (r && r->status >= 200 && r->status < 300) {
@@ -570,13 +566,7 @@ class link {
         start_fetch(items[next], next, events);
       if (!arrived.empty() && (arrived.size() >= window || fetching == 0)) settle();
       if (fetching == 0 && acknowledging == 0) break;
-      std::deque<poll_events::outcome> ended;
-      {
-        std::unique_lock lock{events->mutex};
-        while (events->done.empty() && !stopping())
-          events->cv.wait_for(lock, std::chrono::milliseconds{100});
-        ended.swap(events->done);
-      }
+      auto ended = events->take([this] { return stopping(); });
       if (stopping()) return batch::failed;  // what is in flight reports to `events`, unread
       for (auto& o : ended) {
         const auto* r = answer(o.result);
