@@ -16,6 +16,8 @@
 
 #include "actors/box_link.hpp"
 #include "actors/box_payload.hpp"
+#include "actors/box_receiver.hpp"
+#include "actors/box_workers.hpp"
 #include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "actors/event_relay.hpp"
@@ -41,6 +43,8 @@ struct box_state {
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::box_repo> repo;
   std::shared_ptr<http::client::client> client;
+  std::shared_ptr<box_workers> workers;  ///< compress and inflate for the engines
+  box_receiver receiver;                 ///< stores what is pushed to us
   /// Shared with the exit handler, which stops them when the service ends.
   std::shared_ptr<std::map<std::int64_t, running_link>> links =
       std::make_shared<std::map<std::int64_t, running_link>>();
@@ -51,10 +55,6 @@ struct box_state {
 using box_pointer = box_actor::stateful_pointer<box_state>;
 
 constexpr const char* basic_profile = "BASIC_PROFILE";
-
-caf::error internal_error() {
-  return make_error(errc::internal, "There was an internal server error.");
-}
 
 caf::error unknown_token(const std::string& token) {
   return make_error(errc::unauthorized, "No box found for token " + token);
@@ -148,6 +148,7 @@ void start_link(box_pointer self, const box& b) {
   box_link_config lc;
   lc.service = s.config;
   lc.client = s.client;
+  lc.workers = s.workers;
   auto actor = spawn_box_link(self->system(), lc, b);
   (*s.links)[b.id] = {actor, lc.stop};
 }
@@ -236,69 +237,6 @@ std::vector<std::string> names_of(const std::vector<confidentiality_option_info>
   return out;
 }
 
-/// Stores one delivered image (T1) and records it; answers once both are done.
-void receive_image(box_pointer self, box b, box_delivery d,
-                   caf::typed_response_promise<bool> promise) {
-  auto& config = self->state.config;
-  const auto inflated = config.store->temp_path();
-  std::string why;
-  payload_state state;
-  try {
-    state = inflate_payload(d.file, inflated, why);
-  } catch (const std::exception& e) {
-    spdlog::error("box: cannot inflate a payload from {}: {}", b.name, e.what());
-    std::error_code ec;
-    std::filesystem::remove(inflated, ec);
-    promise.deliver(internal_error());
-    return;
-  }
-  std::error_code ec;
-  std::filesystem::remove(d.file, ec);
-  if (state != payload_state::complete) {
-    std::filesystem::remove(inflated, ec);
-    note(self, log_type::warn,
-         "Image " + std::to_string(d.sequence_number) + " of transaction " +
-             std::to_string(d.transaction_id) + " from box " + b.name +
-             " arrived incomplete and will be sent again: " + why);
-    promise.deliver(make_error(errc::unavailable, "Incomplete image payload: " + why));
-    return;
-  }
-  auto record = [self, b, d, promise](std::optional<std::int64_t> image_id, bool added,
-                                      std::string error) mutable {
-    try {
-      persistence::incoming_delivery delivery{
-          b.id,     b.name, d.transaction_id, d.sequence_number, d.total_image_count,
-          image_id, added,  std::move(error)};
-      auto before = self->state.repo->incoming_of(b.id, d.transaction_id);
-      auto t = self->state.repo->record_incoming(delivery, now_ms());
-      if (t.status == finished_status && (!before || before->status != finished_status))
-        note(self, log_type::info,
-             "Received " + std::to_string(t.received_image_count) + " images from box " + b.name +
-                 " (" + std::to_string(t.added_image_count) + " new)");
-      promise.deliver(true);
-    } catch (const persistence::database_error& e) {
-      spdlog::error("box: database failure: {}", e.what());
-      promise.deliver(internal_error());
-    }
-  };
-  ingest_request r{inflated.string(), source{"box", b.name, b.id}, context_set::extended, true};
-  self->request(config.ingest, caf::infinite, ingest_atom::value, std::move(r))
-      .then([record](const ingest_result& r) mutable { record(r.img.id, r.added, {}); },
-            [self, b, d, record, promise](caf::error& e) mutable {
-              if (e.category() == error_category &&
-                  static_cast<errc>(e.code()) == errc::bad_request) {
-                auto why = e.context().match_elements<std::string>()
-                               ? e.context().get_as<std::string>(0)
-                               : std::string("invalid data");
-                note(self, log_type::warn,
-                     "Ignoring rejected image from " + b.name + " in transaction " +
-                         std::to_string(d.transaction_id) + ": " + why);
-                return record(std::nullopt, false, why);
-              }
-              promise.deliver(std::move(e));
-            });
-}
-
 box_actor::behavior_type box_behavior(box_pointer self, box_service_config config) {
   auto& s = self->state;
   s.config = std::move(config);
@@ -309,6 +247,9 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
   options.proxy = s.config.settings.proxy;
   options.max_connections = std::max(1u, s.config.settings.parallelism);
   s.client = std::make_shared<http::client::client>(options);
+  s.workers = std::make_shared<box_workers>(
+      box_workers::default_threads(std::max(1u, s.config.settings.parallelism)));
+  s.receiver = spawn_box_receiver(self->system(), s.config);
   refresh_tokens(self);
   for (const auto& b : s.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
     if (b.send_method == push_method) start_link(self, b);
@@ -317,7 +258,8 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
       s.repo->set_online(b.id, false);
     }
   }
-  self->attach_functor([links = s.links](const caf::error&) {
+  self->attach_functor([links = s.links, receiver = s.receiver](const caf::error&) {
+    receiver.stop();
     for (auto& [id, link] : *links) {
       link.stop->store(true);
       caf::anon_send(link.actor, delete_atom::value);
@@ -481,8 +423,12 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
             std::filesystem::remove(d.file, ec);
             return b.error();
           }
+          // Inflated, stored and recorded by the receiver's workers, several at once.
           auto promise = self->make_response_promise<bool>();
-          receive_image(self, *b, std::move(d), promise);
+          self->request(self->state.receiver.workers, caf::infinite, image_atom::value, *b,
+                        std::move(d))
+              .then([promise](bool ok) mutable { promise.deliver(ok); },
+                    [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
           return promise;
         });
       },
@@ -555,12 +501,12 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           auto b = poll_box(token);
           if (!b) return b.error();
           touched(*b);
-          const auto tid = ti.transaction.id;
-          if (repo().outgoing_image(b->id, tid, ti.image.id) &&
-              repo().mark_sent(tid, ti.image.id, now_ms()) &&
-              repo().finish_if_complete(tid, now_ms()))
-            announce_finished(self, tid);
-          return true;
+          // Committed by the recorder with the acknowledgements that arrive meanwhile.
+          auto promise = self->make_response_promise<bool>();
+          self->request(self->state.receiver.recorder, caf::infinite, done_atom::value, *b, ti)
+              .then([promise](bool ok) mutable { promise.deliver(ok); },
+                    [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+          return promise;
         });
       },
       [=](failed_atom, const std::string& token, const failed_outgoing_image& f) {

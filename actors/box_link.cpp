@@ -8,11 +8,12 @@
 #include <caf/send.hpp>
 #include <chrono>
 #include <condition_variable>
-#include <future>
+#include <deque>
 #include <map>
 #include <mutex>
 
 #include "actors/box_payload.hpp"
+#include "actors/box_workers.hpp"
 #include "actors/clock.hpp"
 #include "dicom/tag_path.hpp"
 #include "persistence/box_repo.hpp"
@@ -63,14 +64,28 @@ bool accepted(long status) {
   return (status >= 200 && status < 300) || status == 400 || status == 404;
 }
 
-/// The files a batch creates, removed however it ends.
-struct temp_files {
-  std::vector<std::filesystem::path> paths;
-  ~temp_files() {
-    for (const auto& p : paths) {
-      std::error_code ec;
-      std::filesystem::remove(p, ec);
+/// What other threads (the HTTP client's, the workers) report to an engine thread, which waits
+/// for it.
+template <class Outcome>
+struct reports {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Outcome> done;
+
+  void add(Outcome o) {
+    {
+      std::lock_guard lock{mutex};
+      done.push_back(std::move(o));
     }
+    cv.notify_all();
+  }
+
+  /// Everything reported so far, once there is something or `stopping` says so.
+  template <class Stopping>
+  std::deque<Outcome> take(Stopping stopping) {
+    std::unique_lock lock{mutex};
+    while (done.empty() && !stopping()) cv.wait_for(lock, std::chrono::milliseconds{100});
+    return std::exchange(done, {});
   }
 };
 
@@ -211,114 +226,143 @@ class link {
     announce_finished(config_.service, *repo_, transaction_id);
   }
 
-  /// Asks the anonymization service for the outgoing versions of some images, all at once
-  /// (it works on several files in parallel); `collect` receives them.
-  auto anonymize(const std::vector<outgoing_transaction_image>& items) {
-    auto ask = [this](const outgoing_transaction_image& ti) {
-      std::vector<std::string> profile;
-      for (const auto& o : ti.transaction.profile) profile.push_back(o.name);
-      return self_->request(caf::actor_cast<caf::actor>(config_.service.anonymization),
-                            caf::infinite, anonymize_atom::value, ti.image.image_id,
-                            std::move(profile), tag_values_of(ti.image.id), false);
-    };
-    std::vector<decltype(ask(std::declval<const outgoing_transaction_image&>()))> asked;
-    for (const auto& ti : items) asked.push_back(ask(ti));
-    return asked;
+  /// Asks the anonymization service for the outgoing version of an image (it works on several
+  /// files in parallel, so the push loop asks ahead of what it sends).
+  auto anonymize(const outgoing_transaction_image& ti) {
+    std::vector<std::string> profile;
+    for (const auto& o : ti.transaction.profile) profile.push_back(o.name);
+    return self_->request(caf::actor_cast<caf::actor>(config_.service.anonymization), caf::infinite,
+                          anonymize_atom::value, ti.image.image_id, std::move(profile),
+                          tag_values_of(ti.image.id), false);
   }
 
-  /// The compressed payloads of what `anonymize` asked for (an empty path for an image that
-  /// failed, recorded as such); every answer is received, whatever happens. The images are
-  /// compressed in parallel, each as soon as its answer is in.
-  template <class Handles>
-  std::vector<std::filesystem::path> collect(const std::vector<outgoing_transaction_image>& items,
-                                             Handles& asked, temp_files& temps) {
-    std::vector<std::filesystem::path> out(items.size());
-    std::vector<std::future<std::string>> compressing(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      asked[i].receive(
-          [&](anonymization_output& o) {
-            auto path = config_.service.store->temp_path();
-            temps.paths.push_back(path);
-            out[i] = path;
-            const int level = timing().compression_level;
-            compressing[i] = std::async(std::launch::async, [o = std::move(o), path, level] {
-              std::string why;
-              try {
-                compress_payload(o.head, o.file, o.offset, path, level);
-              } catch (const std::exception& e) {
-                why = std::string("cannot prepare the image: ") + e.what();
+  /// How an upload of a push batch ended (reported from the client's thread, or from a worker
+  /// when the image could not be prepared).
+  struct upload_outcome {
+    std::size_t index = 0;
+    std::optional<client::result> result;  ///< empty: not sent, `prepare_error` says why
+    std::string prepare_error;
+  };
+  using completions = reports<upload_outcome>;
+
+  /// Payloads up to this size are compressed into memory and sent from there; larger ones go
+  /// through a temporary file.
+  static constexpr std::uintmax_t in_memory_payload = std::uintmax_t{32} << 20;
+
+  /// Receives the anonymized image of `ti` and hands it to a worker, which compresses it and
+  /// starts its upload; its outcome arrives in `c` under `index`. False if the image failed
+  /// before that (recorded as such).
+  template <class Handle>
+  bool start_upload(const outgoing_transaction_image& ti, Handle& anonymized,
+                    const std::shared_ptr<completions>& c, std::size_t index) {
+    bool started = false;
+    anonymized.receive(
+        [&](anonymization_output& o) {
+          auto r = request(
+              "POST", base_ + "/image?transactionid=" + std::to_string(ti.transaction.id) +
+                          "&sequencenumber=" + std::to_string(ti.image.sequence_number) +
+                          "&totalimagecount=" + std::to_string(ti.transaction.total_image_count));
+          r.headers.push_back({"Content-Type", "application/octet-stream"});
+          std::error_code ec;
+          const auto size = o.file.empty() ? 0 : std::filesystem::file_size(o.file, ec);
+          std::filesystem::path spill;  // a temporary payload file, for large images only
+          if (ec || size > in_memory_payload) spill = config_.service.store->temp_path();
+          config_.workers->post([o = std::move(o), r = std::move(r), spill, c, index,
+                                 level = timing().compression_level,
+                                 http = config_.client]() mutable {
+            std::string why;
+            try {
+              if (spill.empty()) {
+                r.body = compress_payload(o.head, o.file, o.offset, level);
+              } else {
+                compress_payload(o.head, o.file, o.offset, spill, level);
+                r.body_file = spill;
               }
-              if (o.temporary && !o.file.empty()) {
-                std::error_code ec;
-                std::filesystem::remove(o.file, ec);
-              }
-              return why;
+            } catch (const std::exception& e) {
+              why = std::string("cannot prepare the image: ") + e.what();
+            }
+            std::error_code ec;
+            if (o.temporary && !o.file.empty()) std::filesystem::remove(o.file, ec);
+            if (!why.empty()) {
+              if (!spill.empty()) std::filesystem::remove(spill, ec);
+              return c->add({index, std::nullopt, std::move(why)});
+            }
+            http->start(std::move(r), [c, index, spill](client::result res) {
+              std::error_code ec;
+              if (!spill.empty()) std::filesystem::remove(spill, ec);
+              c->add({index, std::move(res), {}});
             });
-          },
-          [&](caf::error& e) {
-            const bool gone =
-                e.category() == error_category && static_cast<errc>(e.code()) == errc::not_found;
-            auto why = e.context().match_elements<std::string>()
-                           ? e.context().get_as<std::string>(0)
-                           : caf::to_string(e);
-            failed_image(items[i], gone ? "the image no longer exists: " + why : why, gone);
           });
-    }
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (!compressing[i].valid()) continue;
-      if (auto why = compressing[i].get(); !why.empty()) {
-        failed_image(items[i], why);
-        out[i].clear();
-      }
-    }
-    return out;
+          started = true;
+        },
+        [&](caf::error& e) {
+          const bool gone =
+              e.category() == error_category && static_cast<errc>(e.code()) == errc::not_found;
+          auto why = e.context().match_elements<std::string>() ? e.context().get_as<std::string>(0)
+                                                               : caf::to_string(e);
+          failed_image(ti, gone ? "the image no longer exists: " + why : why, gone);
+        });
+    return started;
   }
 
+  /// Receives an anonymization answer that will not be sent (the batch ended early).
+  template <class Handle>
+  void discard(Handle& anonymized) {
+    anonymized.receive(
+        [](anonymization_output& o) {
+          std::error_code ec;
+          if (o.temporary && !o.file.empty()) std::filesystem::remove(o.file, ec);
+        },
+        [](caf::error&) {});
+  }
+
+  /// Sends a batch through a sliding window (docs/federation.md, "Engines"): `box.parallelism`
+  /// uploads in flight, the next started as soon as one ends, anonymization asked ahead and
+  /// compression on the workers; acknowledged images are marked sent a group at a time.
   batch push_batch() {
     auto items = repo_->pending(box_.id, timing().batch_size, now_ms());
     if (items.empty()) return batch::idle;
-    bool progressed = false;
-    const auto chunk = std::max<std::size_t>(1, timing().parallelism);
-    auto part_at = [&](std::size_t start) {
-      return std::vector<outgoing_transaction_image>(
-          items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start)),
-          items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), start + chunk)));
+    const auto window = std::max<std::size_t>(1, timing().parallelism);
+    using handle = decltype(anonymize(items.front()));
+    std::vector<std::optional<handle>> asked(items.size());
+    std::size_t next_ask = 0, next_send = 0, in_flight = 0;
+    auto ask_ahead = [&] {
+      for (; next_ask < items.size() && next_ask < next_send + 2 * window; ++next_ask)
+        asked[next_ask].emplace(anonymize(items[next_ask]));
     };
-    // While one chunk is on the wire, the next one is being anonymized.
-    auto part = part_at(0);
-    auto asked = anonymize(part);
-    for (std::size_t start = 0; start < items.size(); start += chunk) {
-      temp_files temps;
-      auto files = collect(part, asked, temps);
-      if (stopping()) return batch::failed;
-      auto next = part_at(start + chunk);
-      auto next_asked = anonymize(next);
-      std::vector<client::request> requests;
-      std::vector<std::size_t> which;
-      for (std::size_t i = 0; i < part.size(); ++i) {
-        if (files[i].empty()) continue;
-        const auto& ti = part[i];
-        auto r = request(
-            "POST", base_ + "/image?transactionid=" + std::to_string(ti.transaction.id) +
-                        "&sequencenumber=" + std::to_string(ti.image.sequence_number) +
-                        "&totalimagecount=" + std::to_string(ti.transaction.total_image_count));
-        r.headers.push_back({"Content-Type", "application/octet-stream"});
-        r.body_file = files[i];
-        requests.push_back(std::move(r));
-        which.push_back(i);
+    auto c = std::make_shared<completions>();
+    std::optional<std::string> link_error;
+    std::vector<std::pair<std::int64_t, std::int64_t>> sent;
+    bool progressed = false;
+    auto mark_sent = [&] {
+      auto done = std::exchange(sent, {});
+      for (const auto transaction_id : repo_->mark_sent(done, now_ms())) finish(transaction_id);
+    };
+    for (;;) {
+      ask_ahead();
+      while (!link_error && !stopping() && in_flight < window && next_send < items.size()) {
+        if (start_upload(items[next_send], *asked[next_send], c, next_send)) ++in_flight;
+        asked[next_send].reset();
+        ++next_send;
+        ask_ahead();
       }
-      auto results = exchange(std::move(requests));
-      std::optional<std::string> link_error;
-      std::vector<std::pair<std::int64_t, std::int64_t>> sent;
-      for (std::size_t k = 0; k < results.size(); ++k) {
-        const auto& ti = part[which[k]];
-        const auto* res = answer(results[k]);
+      if (in_flight == 0) break;
+      auto ended = c->take([this] { return stopping(); });
+      if (stopping()) return batch::failed;  // what is in flight reports to `c`, unread
+      for (auto& o : ended) {
+        --in_flight;
+        const auto& ti = items[o.index];
+        if (!o.result) {
+          failed_image(ti, o.prepare_error);
+          continue;
+        }
+        const auto* res = answer(*o.result);
         if (!res || res->status == 401) {
-          link_error = failure_text(results[k]);
+          link_error = failure_text(*o.result);
           continue;
         }
         if (!accepted(res->status)) {
-          failed_image(ti, failure_text(results[k]));
+          failed_image(ti, failure_text(*o.result));
           continue;
         }
         if (res->status == 400 || res->status == 404)
@@ -329,18 +373,16 @@ class link {
         progressed = true;
         sent.emplace_back(ti.transaction.id, ti.image.id);
       }
-      for (const auto transaction_id : repo_->mark_sent(sent, now_ms())) finish(transaction_id);
-      part = std::move(next);
-      asked = std::move(next_asked);
-      if (link_error) {
-        temp_files unused;
-        collect(part, asked, unused);  // nothing is left unanswered in the mailbox
-        repo_->note_outgoing_error(box_.id, *link_error, now_ms());
-        link_failed("push", push_error_, *link_error);
-        return batch::failed;
-      }
-      link_works("push", push_error_);
+      if (sent.size() >= window) mark_sent();
     }
+    mark_sent();
+    for (auto i = next_send; i < next_ask; ++i) discard(*asked[i]);  // nothing left unanswered
+    if (link_error) {
+      repo_->note_outgoing_error(box_.id, *link_error, now_ms());
+      link_failed("push", push_error_, *link_error);
+      return batch::failed;
+    }
+    link_works("push", push_error_);
     return progressed ? batch::progressed : batch::failed;
   }
 
@@ -353,14 +395,12 @@ class link {
     incoming_transaction recorded;
   };
 
-  /// Inflates a fetched payload into `file`. False: incomplete, fetched again later (the
-  /// remote is not told); true with `a.delivery.error` set: given up on, to be recorded as
-  /// rejected.
-  bool inflate_fetched(arrival& a, const std::filesystem::path& payload,
-                       const std::filesystem::path& file) {
-    std::string why;
+  /// What a fetched payload was found to be. False: incomplete, fetched again later (the
+  /// remote is not told); true with `a.delivery.error` set when given up on after
+  /// `box.max_attempts` incomplete fetches, to be recorded as rejected.
+  bool usable(arrival& a, payload_state state, const std::string& why) {
     const auto key = std::pair{a.item.transaction.id, a.item.image.id};
-    if (inflate_payload(payload, file, why) == payload_state::complete) {
+    if (state == payload_state::complete) {
       fetch_failures_.erase(key);
       return true;
     }
@@ -374,13 +414,55 @@ class link {
     return true;
   }
 
-  /// Stores the complete payloads of a chunk (`files`, one for each arrival that has one)
-  /// through ingest, all asked at once so that their commits are shared, and records every
-  /// arrival that was stored or given up on (a 400/404 answer of the remote is not recorded).
-  /// Throws for faults of ours (the batch fails, the images are fetched again later), after every
-  /// answer has been received.
-  void store_fetched(std::vector<arrival>& arrivals,
-                     const std::vector<std::optional<std::filesystem::path>>& files) {
+  /// How a fetch (inflated by a worker) or an acknowledgement of a poll batch ended.
+  struct poll_outcome {
+    std::size_t index = 0;
+    bool acknowledgement = false;
+    client::result result;
+    payload_state state = payload_state::corrupt;  ///< of a fetched 2xx payload
+    std::string why;
+    std::filesystem::path inflated;  ///< the image, when complete
+  };
+  using poll_events = reports<poll_outcome>;
+
+  /// Fetches `items[index]`; a worker inflates the answer into the store's tmp/ folder.
+  void start_fetch(const outgoing_transaction_image& item, std::size_t index,
+                   const std::shared_ptr<poll_events>& events) {
+    auto r =
+        request("GET", base_ + "/outgoing?transactionid=" + std::to_string(item.transaction.id) +
+                           "&imageid=" + std::to_string(item.image.id));
+    r.response_file = config_.service.store->temp_path();
+    auto fetched = r.response_file;
+    auto inflated = config_.service.store->temp_path();
+    config_.client->start(std::move(r), [events, index, fetched, inflated,
+                                         workers = config_.workers](client::result res) {
+      workers->post([events, index, fetched, inflated, res = std::move(res)]() mutable {
+        poll_outcome o{index, false, std::move(res), payload_state::corrupt, {}, {}};
+        const auto* r = answer(o.result);
+        std::error_code ec;
+        if (r && r->status >= 200 && r->status < 300) {
+          try {
+            o.state = inflate_payload(fetched, inflated, o.why);
+          } catch (const std::exception& e) {
+            o.state = payload_state::truncated;
+            o.why = e.what();
+          }
+          if (o.state == payload_state::complete) o.inflated = inflated;
+        }
+        std::filesystem::remove(fetched, ec);
+        if (o.inflated.empty()) std::filesystem::remove(inflated, ec);
+        events->add(std::move(o));
+      });
+    });
+  }
+
+  /// Stores arrivals through ingest, all asked at once so that their commits are shared, and
+  /// records every one that was stored or given up on in one database transaction. Arrivals
+  /// that ingest could not take for a fault of ours are left out (not acknowledged: fetched
+  /// again later); `fault` says why.
+  std::vector<arrival> store_fetched(std::vector<arrival> arrivals,
+                                     const std::vector<std::filesystem::path>& files,
+                                     std::optional<std::string>& fault) {
     auto ask = [this](const std::filesystem::path& file) {
       return self_->request(caf::actor_cast<caf::actor>(config_.service.ingest), caf::infinite,
                             ingest_atom::value,
@@ -390,36 +472,47 @@ class link {
     using handle = decltype(ask(std::filesystem::path{}));
     std::vector<std::optional<handle>> asked(arrivals.size());
     for (std::size_t i = 0; i < arrivals.size(); ++i)
-      if (files[i]) asked[i].emplace(ask(*files[i]));
-    std::optional<caf::error> fault;
+      if (!files[i].empty()) asked[i].emplace(ask(files[i]));
+    std::vector<arrival> kept;
     for (std::size_t i = 0; i < arrivals.size(); ++i) {
-      if (!asked[i]) continue;
       auto& d = arrivals[i].delivery;
-      asked[i]->receive(
-          [&](ingest_result& r) {
-            d.image_id = r.img.id;
-            d.added = r.added;
-          },
-          [&](caf::error& e) {
-            if (e.category() == error_category &&
-                static_cast<errc>(e.code()) == errc::bad_request) {
-              d.error = e.context().match_elements<std::string>()
-                            ? e.context().get_as<std::string>(0)
-                            : std::string("invalid data");
-              note(log_type::warn,
-                   "Ignoring rejected image from " + box_.name + " in transaction " +
-                       std::to_string(arrivals[i].item.transaction.id) + ": " + d.error);
-            } else {
-              fault = e;
-            }
-          });
+      bool keep = true;
+      if (asked[i])
+        asked[i]->receive(
+            [&](ingest_result& r) {
+              d.image_id = r.img.id;
+              d.added = r.added;
+            },
+            [&](caf::error& e) {
+              if (e.category() == error_category &&
+                  static_cast<errc>(e.code()) == errc::bad_request) {
+                d.error = e.context().match_elements<std::string>()
+                              ? e.context().get_as<std::string>(0)
+                              : std::string("invalid data");
+                note(log_type::warn,
+                     "Ignoring rejected image from " + box_.name + " in transaction " +
+                         std::to_string(arrivals[i].item.transaction.id) + ": " + d.error);
+              } else {
+                fault = "could not store an image: " + caf::to_string(e);
+                keep = false;
+              }
+            });
+      if (keep) kept.push_back(std::move(arrivals[i]));
     }
-    if (fault) throw std::runtime_error("could not store an image: " + caf::to_string(*fault));
-    for (std::size_t i = 0; i < arrivals.size(); ++i)
-      if (files[i] || !arrivals[i].delivery.error.empty())
-        arrivals[i].recorded = repo_->record_incoming(arrivals[i].delivery, now_ms());
+    std::vector<persistence::incoming_delivery> deliveries;
+    for (const auto& a : kept)
+      if (a.delivery.image_id || !a.delivery.error.empty()) deliveries.push_back(a.delivery);
+    auto recorded = repo_->record_incoming(deliveries, now_ms());
+    std::size_t k = 0;
+    for (auto& a : kept)
+      if (a.delivery.image_id || !a.delivery.error.empty()) a.recorded = recorded[k++];
+    return kept;
   }
 
+  /// Fetches a batch through a sliding window (docs/federation.md, "Engines"):
+  /// `box.parallelism` fetches in flight, each inflated by a worker as soon as it is in; the
+  /// inflated images go to ingest a group at a time, are recorded in one database transaction
+  /// and only then acknowledged to the remote.
   batch poll_batch() {
     auto polled = exchange_one(
         request("GET", base_ + "/outgoing/poll?n=" + std::to_string(timing().batch_size)));
@@ -443,89 +536,88 @@ class link {
     link_works("poll", poll_error_);
     if (items.empty()) return batch::idle;
 
+    const auto window = std::max<std::size_t>(1, timing().parallelism);
+    auto events = std::make_shared<poll_events>();
+    std::size_t next = 0, fetching = 0, acknowledging = 0;
+    std::optional<std::string> link_error, fault;
     bool progressed = false;
-    const auto chunk = std::max<std::size_t>(1, timing().parallelism);
-    for (std::size_t start = 0; start < items.size(); start += chunk) {
-      if (stopping()) return batch::failed;
-      const auto end = std::min(items.size(), start + chunk);
-      temp_files temps;
-      std::vector<client::request> fetches;
-      for (auto i = start; i < end; ++i) {
-        auto r = request(
-            "GET", base_ + "/outgoing?transactionid=" + std::to_string(items[i].transaction.id) +
-                       "&imageid=" + std::to_string(items[i].image.id));
-        r.response_file = config_.service.store->temp_path();
-        temps.paths.push_back(r.response_file);
-        fetches.push_back(std::move(r));
-      }
-      std::vector<std::filesystem::path> files;
-      for (const auto& f : fetches) files.push_back(f.response_file);
-      auto results = exchange(std::move(fetches));
-      std::vector<arrival> arrivals;
-      std::vector<std::optional<std::filesystem::path>> to_store;
-      std::optional<std::string> link_error;
-      for (auto i = start; i < end; ++i) {
-        const auto& result = results[i - start];
-        const auto* r = answer(result);
-        if (!r || (!accepted(r->status))) {
-          link_error = failure_text(result);
-          continue;
-        }
-        arrival a{items[i],
-                  {box_.id,
-                   box_.name,
-                   items[i].transaction.id,
-                   items[i].image.sequence_number,
-                   items[i].transaction.total_image_count,
-                   std::nullopt,
-                   false,
-                   {}},
-                  {}};
-        a.recorded.id = -1;
-        a.recorded.received_image_count = items[i].transaction.sent_image_count;
-        std::optional<std::filesystem::path> store;
-        if (r->status >= 200 && r->status < 300) {
-          auto inflated = config_.service.store->temp_path();
-          temps.paths.push_back(inflated);
-          if (!inflate_fetched(a, files[i - start], inflated)) continue;  // fetched again
-          if (a.delivery.error.empty()) store = inflated;
-        }
-        arrivals.push_back(std::move(a));
-        to_store.push_back(std::move(store));
-      }
-      store_fetched(arrivals, to_store);
-      std::vector<client::request> acks;
-      std::vector<incoming_transaction> counted;
-      for (const auto& a : arrivals) {
+    std::vector<arrival> arrived;                 // fetched, not yet stored
+    std::vector<std::filesystem::path> inflated;  // their images ("" for none)
+    std::vector<incoming_transaction> counted;    // of the acknowledgements in flight
+    auto settle = [&] {
+      auto kept = store_fetched(std::exchange(arrived, {}), std::exchange(inflated, {}), fault);
+      for (const auto& a : kept) {
         auto acknowledged = a.item;
         acknowledged.transaction.sent_image_count = a.recorded.received_image_count;
         auto ack = request("POST", base_ + "/outgoing/done");
         ack.headers.push_back({"Content-Type", "application/json"});
         ack.body = json::encode(acknowledged);
-        acks.push_back(std::move(ack));
+        const auto k = counted.size();
         counted.push_back(a.recorded);
+        ++acknowledging;
+        config_.client->start(std::move(ack), [events, k](client::result r) {
+          events->add({k, true, std::move(r), payload_state::corrupt, {}, {}});
+        });
       }
-      auto done = exchange(std::move(acks));
-      for (std::size_t k = 0; k < done.size(); ++k) {
-        const auto* r = answer(done[k]);
-        if (!r || !accepted(r->status)) {
-          link_error = failure_text(done[k]);
+    };
+    for (;;) {
+      for (; !link_error && !fault && !stopping() && fetching < window && next < items.size();
+           ++next, ++fetching)
+        start_fetch(items[next], next, events);
+      if (!arrived.empty() && (arrived.size() >= window || fetching == 0)) settle();
+      if (fetching == 0 && acknowledging == 0) break;
+      auto ended = events->take([this] { return stopping(); });
+      if (stopping()) return batch::failed;  // what is in flight reports to `events`, unread
+      for (auto& o : ended) {
+        const auto* r = answer(o.result);
+        if (o.acknowledgement) {
+          --acknowledging;
+          if (!r || !accepted(r->status)) {
+            link_error = failure_text(o.result);
+            continue;
+          }
+          progressed = true;
+          const auto& t = counted[o.index];
+          if (t.id >= 0 && t.received_image_count >= t.total_image_count) {
+            auto put = request("PUT", base_ + "/status?transactionid=" +
+                                          std::to_string(t.outgoing_transaction_id));
+            put.headers.push_back({"Content-Type", "application/json"});
+            put.body = json::transaction_status(finished_status);
+            exchange_one(std::move(put));  // Slicebox 2.1.1 sends it; nobody relies on it
+          }
           continue;
         }
-        progressed = true;
-        const auto& t = counted[k];
-        if (t.id >= 0 && t.received_image_count >= t.total_image_count) {
-          auto put = request(
-              "PUT", base_ + "/status?transactionid=" + std::to_string(t.outgoing_transaction_id));
-          put.headers.push_back({"Content-Type", "application/json"});
-          put.body = json::transaction_status(finished_status);
-          exchange_one(std::move(put));  // Slicebox 2.1.1 sends it; nobody relies on it
+        --fetching;
+        if (!r || !accepted(r->status)) {
+          link_error = failure_text(o.result);
+          continue;
         }
+        const auto& item = items[o.index];
+        arrival a{item,
+                  {box_.id,
+                   box_.name,
+                   item.transaction.id,
+                   item.image.sequence_number,
+                   item.transaction.total_image_count,
+                   std::nullopt,
+                   false,
+                   {}},
+                  {}};
+        a.recorded.id = -1;
+        a.recorded.received_image_count = item.transaction.sent_image_count;
+        if (r->status >= 200 && r->status < 300 && !usable(a, o.state, o.why))
+          continue;  // fetched again later
+        arrived.push_back(std::move(a));
+        inflated.push_back(o.inflated);
       }
-      if (link_error) {
-        link_failed("poll", poll_error_, *link_error);
-        return batch::failed;
-      }
+    }
+    if (fault) {
+      spdlog::error("box {}: {}", box_.name, *fault);
+      return batch::failed;
+    }
+    if (link_error) {
+      link_failed("poll", poll_error_, *link_error);
+      return batch::failed;
     }
     return progressed ? batch::progressed : batch::failed;
   }

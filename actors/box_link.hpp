@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "actors/box_actor.hpp"
+#include "actors/box_workers.hpp"
 #include "http/client/client.hpp"
 #include "persistence/box_repo.hpp"
 #include "proto/box.hpp"
@@ -20,6 +21,7 @@ namespace sbx::actors {
 struct box_link_config {
   box_service_config service;
   std::shared_ptr<http::client::client> client;
+  std::shared_ptr<box_workers> workers;  ///< compress and inflate payloads
   std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
 };
 

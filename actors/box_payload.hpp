@@ -23,6 +23,11 @@ void compress_payload(std::string_view head, const std::filesystem::path& file,
                       std::uint64_t offset, const std::filesystem::path& out,
                       int level = default_compression_level);
 
+/// The same into memory: for payloads of up to a few tens of MB, sent from memory without a
+/// temporary file.
+std::string compress_payload(std::string_view head, const std::filesystem::path& file,
+                             std::uint64_t offset, int level = default_compression_level);
+
 /// What inflating a received payload found.
 enum class payload_state {
   complete,   ///< a whole zlib stream
@@ -32,6 +37,9 @@ enum class payload_state {
 
 /// Inflates the zlib file `in` into `out`; `why` says what was wrong when not complete.
 payload_state inflate_payload(const std::filesystem::path& in, const std::filesystem::path& out,
+                              std::string& why);
+/// The same from a payload held in memory (a fetched answer).
+payload_state inflate_payload(std::string_view in, const std::filesystem::path& out,
                               std::string& why);
 
 /// Compresses `head` + `file` from `offset` piece by piece at `level`, for a streamed answer;

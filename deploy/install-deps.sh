@@ -9,7 +9,7 @@ build_pkgs=(
   libcaf-dev libboost-dev libgdcm-dev libgdcm-tools libdcmtk-dev
   libpqxx-dev libsqlite3-dev rapidjson-dev catch2 libpng-dev
   libsodium-dev libtomlplusplus-dev libspdlog-dev libssl-dev libarchive-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libdeflate-dev
 )
 test_pkgs=(postgresql-15 dcmtk orthanc orthanc-dicomweb curl wrk python3 python3-pydicom iproute2
            util-linux clang-format clang-tidy clang-14 libclang-rt-14-dev chromium)

@@ -359,6 +359,22 @@ void box_repo::note_outgoing_error(std::int64_t box_id, const std::string& error
 proto::incoming_transaction box_repo::record_incoming(const incoming_delivery& d,
                                                       std::int64_t now) {
   transaction tx(db_);
+  auto out = record_one(d, now);
+  tx.commit();
+  return out;
+}
+
+std::vector<proto::incoming_transaction> box_repo::record_incoming(
+    const std::vector<incoming_delivery>& deliveries, std::int64_t now) {
+  std::vector<proto::incoming_transaction> out;
+  if (deliveries.empty()) return out;
+  transaction tx(db_);
+  for (const auto& d : deliveries) out.push_back(record_one(d, now));
+  tx.commit();
+  return out;
+}
+
+proto::incoming_transaction box_repo::record_one(const incoming_delivery& d, std::int64_t now) {
   db_.exec(
       "INSERT INTO incoming_transactions (box_id, box_name, outgoing_transaction_id, "
       "total_image_count, created, updated, status) VALUES ($1, $2, $3, $4, $5, $5, 'WAITING') "
@@ -398,10 +414,7 @@ proto::incoming_transaction box_repo::record_incoming(const incoming_delivery& d
       "total_image_count THEN 'FINISHED' ELSE 'PROCESSING' END WHERE id = $1 AND status <> "
       "'FAILED'",
       {id});
-  auto out =
-      to_incoming(db_.exec(std::string(incoming_columns) + "WHERE id = $1", {id}).rows.at(0));
-  tx.commit();
-  return out;
+  return to_incoming(db_.exec(std::string(incoming_columns) + "WHERE id = $1", {id}).rows.at(0));
 }
 
 std::vector<proto::incoming_transaction> box_repo::list_incoming(std::int64_t start,

@@ -114,6 +114,10 @@ class box_repo {
   /// re-delivery is not counted twice), PROCESSING or FINISHED once all arrived; a FAILED
   /// transaction stays FAILED.
   proto::incoming_transaction record_incoming(const incoming_delivery& d, std::int64_t now);
+  /// The same for several deliveries in one database transaction (a group commit of the images
+  /// received meanwhile); answers each one's transaction after it, in order.
+  std::vector<proto::incoming_transaction> record_incoming(
+      const std::vector<incoming_delivery>& deliveries, std::int64_t now);
   /// Incoming transactions, most recently updated first.
   std::vector<proto::incoming_transaction> list_incoming(std::int64_t start, std::int64_t count);
   /// The incoming transaction of a box for the sender's transaction id, if any.
@@ -137,6 +141,8 @@ class box_repo {
                                           std::int64_t now);
 
  private:
+  proto::incoming_transaction record_one(const incoming_delivery& d, std::int64_t now);
+
   database& db_;
 };
 

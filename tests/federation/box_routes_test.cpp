@@ -367,6 +367,38 @@ TEST_CASE("a cut or foreign payload is told apart from a whole one", "[unit][fed
         sbx::actors::payload_state::corrupt);
 }
 
+TEST_CASE("payloads compressed into memory and inflated from memory are zlib streams",
+          "[unit][federation]") {
+  sbx::test::scratch_dir dir;
+  std::string body;
+  for (int i = 0; i < 300000; ++i) body += static_cast<char>((i * 7919) % 251);
+  write(dir / "file", "SKIP" + body);
+  for (int level : {0, 1, 6}) {
+    const auto z = sbx::actors::compress_payload("HEAD", dir / "file", 4, level);
+    CHECK(sbx::test::zlib_inflate(z) == "HEAD" + body);
+    std::string why;
+    CHECK(sbx::actors::inflate_payload(std::string_view(z), dir / "out", why) ==
+          sbx::actors::payload_state::complete);
+    CHECK(read(dir / "out") == "HEAD" + body);
+    // The streamed answer (`GET /transactions/{token}/outgoing`) is the same stream.
+    std::string streamed;
+    sbx::actors::payload_deflater d("HEAD", dir / "file", 4, false, level);
+    for (auto piece = d.next(); !piece.empty(); piece = d.next()) streamed.append(piece);
+    CHECK(streamed == z);
+  }
+  // What compresses far better than pixel data still inflates whole.
+  const auto zeros = sbx::test::zlib_compress(std::string(2000000, '\0'));
+  std::string why;
+  CHECK(sbx::actors::inflate_payload(std::string_view(zeros), dir / "out", why) ==
+        sbx::actors::payload_state::complete);
+  CHECK(std::filesystem::file_size(dir / "out") == 2000000);
+  // Cut or foreign in memory as on disk.
+  CHECK(sbx::actors::inflate_payload(std::string_view(zeros).substr(0, zeros.size() - 3),
+                                     dir / "out", why) == sbx::actors::payload_state::truncated);
+  CHECK(sbx::actors::inflate_payload(std::string_view("DICM, not compressed"), dir / "out", why) ==
+        sbx::actors::payload_state::corrupt);
+}
+
 TEST_CASE("the streamed deflater removes a temporary file once done", "[unit][federation]") {
   sbx::test::scratch_dir dir;
   write(dir / "tmp", "0123456789");
