@@ -126,7 +126,8 @@ void s3_store::cached(const std::string& key, std::uint64_t size) const {
   while (c.total > cache_bytes_ && !c.recency.empty()) {
     const auto victim = c.recency.back();
     auto& e = c.entries.at(victim);
-    if (now - e.last_use < grace_) break;
+    // The file just placed is about to be handed out, even when it alone exceeds the bound.
+    if (victim == key || now - e.last_use < grace_) break;
     std::error_code ec;
     std::filesystem::remove(cache_dir_ / victim, ec);
     c.total -= e.size;

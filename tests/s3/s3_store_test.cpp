@@ -3,6 +3,8 @@
 // (docs/operations.md#images-in-s3).
 #include "persistence/s3_store.hpp"
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
@@ -180,4 +182,39 @@ TEST_CASE("S3 store: a bucket that is not there stops the store from opening", "
   s = settings_for(s3, data.path());
   s.s3_access_key_id = "AKIDUNKNOWN";
   CHECK_THROWS_WITH(s3_store(s), Catch::Matchers::Contains("InvalidAccessKeyId"));
+}
+
+TEST_CASE("S3 store: empty credentials and region come from the AWS variables", "[s3]") {
+  s3_server s3("images");
+  scratch_dir data;
+  auto s = settings_for(s3, data.path());
+  s.s3_access_key_id.clear();
+  s.s3_secret_access_key.clear();
+  s.s3_region.clear();
+  // This test runs in a process of its own (one ctest entry per test case).
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  ::setenv("AWS_REGION", "eu-north-1", 1);
+  CHECK_THROWS_WITH(s3_store(s), Catch::Matchers::Contains("InvalidAccessKeyId"));
+  ::setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+  s3_store store(s);
+  const auto key = put(store, "from the environment");
+  CHECK(read_bytes(store.path_of(key)) == "from the environment");
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ::unsetenv("AWS_REGION");
+}
+
+TEST_CASE("S3 store: a file larger than the whole cache is still handed out", "[s3]") {
+  s3_server s3("images");
+  scratch_dir data;
+  auto s = settings_for(s3, data.path());
+  s.cache_bytes = 100;
+  s.cache_grace = std::chrono::seconds{0};
+  s3_store store(s);
+  const std::string big(1000, 'b');
+  const auto key = put(store, big);
+  s3_store fresh(s);  // an empty cache: the file comes from the bucket
+  CHECK(read_bytes(fresh.path_of(key)) == big);
 }
