@@ -218,3 +218,19 @@ TEST_CASE("S3 store: a file larger than the whole cache is still handed out", "[
   s3_store fresh(s);  // an empty cache: the file comes from the bucket
   CHECK(read_bytes(fresh.path_of(key)) == big);
 }
+
+TEST_CASE("S3 store: virtual-host addressing reaches the same bucket", "[s3]") {
+  s3_server s3("images");
+  scratch_dir data;
+  auto s = settings_for(s3, data.path());
+  s.s3_endpoint = s3.virtual_host_endpoint();
+  s.s3_path_style = false;
+  s3_store store(s);
+  const auto key = put(store, "virtual host");
+  CHECK(read_bytes(s3.object_file("p/" + key)) == "virtual host");
+  s3_store fresh(s);
+  CHECK(read_bytes(fresh.path_of(key)) == "virtual host");
+  CHECK(fresh.usage().first == 1);
+  fresh.remove(key);
+  CHECK(s3.keys().empty());
+}

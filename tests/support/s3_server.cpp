@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <vector>
 
 #include "support/dicom_peers.hpp"  // free_port
 #include "support/eventually.hpp"
@@ -44,22 +45,33 @@ s3_server::~s3_server() { stop(); }
 
 void s3_server::start() {
   if (pid_ > 0) return;
-  const auto script = s3rver_script().string();
   // s3rver makes its ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its
   // legacy provider: without it, every truncated listing fails with 500.
-  std::string node = "node", legacy = "--openssl-legacy-provider", dir = "-d",
-              data = data_.path().string(), address = "-a", loopback = "127.0.0.1",
-              port_flag = "-p", port = std::to_string(port_), silent = "--silent",
-              configure = "--configure-bucket", bucket = bucket_, program = script;
-  char* argv[] = {node.data(),      legacy.data(),   program.data(),   dir.data(),  data.data(),
-                  address.data(),   loopback.data(), port_flag.data(), port.data(), silent.data(),
-                  configure.data(), bucket.data(),   nullptr};
+  // `--service-endpoint localhost` lets s3rver read the bucket from a host name
+  // <bucket>.s3.localhost (virtual-host addressing).
+  std::vector<std::string> args = {"node",
+                                   "--openssl-legacy-provider",
+                                   s3rver_script().string(),
+                                   "-d",
+                                   data_.path().string(),
+                                   "-a",
+                                   "127.0.0.1",
+                                   "-p",
+                                   std::to_string(port_),
+                                   "--silent",
+                                   "--service-endpoint",
+                                   "localhost",
+                                   "--configure-bucket",
+                                   bucket_};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const auto log = logs_.path() / "s3rver.log";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv, environ);
+  const int rc = posix_spawnp(&pid_, "node", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   REQUIRE(rc == 0);
   const http_client client(port_, std::chrono::seconds{5});
@@ -83,6 +95,10 @@ void s3_server::stop() {
 }
 
 std::string s3_server::endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+std::string s3_server::virtual_host_endpoint() const {
+  return "http://s3.localhost:" + std::to_string(port_);
+}
 
 std::filesystem::path s3_server::object_file(const std::string& key) const {
   return data_.path() / bucket_ / (key + object_suffix);

@@ -31,8 +31,11 @@ class s3_server {
   /// Starts it again on the same port and folder.
   void start();
 
-  /// "http://127.0.0.1:<port>".
+  /// "http://127.0.0.1:<port>", for path-style addressing.
   std::string endpoint() const;
+  /// "http://s3.localhost:<port>", for virtual-host addressing: `<bucket>.s3.localhost` is
+  /// loopback to libcurl (RFC 6761), and s3rver takes the bucket from such a host name.
+  std::string virtual_host_endpoint() const;
   std::uint16_t port() const { return port_; }
   /// Where s3rver keeps the bytes of object `key` of the bucket.
   std::filesystem::path object_file(const std::string& key) const;
