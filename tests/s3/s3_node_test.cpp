@@ -226,7 +226,7 @@ TEST_CASE("a node whose S3 endpoint is down refuses to start and says why", "[s3
   CHECK_THAT(site.log(), Catch::Matchers::Contains("S3 bucket \"images\" cannot be reached"));
 }
 
-TEMPLATE_TEST_CASE("uploads while S3 is down get 503 and leave nothing; it works again after",
+TEMPLATE_TEST_CASE("uploads while S3 is down get 503 and leave nothing, and work again after",
                    "[s3]", sqlite_backend, postgres_backend) {
   s3_server s3("images");
   s3_site site(TestType::value, s3);
