@@ -33,7 +33,12 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
     spdlog::error("ingest: could not store {}: {}", file, e.what());
     std::error_code ec;
     std::filesystem::remove(file, ec);
-    promise.deliver(make_error(errc::internal, "There was an internal server error."));
+    // A store that cannot take the file now stored nothing: the sender may try again later
+    // (docs/operations.md#images-in-s3).
+    const bool unavailable = dynamic_cast<const persistence::store_unavailable*>(&e) != nullptr;
+    promise.deliver(unavailable
+                        ? make_error(errc::unavailable, "The image store is unavailable.")
+                        : make_error(errc::internal, "There was an internal server error."));
     return;
   }
   self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key,

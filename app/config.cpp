@@ -142,6 +142,17 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
 
+      choice_key("storage.backend", &config::storage_backend, {"filesystem", "s3"}),
+      text_key("storage.s3.endpoint", &config::storage_s3_endpoint, emptiness::allowed),
+      text_key("storage.s3.bucket", &config::storage_s3_bucket, emptiness::allowed),
+      text_key("storage.s3.prefix", &config::storage_s3_prefix, emptiness::allowed),
+      text_key("storage.s3.region", &config::storage_s3_region, emptiness::allowed),
+      text_key("storage.s3.access_key_id", &config::storage_s3_access_key_id, emptiness::allowed),
+      text_key("storage.s3.secret_access_key", &config::storage_s3_secret_access_key,
+               emptiness::allowed),
+      flag_key("storage.s3.path_style", &config::storage_s3_path_style),
+      integer_key("storage.cache_bytes", &config::storage_cache_bytes, at_least(1)),
+
       text_key("metrics.token", &config::metrics_token, emptiness::allowed),
 
       text_key("box.public_url", &config::box_public_url, emptiness::allowed),

@@ -70,6 +70,20 @@ struct config {
   /// deflate runs at ~100 MB/s a core, a tenth of what the disk and the network deliver.
   int export_compression_level = 0;
 
+  /// storage.backend: where the image files are kept, "filesystem" (under data_dir) or "s3"
+  /// (docs/operations.md#images-in-s3).
+  std::string storage_backend = "filesystem";
+  std::string storage_s3_endpoint;  ///< storage.s3.endpoint; empty = AWS for the region
+  std::string storage_s3_bucket;    ///< storage.s3.bucket
+  std::string storage_s3_prefix;    ///< storage.s3.prefix: objects are <prefix>/<key>
+  std::string storage_s3_region;    ///< storage.s3.region; empty = AWS_REGION or us-east-1
+  /// storage.s3.access_key_id, storage.s3.secret_access_key; empty = AWS_ACCESS_KEY_ID,
+  /// AWS_SECRET_ACCESS_KEY
+  std::string storage_s3_access_key_id;
+  std::string storage_s3_secret_access_key;
+  bool storage_s3_path_style = false;              ///< storage.s3.path_style; false = virtual-host
+  std::uint64_t storage_cache_bytes = 1ull << 30;  ///< storage.cache_bytes (S3's local cache)
+
   /// metrics.token: if set, GET /metrics answers only requests carrying `Authorization: Bearer
   /// <token>`; empty (the default): the metrics are public.
   std::string metrics_token;

@@ -80,6 +80,21 @@ caf::actor_system_config actor_config(const config& c) {
   return cfg;
 }
 
+persistence::store_settings store_settings_of(const config& c) {
+  persistence::store_settings s;
+  s.data_dir = c.data_dir;
+  s.backend = c.storage_backend;
+  s.s3_endpoint = c.storage_s3_endpoint;
+  s.s3_bucket = c.storage_s3_bucket;
+  s.s3_prefix = c.storage_s3_prefix;
+  s.s3_region = c.storage_s3_region;
+  s.s3_access_key_id = c.storage_s3_access_key_id;
+  s.s3_secret_access_key = c.storage_s3_secret_access_key;
+  s.s3_path_style = c.storage_s3_path_style;
+  s.cache_bytes = c.storage_cache_bytes;
+  return s;
+}
+
 }  // namespace
 
 struct node::impl {
@@ -128,7 +143,7 @@ node::node(config c) {
     if (auto caveat = persistence::durability_caveat(*db); !caveat.empty())
       spdlog::warn("database: {}", caveat);
   }
-  auto store = std::make_shared<const persistence::file_store>(c.data_dir);
+  auto store = persistence::make_file_store(store_settings_of(c));
   if (auto caveat = store->flush_caveat(); !caveat.empty()) spdlog::warn("data folder: {}", caveat);
   if (auto n = actors::sweep_orphans(*store, actors::referenced_storage_keys(database)))
     spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);

@@ -38,3 +38,12 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# The S3-compatible server the S3 store's tests run against (s3rver, tests/s3peer): npm packages,
+# installed when missing or older than the lock file (the tests run without network).
+if [[ "${1:-}" == "--test" ]]; then
+  peer="$(dirname "$0")/../tests/s3peer"
+  if [[ ! -d "$peer/node_modules" || "$peer/package-lock.json" -nt "$peer/node_modules" ]]; then
+    (cd "$peer" && npm ci --no-audit --no-fund && touch node_modules)
+  fi
+fi

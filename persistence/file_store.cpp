@@ -12,10 +12,12 @@
 #include <cstdio>
 #include <system_error>
 
-namespace sbx::persistence {
-namespace {
+#include "persistence/s3_store.hpp"
 
-std::string random_hex(std::size_t bytes) {
+namespace sbx::persistence {
+
+std::string new_storage_key() {
+  constexpr std::size_t bytes = 16;
   static const int ok = sodium_init();
   (void)ok;
   std::array<unsigned char, 32> b{};
@@ -29,16 +31,19 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-bool well_formed(const std::string& key) {
+bool is_storage_key(const std::string& key) {
   if (key.size() != 32) return false;
   for (char c : key)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
 
-}  // namespace
+std::shared_ptr<const file_store> make_file_store(const store_settings& s) {
+  if (s.backend == "s3") return std::make_shared<const s3_store>(s);
+  return std::make_shared<const filesystem_store>(s.data_dir);
+}
 
-file_store::file_store(std::filesystem::path root) : root_(std::move(root)) {
+filesystem_store::filesystem_store(std::filesystem::path root) : root_(std::move(root)) {
   std::filesystem::create_directories(root_ / "tmp");
   for (int i = 0; i < 256; ++i) {
     char shard[3];
@@ -47,36 +52,38 @@ file_store::file_store(std::filesystem::path root) : root_(std::move(root)) {
   }
 }
 
-std::filesystem::path file_store::temp_path() const { return root_ / "tmp" / random_hex(16); }
+std::filesystem::path filesystem_store::temp_path() const {
+  return root_ / "tmp" / new_storage_key();
+}
 
-std::string file_store::adopt(const std::filesystem::path& temp) const {
+std::string filesystem_store::adopt(const std::filesystem::path& temp) const {
   // Start writing the data to disk now, so the batch's sync() finds it mostly written and the
   // disk works while the next uploads arrive.
   if (int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
     ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
     ::close(fd);
   }
-  auto key = random_hex(16);
+  auto key = new_storage_key();
   std::filesystem::rename(temp, path_of(key));
   return key;
 }
 
-std::filesystem::path file_store::path_of(const std::string& key) const {
+std::filesystem::path filesystem_store::path_of(const std::string& key) const {
   return root_ / "images" / key.substr(0, 2) / key;
 }
 
-bool file_store::exists(const std::string& key) const {
+bool filesystem_store::exists(const std::string& key) const {
   std::error_code ec;
-  return well_formed(key) && std::filesystem::is_regular_file(path_of(key), ec);
+  return is_storage_key(key) && std::filesystem::is_regular_file(path_of(key), ec);
 }
 
-void file_store::remove(const std::string& key) const noexcept {
-  if (!well_formed(key)) return;
+void filesystem_store::remove(const std::string& key) const noexcept {
+  if (!is_storage_key(key)) return;
   std::error_code ec;
   std::filesystem::remove(path_of(key), ec);
 }
 
-void file_store::sync() const {
+void filesystem_store::sync() const {
   int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + root_.string());
   int rc = ::syncfs(fd);
@@ -85,7 +92,7 @@ void file_store::sync() const {
   if (rc != 0) throw std::system_error(err, std::generic_category(), "syncfs " + root_.string());
 }
 
-std::string file_store::flush_caveat() const {
+std::string filesystem_store::flush_caveat() const {
   struct statfs fs {};
   if (::statfs(root_.c_str(), &fs) != 0) return {};
   // Magic numbers without a name in <linux/magic.h> on every kernel header version.
@@ -108,20 +115,30 @@ std::string file_store::flush_caveat() const {
   }
 }
 
-bool file_store::nearly_full(std::uint64_t reserve) const {
+bool filesystem_store::nearly_full(std::uint64_t reserve) const {
+  return folder_nearly_full(root_, reserve);
+}
+
+bool folder_nearly_full(const std::filesystem::path& folder, std::uint64_t reserve) {
   struct statvfs fs {};
-  if (::statvfs(root_.c_str(), &fs) != 0) return false;
+  if (::statvfs(folder.c_str(), &fs) != 0) return false;
   const auto available = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   return available < reserve || (fs.f_files > 0 && fs.f_favail == 0);
 }
 
-std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced) const {
+std::size_t empty_folder(const std::filesystem::path& folder) {
   std::size_t removed = 0;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(root_ / "tmp", ec)) {
+  for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
     std::filesystem::remove_all(e.path(), ec);
     ++removed;
   }
+  return removed;
+}
+
+std::size_t filesystem_store::sweep(const std::unordered_set<std::string>& referenced) const {
+  std::size_t removed = empty_folder(root_ / "tmp");
+  std::error_code ec;
   for (const auto& shard : std::filesystem::directory_iterator(root_ / "images", ec)) {
     for (const auto& f : std::filesystem::directory_iterator(shard.path(), ec)) {
       if (referenced.count(f.path().filename().string())) continue;
@@ -132,7 +149,7 @@ std::size_t file_store::sweep(const std::unordered_set<std::string>& referenced)
   return removed;
 }
 
-std::pair<std::int64_t, std::int64_t> file_store::usage() const {
+std::pair<std::int64_t, std::int64_t> filesystem_store::usage() const {
   std::int64_t files = 0, bytes = 0;
   std::error_code ec;
   for (const auto& shard : std::filesystem::directory_iterator(root_ / "images", ec)) {

@@ -1,51 +1,122 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <utility>
 
 namespace sbx::persistence {
 
-/// The image files, one per image, under a local folder: `images/<2 hex>/<32 hex>` named by a
-/// random storage key, and `tmp/` for files still arriving. Bytes are kept exactly as received.
-/// Thread-safe: every operation is a file-system call.
+/// A store that cannot be reached right now (an S3 endpoint that is down or refusing): the
+/// request may succeed later, so it is answered 503, not 500.
+class store_unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Where the image files are kept, one per image under a random storage key; bytes are kept
+/// exactly as received. Files arrive under a local tmp/ folder and are adopted once complete.
+/// Two implementations: filesystem_store (a local folder) and s3_store (a bucket with a bounded
+/// local cache; docs/operations.md#images-in-s3). Thread-safe.
 class file_store {
  public:
-  /// Opens (creating) the folder layout under `root`.
-  explicit file_store(std::filesystem::path root);
+  virtual ~file_store() = default;
 
-  /// A fresh, unused path under tmp/ for a file being received.
-  std::filesystem::path temp_path() const;
-  /// Moves a complete file from tmp/ into the store under a new key and returns the key. Its
-  /// write-back starts now; the file and the move are durable only after sync().
-  std::string adopt(const std::filesystem::path& temp) const;
-  /// Where the file of `key` lives.
-  std::filesystem::path path_of(const std::string& key) const;
+  /// A fresh, unused local path under tmp/ for a file being received.
+  virtual std::filesystem::path temp_path() const = 0;
+  /// Stores a complete file from tmp/ under a new key and returns the key; the temporary file is
+  /// gone afterwards. Throws store_unavailable when the store cannot take it now (the temporary
+  /// file is then left to the caller). For the file
+  /// system its write-back starts now and it is durable only after sync(); for S3 it is
+  /// uploaded and acknowledged when this returns.
+  virtual std::string adopt(const std::filesystem::path& temp) const = 0;
+  /// A local file with the bytes of `key` (for S3 a copy in the cache, fetched if needed); it
+  /// may not exist when the key does not.
+  virtual std::filesystem::path path_of(const std::string& key) const = 0;
   /// True if `key` is a well-formed key whose file exists.
-  bool exists(const std::string& key) const;
+  virtual bool exists(const std::string& key) const = 0;
   /// Removes a file (missing files are ignored).
-  void remove(const std::string& key) const noexcept;
-  /// Makes every file and rename so far durable: one flush of the file system for a whole batch
-  /// instead of one fsync per file.
-  void sync() const;
-  /// Why sync() may not reach stable storage in this folder (tmpfs, ramfs, a network or FUSE
-  /// file system), or "" for a local disk file system.
-  std::string flush_caveat() const;
-  /// True when the folder's file system has less than `reserve` bytes or no inode left for an
-  /// unprivileged writer: a write that failed then failed for want of space
+  virtual void remove(const std::string& key) const noexcept = 0;
+  /// Makes every file adopted so far durable (one flush of the file system for a whole batch
+  /// instead of one fsync per file; nothing to do for S3).
+  virtual void sync() const = 0;
+  /// Why sync() may not reach stable storage (tmpfs, ramfs, a network or FUSE file system), or
+  /// "" when it does.
+  virtual std::string flush_caveat() const = 0;
+  /// True when the local folder's file system has less than `reserve` bytes or no inode left for
+  /// an unprivileged writer: a write that failed then failed for want of space
   /// (docs/operations.md#full-disk).
-  bool nearly_full(std::uint64_t reserve = 16u << 20) const;
+  virtual bool nearly_full(std::uint64_t reserve = 16u << 20) const = 0;
   /// Removes every file under tmp/ and every stored file whose key is not referenced; returns how
   /// many files were removed.
-  std::size_t sweep(const std::unordered_set<std::string>& referenced) const;
-  /// How many stored files there are and their total size in bytes (one walk of images/).
-  std::pair<std::int64_t, std::int64_t> usage() const;
+  virtual std::size_t sweep(const std::unordered_set<std::string>& referenced) const = 0;
+  /// How many stored files there are and their total size in bytes.
+  virtual std::pair<std::int64_t, std::int64_t> usage() const = 0;
+
+ protected:
+  file_store() = default;
+  file_store(const file_store&) = default;
+  file_store& operator=(const file_store&) = default;
+};
+
+/// The image files under a local folder: `images/<2 hex>/<32 hex>`, and `tmp/` for files still
+/// arriving. Every operation is a file-system call.
+class filesystem_store final : public file_store {
+ public:
+  /// Opens (creating) the folder layout under `root`.
+  explicit filesystem_store(std::filesystem::path root);
+
+  std::filesystem::path temp_path() const override;
+  std::string adopt(const std::filesystem::path& temp) const override;
+  std::filesystem::path path_of(const std::string& key) const override;
+  bool exists(const std::string& key) const override;
+  void remove(const std::string& key) const noexcept override;
+  void sync() const override;
+  std::string flush_caveat() const override;
+  bool nearly_full(std::uint64_t reserve = 16u << 20) const override;
+  std::size_t sweep(const std::unordered_set<std::string>& referenced) const override;
+  std::pair<std::int64_t, std::int64_t> usage() const override;
 
  private:
   std::filesystem::path root_;
 };
+
+/// How the store is chosen and set up (the `storage.*` configuration keys).
+struct store_settings {
+  std::filesystem::path data_dir;
+  std::string backend = "filesystem";  ///< "filesystem" or "s3"
+  std::string s3_endpoint;
+  std::string s3_bucket;
+  std::string s3_prefix;
+  std::string s3_region;
+  std::string s3_access_key_id;
+  std::string s3_secret_access_key;
+  bool s3_path_style = false;
+  std::uint64_t cache_bytes = 1ull << 30;
+  /// A cached file handed out this recently is never evicted (docs/operations.md#images-in-s3).
+  std::chrono::seconds cache_grace{300};
+  /// An unreferenced object younger than this is left by sweep(): another node may be storing it.
+  std::chrono::seconds sweep_min_age{3600};
+};
+
+/// A fresh random storage key: 32 lower-case hex digits.
+std::string new_storage_key();
+/// Whether `key` has the form new_storage_key() gives.
+bool is_storage_key(const std::string& key);
+
+/// Removes everything in a folder (not the folder); returns how many entries were removed.
+std::size_t empty_folder(const std::filesystem::path& folder);
+
+/// What file_store::nearly_full() tells, for any local folder.
+bool folder_nearly_full(const std::filesystem::path& folder, std::uint64_t reserve);
+
+/// The store `s` asks for; for S3 the bucket is checked first, and an unreachable or unusable
+/// bucket throws std::runtime_error saying why.
+std::shared_ptr<const file_store> make_file_store(const store_settings& s);
 
 }  // namespace sbx::persistence

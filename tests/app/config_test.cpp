@@ -87,6 +87,24 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
        [](const config& c) { return c.export_compression_level == 6; }},
+      {"storage.backend", R"("s3")", "s3",
+       [](const config& c) { return c.storage_backend == "s3"; }},
+      {"storage.s3.endpoint", R"("http://127.0.0.1:9000")", "http://127.0.0.1:9000",
+       [](const config& c) { return c.storage_s3_endpoint == "http://127.0.0.1:9000"; }},
+      {"storage.s3.bucket", R"("images")", "images",
+       [](const config& c) { return c.storage_s3_bucket == "images"; }},
+      {"storage.s3.prefix", R"("site-a")", "site-a",
+       [](const config& c) { return c.storage_s3_prefix == "site-a"; }},
+      {"storage.s3.region", R"("eu-north-1")", "eu-north-1",
+       [](const config& c) { return c.storage_s3_region == "eu-north-1"; }},
+      {"storage.s3.access_key_id", R"("AKID")", "AKID",
+       [](const config& c) { return c.storage_s3_access_key_id == "AKID"; }},
+      {"storage.s3.secret_access_key", R"("secret")", "secret",
+       [](const config& c) { return c.storage_s3_secret_access_key == "secret"; }},
+      {"storage.s3.path_style", "true", "true",
+       [](const config& c) { return c.storage_s3_path_style; }},
+      {"storage.cache_bytes", "1048576", "1048576",
+       [](const config& c) { return c.storage_cache_bytes == 1048576; }},
       {"metrics.token", R"("s3cret")", "s3cret",
        [](const config& c) { return c.metrics_token == "s3cret"; }},
       {"box.public_url", R"("https://sbx.example.org")", "https://sbx.example.org",
@@ -182,6 +200,15 @@ void check_same(const config& a, const config& b) {
   CHECK(a.export_lifetime == b.export_lifetime);
   CHECK(a.export_compression_level == b.export_compression_level);
   CHECK(a.metrics_token == b.metrics_token);
+  CHECK(a.storage_backend == b.storage_backend);
+  CHECK(a.storage_s3_endpoint == b.storage_s3_endpoint);
+  CHECK(a.storage_s3_bucket == b.storage_s3_bucket);
+  CHECK(a.storage_s3_prefix == b.storage_s3_prefix);
+  CHECK(a.storage_s3_region == b.storage_s3_region);
+  CHECK(a.storage_s3_access_key_id == b.storage_s3_access_key_id);
+  CHECK(a.storage_s3_secret_access_key == b.storage_s3_secret_access_key);
+  CHECK(a.storage_s3_path_style == b.storage_s3_path_style);
+  CHECK(a.storage_cache_bytes == b.storage_cache_bytes);
 }
 
 /// A file under the temp directory, removed again at scope exit.

@@ -76,19 +76,12 @@ class crash_site {
   }
   void kill() { node_->kill(); }
 
-  bool up() const {
-    try {
-      return client_.request("GET", "/api/system/health").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
+  bool up() const { return healthy(client_); }
 
   client_response admin(const std::string& method, const std::string& target,
                         const std::string& body = {},
                         const std::string& type = "application/json") const {
-    return client_.request(method, target, body,
-                           {basic_auth("admin", "admin"), {"Content-Type", type}});
+    return as_admin(client_, method, target, body, type);
   }
 
   /// Uploads one file; its id if the node acknowledged it (201), -1 otherwise (also when the

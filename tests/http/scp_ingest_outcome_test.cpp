@@ -28,7 +28,7 @@ TEST_CASE("the C-STORE status follows what ingest answered", "[actor][scp]") {
   scratch_dir data;
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  auto store = std::make_shared<const persistence::file_store>(data.path());
+  auto store = std::make_shared<const persistence::filesystem_store>(data.path());
   // An ingest that takes the file and answers with the error of the moment.
   auto answer = std::make_shared<std::atomic<proto::errc>>(proto::errc::bad_request);
   proto::ingest_actor ingest =

@@ -29,7 +29,7 @@ TEST_CASE("persistence: file_store says when its folder cannot hold a flush", "[
   }
   auto root = fresh_folder("/dev/shm");
   {
-    sbx::persistence::file_store store{root};
+    sbx::persistence::filesystem_store store{root};
     CHECK_THAT(store.flush_caveat(), Catch::Contains("tmpfs"));
   }
   std::filesystem::remove_all(root);
@@ -43,7 +43,7 @@ TEST_CASE("persistence: file_store on a disk file system has no flush caveat", "
   }
   auto root = fresh_folder(parent);
   {
-    sbx::persistence::file_store store{root};
+    sbx::persistence::filesystem_store store{root};
     CHECK(store.flush_caveat().empty());
   }
   std::filesystem::remove_all(root);

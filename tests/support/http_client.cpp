@@ -202,4 +202,19 @@ std::pair<std::string, std::string> basic_auth(const std::string& user, const st
   return {"Authorization", "Basic " + encoded};
 }
 
+bool healthy(const http_client& client) {
+  try {
+    return client.request("GET", "/api/system/health").status == 200;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+client_response as_admin(const http_client& client, const std::string& method,
+                         const std::string& target, const std::string& body,
+                         const std::string& type) {
+  return client.request(method, target, body,
+                        {basic_auth("admin", "admin"), {"Content-Type", type}});
+}
+
 }  // namespace sbx::test

@@ -83,4 +83,12 @@ class tcp_connection {
 /// An `Authorization: Basic ...` header.
 std::pair<std::string, std::string> basic_auth(const std::string& user, const std::string& pass);
 
+/// Whether a node answers `GET /api/system/health` with 200 (false also when it does not answer).
+bool healthy(const http_client& client);
+
+/// One request as the default superuser admin/admin, with its Content-Type.
+client_response as_admin(const http_client& client, const std::string& method,
+                         const std::string& target, const std::string& body = {},
+                         const std::string& type = "application/json");
+
 }  // namespace sbx::test

@@ -43,4 +43,12 @@ void node_process::kill() {
   pid_ = -1;
 }
 
+std::optional<int> node_process::exited() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 }  // namespace sbx::test

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ class node_process {
 
   /// SIGKILL, and waits for the process to be gone.
   void kill();
+  /// The exit status if the process has ended by itself (it is then reaped), else nothing.
+  std::optional<int> exited();
   pid_t pid() const { return pid_; }
 
  private:
