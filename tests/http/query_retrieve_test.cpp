@@ -475,3 +475,42 @@ TEST_CASE("an SCP with Query/Retrieve off refuses its presentation contexts",
   // C-STORE and C-ECHO are unchanged.
   CHECK(echo_succeeds(n.port, "SLICEBOX"));
 }
+
+TEST_CASE("Orthanc queries the node and retrieves a study from it with C-MOVE",
+          "[http][scp][queryretrieve][interop]") {
+  require_tool("Orthanc");
+  qr_node n{sbx::persistence::backend::sqlite};
+  const auto& images = index_images();
+  orthanc_peer orthanc{"ORTHANC",
+                       {},
+                       R"(  "DicomModalities": { "sbx": [ "SLICEBOX", "127.0.0.1", )" +
+                           std::to_string(n.port) + " ] }"};
+  create_scu(n.node, "orthanc", orthanc.ae_title(), orthanc.dicom_port());
+  http_client peer{orthanc.http_port()};
+  auto post = [&](const std::string& target, const std::string& body) {
+    return peer.request("POST", target, body, {{"Content-Type", "application/json"}});
+  };
+
+  // C-FIND at study level through Orthanc's /modalities/{id}/query.
+  auto query = post("/modalities/sbx/query",
+                    R"({"Level":"Study","Query":{"PatientID":"PID1","StudyDate":"",)"
+                    R"("AccessionNumber":"","ModalitiesInStudy":""}})");
+  INFO(query.body);
+  REQUIRE(query.status == 200);
+  const std::string id = parse_json(query.body)["ID"].GetString();
+  auto answers = peer.request("GET", "/queries/" + id + "/answers?expand&simplify");
+  INFO(answers.body);
+  REQUIRE(answers.status == 200);
+  auto list = parse_json(answers.body);
+  REQUIRE(list.Size() == 1);
+  CHECK(std::string(list[0]["StudyInstanceUID"].GetString()) == images[0].study_uid);
+  CHECK(std::string(list[0]["AccessionNumber"].GetString()) == "ACC1");
+  CHECK(std::string(list[0]["ModalitiesInStudy"].GetString()) == "CT\\MR");
+
+  // C-MOVE of the answer to Orthanc itself (an SCU record of the node).
+  auto retrieved = post("/queries/" + id + "/retrieve", R"({"TargetAet":"ORTHANC"})");
+  INFO(retrieved.body);
+  CHECK(retrieved.status == 200);
+  auto instances = parse_json(peer.request("GET", "/instances").body);
+  CHECK(instances.Size() == 3);
+}
