@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -122,8 +123,11 @@ std::unique_ptr<DcmDataset> error_comment(const std::string& text) {
 
 /// The sub-operation counts of a C-MOVE or C-GET.
 struct sub_operations {
-  Uint16 remaining = 0, completed = 0, failed = 0, warning = 0;
+  std::size_t remaining = 0, completed = 0, failed = 0, warning = 0;
 };
+
+/// A count as a response carries it (US: at most 65535).
+Uint16 count_field(std::size_t n) { return static_cast<Uint16>(std::min<std::size_t>(n, 0xFFFF)); }
 
 /// One association, served on its own thread. DCMTK's profile-based negotiation holds at most
 /// 128 presentation contexts per profile, so negotiation is done here from the accepted sets,
@@ -306,7 +310,7 @@ class association final : public DcmThreadSCP {
       return respond(qr_status::unable_to_process, nullptr, nullptr, error_comment(e.what()).get());
     }
     sub_operations counts;
-    counts.remaining = static_cast<Uint16>(std::min<std::size_t>(files.size(), 0xFFFF));
+    counts.remaining = files.size();
     std::vector<std::string> failed;
     bool cancelled = false;
     std::size_t done = 0;
@@ -345,7 +349,7 @@ class association final : public DcmThreadSCP {
                    settings_.ae_title, get ? "GET" : "MOVE", e.what());
       if (get) return makeOFCondition(OFM_dcmnet, 1, OF_error, e.what());  // association lost
       for (; done < files.size(); ++done) failed.push_back(instances[done]);
-      counts.failed = static_cast<Uint16>(counts.failed + counts.remaining);
+      counts.failed += counts.remaining;
       counts.remaining = 0;
     }
     if (lost.bad()) return lost;
@@ -379,10 +383,10 @@ class association final : public DcmThreadSCP {
       r.DataSetType = data != nullptr ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
       r.opts = O_MOVE_AFFECTEDSOPCLASSUID;  // the same bits as O_GET_...
       if (counts != nullptr) {
-        r.NumberOfRemainingSubOperations = counts->remaining;
-        r.NumberOfCompletedSubOperations = counts->completed;
-        r.NumberOfFailedSubOperations = counts->failed;
-        r.NumberOfWarningSubOperations = counts->warning;
+        r.NumberOfRemainingSubOperations = count_field(counts->remaining);
+        r.NumberOfCompletedSubOperations = count_field(counts->completed);
+        r.NumberOfFailedSubOperations = count_field(counts->failed);
+        r.NumberOfWarningSubOperations = count_field(counts->warning);
         r.opts |= O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
                   O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
         if (status == qr_status::pending || status == qr_status::cancel)
