@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "actors/database_call.hpp"
+#include "actors/qr_index.hpp"
 #include "dicom/dimse_scp.hpp"
 #include "persistence/scp_repo.hpp"
 #include "proto/events.hpp"
@@ -28,6 +29,8 @@ struct scp_state {
   dicom::accepted_contexts contexts;
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::scp_repo> repo;
+  /// What Query/Retrieve reads, shared by every listener (on their association threads).
+  std::shared_ptr<qr_index> index;
   /// The names of the SCPs listening, for the log when they stop (also at shutdown).
   std::shared_ptr<std::map<std::int64_t, std::string>> running =
       std::make_shared<std::map<std::int64_t, std::string>>();
@@ -86,6 +89,20 @@ void start(scp_pointer self, const scp& s) {
   };
   if (auto counters = st.config.counters)
     settings.on_association = [counters] { counters->scp_association(); };
+  if (s.query_retrieve) {
+    auto& qr = settings.query_retrieve;
+    qr.search = [index = st.index](const qido_query& q) { return index->search(q); };
+    qr.file_of = [store = st.config.store](const std::string& key) { return store->path_of(key); };
+    qr.destination = [index = st.index](const std::string& ae) -> std::optional<dicom::store_peer> {
+      auto scu = index->scu_by_ae_title(ae);
+      if (!scu) return std::nullopt;
+      dicom::store_peer peer;
+      peer.called_ae = scu->ae_title;
+      peer.host = scu->host;
+      peer.port = static_cast<std::uint16_t>(scu->port);
+      return peer;
+    };
+  }
   auto listener = std::make_unique<dicom::dimse_scp>(std::move(settings));
   spdlog::info("SCP {} listening on port {} as {}", s.name, listener->port(), s.ae_title);
   self->send(st.config.log, log_atom::value, log_type::info, std::string("SCP"),
@@ -128,6 +145,7 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
                                                              : dicom::context_defaults::node);
   st.db = persistence::open_database(st.config.database);
   st.repo = std::make_unique<persistence::scp_repo>(*st.db);
+  st.index = std::make_shared<qr_index>(st.config.database);
   // Every stored SCP comes back; one that cannot listen is logged and stays listed.
   for (const auto& s : st.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
     try {

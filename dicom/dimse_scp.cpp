@@ -6,6 +6,7 @@
 
 #include "dicom/dimse_scp.hpp"
 
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dcmtrans.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -30,6 +32,9 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include "dicom/dimse_store.hpp"
+#include "dicom/query_retrieve.hpp"
 
 namespace sbx::dicom {
 namespace {
@@ -65,6 +70,65 @@ bool verification_syntax(std::string_view ts) {
          ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_BigEndianExplicitTransferSyntax;
 }
 
+/// The Query/Retrieve information model of an abstract syntax, and whether it is its FIND, MOVE
+/// or GET class.
+struct qr_class {
+  qr_model model;
+  T_DIMSE_Command request;
+};
+
+std::optional<qr_class> qr_class_of(std::string_view uid) {
+  static const std::pair<const char*, qr_class> classes[] = {
+      {UID_FINDPatientRootQueryRetrieveInformationModel, {qr_model::patient_root, DIMSE_C_FIND_RQ}},
+      {UID_MOVEPatientRootQueryRetrieveInformationModel, {qr_model::patient_root, DIMSE_C_MOVE_RQ}},
+      {UID_GETPatientRootQueryRetrieveInformationModel, {qr_model::patient_root, DIMSE_C_GET_RQ}},
+      {UID_FINDStudyRootQueryRetrieveInformationModel, {qr_model::study_root, DIMSE_C_FIND_RQ}},
+      {UID_MOVEStudyRootQueryRetrieveInformationModel, {qr_model::study_root, DIMSE_C_MOVE_RQ}},
+      {UID_GETStudyRootQueryRetrieveInformationModel, {qr_model::study_root, DIMSE_C_GET_RQ}},
+  };
+  for (const auto& [class_uid, c] : classes)
+    if (uid == class_uid) return c;
+  return std::nullopt;
+}
+
+/// An identifier as the Query/Retrieve rules read it (sequences left out).
+qr_identifier identifier_of(DcmDataset& dataset) {
+  qr_identifier out;
+  for (unsigned long i = 0; i < dataset.card(); ++i) {
+    DcmElement* e = dataset.getElement(i);
+    if (e == nullptr || e->ident() == EVR_SQ) continue;
+    OFString value;
+    if (e->getLength() > 0) e->getOFStringArray(value);
+    const DcmTag& tag = e->getTag();
+    out.push_back({(static_cast<std::uint32_t>(tag.getGroup()) << 16) | tag.getElement(),
+                   tag.getVR().getVRName(), value.c_str()});
+  }
+  return out;
+}
+
+void fill(DcmDataset& dataset, const qr_identifier& identifier) {
+  for (const auto& e : identifier) {
+    DcmTag tag(static_cast<Uint16>(e.tag >> 16), static_cast<Uint16>(e.tag & 0xFFFF));
+    if (!e.vr.empty()) tag.setVR(DcmVR(e.vr.c_str()));
+    dataset.putAndInsertString(tag, e.value.c_str());
+  }
+}
+
+/// A status detail carrying an Error Comment.
+std::unique_ptr<DcmDataset> error_comment(const std::string& text) {
+  auto detail = std::make_unique<DcmDataset>();
+  detail->putAndInsertString(DCM_ErrorComment, text.substr(0, 64).c_str());
+  return detail;
+}
+
+/// The sub-operation counts of a C-MOVE or C-GET.
+struct sub_operations {
+  std::size_t remaining = 0, completed = 0, failed = 0, warning = 0;
+};
+
+/// A count as a response carries it (US: at most 65535).
+Uint16 count_field(std::size_t n) { return static_cast<Uint16>(std::min<std::size_t>(n, 0xFFFF)); }
+
 /// One association, served on its own thread. DCMTK's profile-based negotiation holds at most
 /// 128 presentation contexts per profile, so negotiation is done here from the accepted sets,
 /// whatever their size.
@@ -85,10 +149,21 @@ class association final : public DcmThreadSCP {
   OFCondition negotiateAssociation() override {
     T_ASC_Parameters* params = assoc_->params;
     const int count = ASC_countPresentationContexts(params);
+    const bool qr = static_cast<bool>(settings_.query_retrieve.search);
     for (int i = 0; i < count; ++i) {
       T_ASC_PresentationContext pc;
       if (ASC_getPresentationContext(params, i, &pc).bad()) continue;
-      const bool verification = std::strcmp(pc.abstractSyntax, UID_VerificationSOPClass) == 0;
+      // A C-GET's requester proposes storage contexts in the SCP role (PS3.7 D.3.3.4): accepted
+      // as proposed, in the first syntax it lists, for any storage class
+      // (docs/api.md#queryretrieve).
+      if (qr && pc.proposedRole == ASC_SC_ROLE_SCP && pc.transferSyntaxCount > 0 &&
+          dcmIsaStorageSOPClassUID(pc.abstractSyntax, ESSC_All)) {
+        ASC_acceptPresentationContext(params, pc.presentationContextID,
+                                      pc.proposedTransferSyntaxes[0], ASC_SC_ROLE_SCP);
+        continue;
+      }
+      const bool verification = std::strcmp(pc.abstractSyntax, UID_VerificationSOPClass) == 0 ||
+                                (qr && qr_class_of(pc.abstractSyntax));
       if (!verification && !settings_.contexts.sop_classes.contains(pc.abstractSyntax)) {
         ASC_refusePresentationContext(params, pc.presentationContextID,
                                       ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
@@ -103,8 +178,12 @@ class association final : public DcmThreadSCP {
                          : settings_.contexts.transfer_syntaxes.contains(ts))
           chosen = ts;
       }
+      // A storage context offered in both roles keeps both when Query/Retrieve is on, so that a
+      // C-GET can send on it.
+      const bool both_roles = qr && !verification && pc.proposedRole == ASC_SC_ROLE_SCUSCP;
       if (chosen != nullptr)
-        ASC_acceptPresentationContext(params, pc.presentationContextID, chosen);
+        ASC_acceptPresentationContext(params, pc.presentationContextID, chosen,
+                                      both_roles ? ASC_SC_ROLE_SCUSCP : ASC_SC_ROLE_DEFAULT);
       else
         ASC_refusePresentationContext(params, pc.presentationContextID,
                                       ASC_P_TRANSFERSYNTAXESNOTSUPPORTED);
@@ -114,6 +193,11 @@ class association final : public DcmThreadSCP {
 
   OFCondition handleIncomingCommand(T_DIMSE_Message* message,
                                     const DcmPresentationContextInfo& info) override {
+    const auto qr = qr_class_of(info.abstractSyntax.c_str());
+    if (qr && settings_.query_retrieve.search && qr->request == message->CommandField) {
+      if (message->CommandField == DIMSE_C_FIND_RQ) return find(*message, info, qr->model);
+      return retrieve(*message, info, qr->model);
+    }
     if (message->CommandField != DIMSE_C_STORE_RQ)
       return DcmThreadSCP::handleIncomingCommand(message, info);  // C-ECHO, or refused
     T_DIMSE_C_StoreRQ& request = message->msg.CStoreRQ;
@@ -146,6 +230,179 @@ class association final : public DcmThreadSCP {
   }
 
  private:
+  /// C-FIND (PS3.4 C.4.1): a pending response per match, checking for a C-CANCEL before each.
+  OFCondition find(T_DIMSE_Message& message, const DcmPresentationContextInfo& info,
+                   qr_model model) {
+    T_DIMSE_C_FindRQ& request = message.msg.CFindRQ;
+    const auto context = info.presentationContextID;
+    DcmDataset* received = nullptr;
+    OFCondition cond = receiveFINDRequest(request, context, received);
+    std::unique_ptr<DcmDataset> identifier(received);
+    if (cond.bad()) return cond;
+    const OFString sop_class = request.AffectedSOPClassUID;
+    qr_find query;
+    std::vector<proto::qido_match> matches;
+    try {
+      if (!identifier) throw qr_refusal(qr_status::identifier_mismatch, "No identifier");
+      query = parse_find(model, identifier_of(*identifier));
+      matches = settings_.query_retrieve.search(query.query);
+    } catch (const qr_refusal& r) {
+      return sendFINDResponse(context, request.MessageID, sop_class, nullptr, r.status(),
+                              error_comment(r.what()).get());
+    } catch (const std::exception& e) {
+      spdlog::error("DICOM SCP {}: a C-FIND failed: {}", settings_.ae_title, e.what());
+      return sendFINDResponse(context, request.MessageID, sop_class, nullptr,
+                              qr_status::unable_to_process, error_comment(e.what()).get());
+    }
+    for (const auto& m : matches) {
+      if (checkForCANCEL(context, request.MessageID).good())
+        return sendFINDResponse(context, request.MessageID, sop_class, nullptr, qr_status::cancel);
+      DcmDataset answer;
+      fill(answer, dicom::answer(query, m));
+      cond = sendFINDResponse(context, request.MessageID, sop_class, &answer, qr_status::pending);
+      if (cond.bad()) return cond;
+    }
+    return sendFINDResponse(context, request.MessageID, sop_class, nullptr, qr_status::success);
+  }
+
+  /// C-MOVE or C-GET (PS3.4 C.4.2, C.4.3): a C-STORE sub-operation per matching image (to the
+  /// move destination, or on this association), a pending response with the counts after each.
+  OFCondition retrieve(T_DIMSE_Message& message, const DcmPresentationContextInfo& info,
+                       qr_model model) {
+    const bool get = message.CommandField == DIMSE_C_GET_RQ;
+    const Uint16 message_id = get ? message.msg.CGetRQ.MessageID : message.msg.CMoveRQ.MessageID;
+    const OFString sop_class =
+        get ? message.msg.CGetRQ.AffectedSOPClassUID : message.msg.CMoveRQ.AffectedSOPClassUID;
+    auto context = info.presentationContextID;
+    DcmDataset* received = nullptr;
+    OFString destination_ae;
+    OFCondition cond =
+        get ? receiveDIMSEDataset(&context, &received)
+            : receiveMOVERequest(message.msg.CMoveRQ, context, received, destination_ae);
+    std::unique_ptr<DcmDataset> identifier(received);
+    if (cond.bad()) return cond;
+    auto respond = [&](Uint16 status, const sub_operations* counts, DcmDataset* data,
+                       DcmDataset* detail) {
+      return retrieve_response(get, context, message_id, sop_class, status, counts, data, detail);
+    };
+    std::optional<store_peer> destination;
+    std::vector<std::filesystem::path> files;
+    std::vector<std::string> instances;
+    try {
+      if (!identifier) throw qr_refusal(qr_status::identifier_mismatch, "No identifier");
+      const auto query = parse_retrieve(model, identifier_of(*identifier));
+      if (!get) {
+        destination = settings_.query_retrieve.destination(trimmed(destination_ae.c_str()));
+        if (!destination)
+          throw qr_refusal(qr_status::move_destination_unknown,
+                           "Unknown move destination " + std::string(destination_ae.c_str()));
+        destination->calling_ae = trimmed(settings_.ae_title);
+      }
+      for (const auto& m : settings_.query_retrieve.search(query)) {
+        files.push_back(settings_.query_retrieve.file_of(m.storage_key));
+        instances.push_back(m.img.sop_instance_uid);
+      }
+    } catch (const qr_refusal& r) {
+      return respond(r.status(), nullptr, nullptr, error_comment(r.what()).get());
+    } catch (const std::exception& e) {
+      spdlog::error("DICOM SCP {}: a C-{} failed: {}", settings_.ae_title, get ? "GET" : "MOVE",
+                    e.what());
+      return respond(qr_status::unable_to_process, nullptr, nullptr, error_comment(e.what()).get());
+    }
+    sub_operations counts;
+    counts.remaining = files.size();
+    std::vector<std::string> failed;
+    bool cancelled = false;
+    std::size_t done = 0;
+    OFCondition lost = EC_Normal;
+    auto after_each = [&](store_outcome outcome) {
+      if (outcome == store_outcome::completed) ++counts.completed;
+      if (outcome == store_outcome::warning) ++counts.warning;
+      if (outcome == store_outcome::failed) {
+        ++counts.failed;
+        failed.push_back(instances[done]);
+      }
+      ++done;
+      --counts.remaining;
+      if (cancelled || checkForCANCEL(context, message_id).good()) {
+        cancelled = true;
+        return false;
+      }
+      if (counts.remaining == 0) return true;
+      lost = respond(qr_status::pending, &counts, nullptr, nullptr);
+      return lost.good();
+    };
+    try {
+      if (get) {
+        for (const auto& f : files) {
+          bool cancel = false;
+          const auto outcome =
+              send_on_association(assoc_, f, std::chrono::seconds{acse_timeout_seconds}, &cancel);
+          cancelled = cancelled || cancel;
+          if (!after_each(outcome)) break;
+        }
+      } else if (!files.empty()) {
+        send_each(*destination, files, after_each);
+      }
+    } catch (const store_error& e) {
+      spdlog::warn("DICOM SCP {}: the C-STORE sub-operations of a C-{} failed: {}",
+                   settings_.ae_title, get ? "GET" : "MOVE", e.what());
+      if (get) return makeOFCondition(OFM_dcmnet, 1, OF_error, e.what());  // association lost
+      for (; done < files.size(); ++done) failed.push_back(instances[done]);
+      counts.failed += counts.remaining;
+      counts.remaining = 0;
+    }
+    if (lost.bad()) return lost;
+    Uint16 status = qr_status::success;
+    if (cancelled)
+      status = qr_status::cancel;
+    else if (counts.failed > 0 && counts.completed + counts.warning == 0)
+      status = qr_status::unable_to_perform;
+    else if (counts.failed > 0 || counts.warning > 0)
+      status = qr_status::sub_operations_failed;
+    if (!cancelled) counts.remaining = 0;
+    std::unique_ptr<DcmDataset> failed_list;
+    if (!failed.empty()) {
+      std::string list;
+      for (const auto& uid : failed) list += (list.empty() ? "" : "\\") + uid;
+      failed_list = std::make_unique<DcmDataset>();
+      failed_list->putAndInsertString(DCM_FailedSOPInstanceUIDList, list.c_str());
+    }
+    return respond(status, &counts, failed_list.get(), nullptr);
+  }
+
+  OFCondition retrieve_response(bool get, T_ASC_PresentationContextID context, Uint16 message_id,
+                                const OFString& sop_class, Uint16 status,
+                                const sub_operations* counts, DcmDataset* data,
+                                DcmDataset* detail) {
+    T_DIMSE_Message response{};
+    auto fill_response = [&](auto& r) {
+      r.MessageIDBeingRespondedTo = message_id;
+      OFStandard::strlcpy(r.AffectedSOPClassUID, sop_class.c_str(), sizeof r.AffectedSOPClassUID);
+      r.DimseStatus = status;
+      r.DataSetType = data != nullptr ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+      r.opts = O_MOVE_AFFECTEDSOPCLASSUID;  // the same bits as O_GET_...
+      if (counts != nullptr) {
+        r.NumberOfRemainingSubOperations = count_field(counts->remaining);
+        r.NumberOfCompletedSubOperations = count_field(counts->completed);
+        r.NumberOfFailedSubOperations = count_field(counts->failed);
+        r.NumberOfWarningSubOperations = count_field(counts->warning);
+        r.opts |= O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
+                  O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
+        if (status == qr_status::pending || status == qr_status::cancel)
+          r.opts |= O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
+      }
+    };
+    if (get) {
+      response.CommandField = DIMSE_C_GET_RSP;
+      fill_response(response.msg.CGetRSP);
+    } else {
+      response.CommandField = DIMSE_C_MOVE_RSP;
+      fill_response(response.msg.CMoveRSP);
+    }
+    return sendDIMSEMessage(context, &response, data, detail);
+  }
+
   const scp_settings& settings_;
   T_ASC_Association* assoc_ = nullptr;
 };

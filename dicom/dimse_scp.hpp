@@ -2,13 +2,17 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "dicom/dataset_header.hpp"
 #include "dicom/dimse.hpp"
+#include "dicom/dimse_scu.hpp"
+#include "proto/dicomweb.hpp"
 
 namespace sbx::dicom {
 
@@ -40,6 +44,17 @@ struct received_instance {
   std::string calling_ae_title;
 };
 
+/// What Query/Retrieve (C-FIND, C-MOVE, C-GET; docs/api.md#queryretrieve) works on. Every
+/// function is called on an association's thread and may block.
+struct qr_settings {
+  /// The index rows a search matches.
+  std::function<std::vector<proto::qido_match>(const proto::qido_query&)> search;
+  /// The file of a stored image, by its storage key.
+  std::function<std::filesystem::path(const std::string&)> file_of;
+  /// The peer a C-MOVE sends to, by its AE title (compared trimmed); nullopt if unknown.
+  std::function<std::optional<store_peer>(const std::string&)> destination;
+};
+
 /// What an SCP accepts and what it does with each dataset.
 struct scp_settings {
   std::string ae_title;    ///< the called AE title associations must use (compared trimmed)
@@ -57,11 +72,13 @@ struct scp_settings {
   std::function<std::uint16_t(received_instance)> on_stored;
   /// Called on the accept thread for every association received (GET /metrics); may be empty.
   std::function<void()> on_association;
+  /// Query/Retrieve is negotiated when `query_retrieve.search` is set, refused otherwise.
+  qr_settings query_retrieve;
 };
 
-/// A DICOM Storage and Verification SCP (PS3.4 Annexes A and B) over DCMTK. It listens on every
-/// interface from construction on, serves each association on its own thread (any number at
-/// once, each one C-STORE at a time) and on destruction closes the port, aborts the
+/// A DICOM Storage, Verification and Query/Retrieve SCP (PS3.4 Annexes A, B and C) over DCMTK. It
+/// listens on every interface from construction on, serves each association on its own thread (any
+/// number at once, each one C-STORE at a time) and on destruction closes the port, aborts the
 /// associations still open and waits for their threads.
 class dimse_scp {
  public:

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "dcmtk/dcmdata/dcdatset.h"
@@ -34,6 +35,7 @@
 #include "dcmtk/oflog/oflog.h"
 #include "dicom/dataset_header.hpp"
 #include "dicom/dimse.hpp"
+#include "dicom/dimse_store.hpp"
 
 namespace sbx::dicom {
 
@@ -131,11 +133,20 @@ struct association_handles {
 /// One association as requestor.
 class association {
  public:
-  /// Warnings of the stores so far.
-  std::vector<std::string> warnings;
-
   association(const store_peer& peer, const std::vector<presentation_context>& contexts)
       : timeout_(static_cast<int>(peer.timeout.count())) {
+    open(peer, contexts);
+  }
+
+  /// An association the node accepted, for the C-STORE sub-operations of a C-GET; it stays the
+  /// caller's.
+  association(T_ASC_Association* accepted, int timeout) : timeout_(timeout), assoc_(accepted) {}
+
+  /// True once the peer sent a C-CANCEL while a store was answered (a C-GET's requester).
+  bool cancelled = false;
+
+ private:
+  void open(const store_peer& peer, const std::vector<presentation_context>& contexts) {
     dcmConnectionTimeout.set(timeout_);
     check(ASC_initializeNetwork(NET_REQUESTOR, 0, timeout_, &h_.net));
     check(ASC_createAssociationParameters(&h_.params, ASC_DEFAULTMAXPDU));
@@ -152,19 +163,21 @@ class association {
     const auto cond = ASC_requestAssociation(h_.net, h_.params, &h_.assoc, nullptr, nullptr,
                                              DUL_NOBLOCK, timeout_);
     if (cond.bad()) throw association_failure(cond, h_.params);
+    assoc_ = h_.assoc;
   }
 
+ public:
   /// The transfer syntax the peer accepted on a context, or "" if it refused it.
   std::string accepted(unsigned id) const {
     T_ASC_PresentationContext pc;
     const auto cond = ASC_findAcceptedPresentationContext(
-        h_.assoc->params, static_cast<T_ASC_PresentationContextID>(id), &pc);
+        assoc_->params, static_cast<T_ASC_PresentationContextID>(id), &pc);
     if (cond.bad() || pc.resultReason != ASC_P_ACCEPTANCE) return {};
     return pc.acceptedTransferSyntax;
   }
 
-  /// Sends a dataset exactly as it is stored in its file.
-  void store_raw(unsigned context, const outgoing& file) {
+  /// Sends a dataset exactly as it is stored in its file; returns the status of the response.
+  Uint16 store_raw(unsigned context, const outgoing& file) {
     const auto& m = file.meta;
     std::ifstream in(file.path, std::ios::binary);
     std::error_code ec;
@@ -189,11 +202,12 @@ class association {
       std::fill(out + from_file, out + n, '\0');
       left -= from_file;
     });
-    await_response(message_id, m.media_storage_sop_instance_uid);
+    return await_response(message_id, m.media_storage_sop_instance_uid);
   }
 
-  /// Sends a dataset converted to another transfer syntax (its pixel data decompressed).
-  void store_converted(unsigned context, const outgoing& file, const std::string& syntax) {
+  /// Sends a dataset converted to another transfer syntax (its pixel data decompressed); returns
+  /// the status of the response.
+  Uint16 store_converted(unsigned context, const outgoing& file, const std::string& syntax) {
     const auto& m = file.meta;
     DcmFileFormat ff;
     if (auto cond = ff.loadFile(file.path.c_str()); cond.bad())
@@ -217,17 +231,17 @@ class association {
                         sizeof rq.AffectedSOPInstanceUID);
     rq.Priority = DIMSE_PRIORITY_MEDIUM;
     rq.DataSetType = DIMSE_DATASET_PRESENT;
-    const auto cond = DIMSE_sendMessageUsingMemoryData(
-        h_.assoc, static_cast<T_ASC_PresentationContextID>(context), &request, nullptr, dataset,
-        nullptr, nullptr);
+    const auto cond =
+        DIMSE_sendMessageUsingMemoryData(assoc_, static_cast<T_ASC_PresentationContextID>(context),
+                                         &request, nullptr, dataset, nullptr, nullptr);
     if (cond.bad()) fail(std::string("cannot send the C-STORE request: ") + cond.text());
-    await_response(message_id, m.media_storage_sop_instance_uid);
+    return await_response(message_id, m.media_storage_sop_instance_uid);
   }
 
   /// Releases the association; a peer that does not answer the release is only a warning.
   std::string release() {
     h_.released = true;
-    const auto cond = ASC_releaseAssociation(h_.assoc);
+    const auto cond = ASC_releaseAssociation(assoc_);
     return cond.good() ? std::string{} : std::string("release failed: ") + cond.text();
   }
 
@@ -242,13 +256,13 @@ class association {
     if (cond.bad()) fail(cond.text());
   }
 
-  Uint16 next_message_id() { return h_.assoc->nextMsgID++; }
+  Uint16 next_message_id() { return assoc_->nextMsgID++; }
 
   /// Writes `size` bytes as PDVs of at most the negotiated length; `fill(out, n)` supplies the
   /// next n bytes.
   void write_pdvs(unsigned context, DUL_DATAPDV type, std::uint64_t size,
                   const std::function<void(char*, std::size_t)>& fill) {
-    std::vector<char> buffer(std::max<unsigned long>(h_.assoc->sendPDVLength, 2));
+    std::vector<char> buffer(std::max<unsigned long>(assoc_->sendPDVLength, 2));
     do {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size, buffer.size()));
       fill(buffer.data(), n);
@@ -262,7 +276,7 @@ class association {
       DUL_PDVLIST list;
       list.count = 1;
       list.pdv = &pdv;
-      if (auto cond = DUL_WritePDVs(&h_.assoc->DULassociation, &list); cond.bad())
+      if (auto cond = DUL_WritePDVs(&assoc_->DULassociation, &list); cond.bad())
         fail(std::string("cannot send data: ") + cond.text());
     } while (size > 0);
   }
@@ -295,29 +309,27 @@ class association {
            body;
   }
 
-  void await_response(Uint16 message_id, const std::string& sop_instance) {
+  Uint16 await_response(Uint16 message_id, const std::string& sop_instance) {
     T_DIMSE_Message response{};
-    T_ASC_PresentationContextID context = 0;
-    DcmDataset* detail = nullptr;
-    const auto cond =
-        DIMSE_receiveCommand(h_.assoc, DIMSE_NONBLOCKING, timeout_, &context, &response, &detail);
-    delete detail;
-    if (cond.bad()) fail("no C-STORE response for image " + sop_instance + ": " + cond.text());
+    while (true) {
+      T_ASC_PresentationContextID context = 0;
+      DcmDataset* detail = nullptr;
+      const auto cond =
+          DIMSE_receiveCommand(assoc_, DIMSE_NONBLOCKING, timeout_, &context, &response, &detail);
+      delete detail;
+      if (cond.bad()) fail("no C-STORE response for image " + sop_instance + ": " + cond.text());
+      if (response.CommandField != DIMSE_C_CANCEL_RQ) break;
+      cancelled = true;  // a C-GET's requester: the store is still answered
+    }
     if (response.CommandField != DIMSE_C_STORE_RSP ||
         response.msg.CStoreRSP.MessageIDBeingRespondedTo != message_id)
       fail("unexpected response to the C-STORE of image " + sop_instance);
-    const auto status = response.msg.CStoreRSP.DimseStatus;
-    if (status == STATUS_Success) return;
-    if (status == 0xB000 || status == 0xB006 || status == 0xB007) {
-      warnings.push_back("image " + sop_instance + " stored with warning status " +
-                         status_text(status));
-      return;
-    }
-    fail("the peer did not store image " + sop_instance + ": status " + status_text(status));
+    return response.msg.CStoreRSP.DimseStatus;
   }
 
   association_handles h_;
   int timeout_;
+  T_ASC_Association* assoc_ = nullptr;
 };
 
 }  // namespace
@@ -353,27 +365,57 @@ std::string choose_transfer_syntax(const std::string& file_syntax,
   return {};
 }
 
-store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files) {
-  prepare_dcmtk();
-  store_report report;
-  std::vector<outgoing> items;
-  for (const auto& path : files) {
-    file_meta meta;
-    try {
-      meta = read_file_meta(path);
-    } catch (const std::exception& e) {
-      report.skipped.push_back(path.string() + ": " + e.what());
-      continue;
-    }
-    if (meta.transfer_syntax_uid.empty() || meta.media_storage_sop_class_uid.empty() ||
-        meta.media_storage_sop_instance_uid.empty()) {
-      report.skipped.push_back(path.string() +
-                               ": the file meta information lacks the transfer syntax, SOP "
-                               "class or SOP instance UID");
-      continue;
-    }
-    items.push_back({path, std::move(meta)});
+namespace {
+
+/// The file of `path` with its meta information; throws (the reason) if it cannot be sent.
+outgoing readable(const std::filesystem::path& path) {
+  outgoing item{path, read_file_meta(path)};
+  const auto& meta = item.meta;
+  if (meta.transfer_syntax_uid.empty() || meta.media_storage_sop_class_uid.empty() ||
+      meta.media_storage_sop_instance_uid.empty())
+    throw std::runtime_error(
+        "the file meta information lacks the transfer syntax, SOP class or SOP instance UID");
+  return item;
+}
+
+/// The contexts accepted on an association: SOP class -> (transfer syntax, context id).
+using accepted_contexts_by_class =
+    std::map<std::string, std::vector<std::pair<std::string, unsigned>>>;
+
+/// Sends one file on the accepted context that fits it best; throws
+/// store_error(no_presentation_context) if none does.
+Uint16 send_item(association& assoc, const accepted_contexts_by_class& accepted,
+                 const outgoing& item) {
+  const auto& m = item.meta;
+  static const std::vector<std::pair<std::string, unsigned>> none;
+  const auto found = accepted.find(m.media_storage_sop_class_uid);
+  const auto& options = found == accepted.end() ? none : found->second;
+  std::vector<std::string> syntaxes;
+  for (const auto& o : options) syntaxes.push_back(o.first);
+  const auto syntax = choose_transfer_syntax(m.transfer_syntax_uid, syntaxes);
+  if (syntax.empty()) {
+    const char* name = dcmFindNameOfUID(m.media_storage_sop_class_uid.c_str(), nullptr);
+    throw store_error(store_failure::no_presentation_context,
+                      "the peer accepts SOP class " + m.media_storage_sop_class_uid +
+                          (name ? std::string(" (") + name + ")" : "") + " neither in " +
+                          syntax_name(m.transfer_syntax_uid) + " nor uncompressed");
   }
+  const auto context = std::find_if(options.begin(), options.end(), [&](const auto& o) {
+                         return o.first == syntax;
+                       })->second;
+  if (syntax == m.transfer_syntax_uid) return assoc.store_raw(context, item);
+  return assoc.store_converted(context, item, syntax);
+}
+
+store_outcome outcome_of(Uint16 status) {
+  if (status == STATUS_Success) return store_outcome::completed;
+  if (status == 0xB000 || status == 0xB006 || status == 0xB007) return store_outcome::warning;
+  return store_outcome::failed;
+}
+
+/// An association to `peer` proposing what `items` need, with the contexts it accepted.
+std::pair<std::unique_ptr<association>, accepted_contexts_by_class> open_for(
+    const store_peer& peer, const std::vector<outgoing>& items) {
   std::vector<sop_class_syntax> pairs;
   pairs.reserve(items.size());
   for (const auto& i : items)
@@ -382,40 +424,102 @@ store_report send_files(const store_peer& peer, const std::vector<std::filesyste
   if (contexts.size() > max_contexts)
     fail("the images need " + std::to_string(contexts.size()) +
          " presentation contexts, more than the 128 an association can have");
-
   check_resolvable(peer.host);
-  association assoc(peer, contexts);
-  std::map<std::string, std::vector<std::pair<std::string, unsigned>>>
-      accepted;  // class -> (ts, id)
+  auto assoc = std::make_unique<association>(peer, contexts);
+  accepted_contexts_by_class accepted;
   for (const auto& c : contexts) {
-    auto ts = assoc.accepted(c.id);
+    auto ts = assoc->accepted(c.id);
     if (!ts.empty()) accepted[c.abstract_syntax].emplace_back(std::move(ts), c.id);
   }
-  for (const auto& item : items) {
-    const auto& m = item.meta;
-    const auto& options = accepted[m.media_storage_sop_class_uid];
-    std::vector<std::string> syntaxes;
-    for (const auto& o : options) syntaxes.push_back(o.first);
-    const auto syntax = choose_transfer_syntax(m.transfer_syntax_uid, syntaxes);
-    if (syntax.empty()) {
-      const char* name = dcmFindNameOfUID(m.media_storage_sop_class_uid.c_str(), nullptr);
-      throw store_error(store_failure::no_presentation_context,
-                        "the peer accepts SOP class " + m.media_storage_sop_class_uid +
-                            (name ? std::string(" (") + name + ")" : "") + " neither in " +
-                            syntax_name(m.transfer_syntax_uid) + " nor uncompressed");
+  return {std::move(assoc), std::move(accepted)};
+}
+
+}  // namespace
+
+store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files) {
+  prepare_dcmtk();
+  store_report report;
+  std::vector<outgoing> items;
+  for (const auto& path : files) {
+    try {
+      items.push_back(readable(path));
+    } catch (const std::exception& e) {
+      report.skipped.push_back(path.string() + ": " + e.what());
     }
-    const auto context = std::find_if(options.begin(), options.end(), [&](const auto& o) {
-                           return o.first == syntax;
-                         })->second;
-    if (syntax == m.transfer_syntax_uid)
-      assoc.store_raw(context, item);
-    else
-      assoc.store_converted(context, item, syntax);
+  }
+  auto [assoc, accepted] = open_for(peer, items);
+  for (const auto& item : items) {
+    const auto status = send_item(*assoc, accepted, item);
+    const auto& uid = item.meta.media_storage_sop_instance_uid;
+    const auto outcome = outcome_of(status);
+    if (outcome == store_outcome::failed)
+      fail("the peer did not store image " + uid + ": status " + status_text(status));
+    if (outcome == store_outcome::warning)
+      report.warnings.push_back("image " + uid + " stored with warning status " +
+                                status_text(status));
     ++report.sent;
   }
-  report.warnings = std::move(assoc.warnings);
-  if (auto w = assoc.release(); !w.empty()) report.warnings.push_back(std::move(w));
+  if (auto w = assoc->release(); !w.empty()) report.warnings.push_back(std::move(w));
   return report;
+}
+
+void send_each(const store_peer& peer, const std::vector<std::filesystem::path>& files,
+               const std::function<bool(store_outcome)>& after_each) {
+  prepare_dcmtk();
+  std::vector<std::optional<outgoing>> items;  // empty: a file that cannot be sent
+  std::vector<outgoing> sendable;
+  for (const auto& path : files) {
+    try {
+      sendable.push_back(readable(path));
+      items.emplace_back(sendable.back());
+    } catch (const std::exception&) {
+      items.emplace_back();
+    }
+  }
+  auto [assoc, accepted] = open_for(peer, sendable);
+  for (const auto& item : items) {
+    auto outcome = store_outcome::failed;
+    if (item) {
+      try {
+        outcome = outcome_of(send_item(*assoc, accepted, *item));
+      } catch (const store_error& e) {
+        if (e.kind() != store_failure::no_presentation_context) throw;
+      }
+    }
+    if (!after_each(outcome)) break;
+  }
+  assoc->release();
+}
+
+store_outcome send_on_association(T_ASC_Association* accepted_association,
+                                  const std::filesystem::path& file, std::chrono::seconds timeout,
+                                  bool* cancelled) {
+  prepare_dcmtk();
+  outgoing item;
+  try {
+    item = readable(file);
+  } catch (const std::exception&) {
+    return store_outcome::failed;
+  }
+  association assoc(accepted_association, static_cast<int>(timeout.count()));
+  // Contexts on which the requester took the SCP role (PS3.7 D.3.3.4).
+  accepted_contexts_by_class accepted;
+  for (unsigned id = 1; id < 256; id += 2) {
+    T_ASC_PresentationContext pc;
+    const auto cond = ASC_findAcceptedPresentationContext(
+        accepted_association->params, static_cast<T_ASC_PresentationContextID>(id), &pc);
+    if (cond.bad() || pc.resultReason != ASC_P_ACCEPTANCE) continue;
+    if (pc.acceptedRole != ASC_SC_ROLE_SCP && pc.acceptedRole != ASC_SC_ROLE_SCUSCP) continue;
+    accepted[pc.abstractSyntax].emplace_back(pc.acceptedTransferSyntax, id);
+  }
+  auto outcome = store_outcome::failed;
+  try {
+    outcome = outcome_of(send_item(assoc, accepted, item));
+  } catch (const store_error& e) {
+    if (e.kind() != store_failure::no_presentation_context) throw;
+  }
+  if (cancelled != nullptr) *cancelled = assoc.cancelled;
+  return outcome;
 }
 
 }  // namespace sbx::dicom

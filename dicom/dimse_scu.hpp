@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,5 +85,15 @@ struct store_report {
 /// Statuses 0x0000, 0xB000, 0xB006 and 0xB007 count as stored. Blocks for the whole exchange;
 /// throws store_error on the first failure (stores before it stay done).
 store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files);
+
+/// How one C-STORE sub-operation of a retrieval ended (PS3.4 C.4.2.1.4).
+enum class store_outcome : std::uint8_t { completed, warning, failed };
+
+/// Sends files as send_files does, for a C-MOVE (docs/api.md#queryretrieve), but goes on past a
+/// file that cannot be sent or that the peer refuses: `after_each` is called with the outcome of
+/// every file in order, and returning false stops (a C-CANCEL). Throws store_error when the
+/// association cannot be made or is lost; the files not reported then were not sent.
+void send_each(const store_peer& peer, const std::vector<std::filesystem::path>& files,
+               const std::function<bool(store_outcome)>& after_each);
 
 }  // namespace sbx::dicom

@@ -126,9 +126,43 @@ std::string condition(statement& st, const proto::qido_condition& c) {
   return test;
 }
 
+/// The patient rows of a C-FIND at patient level (docs/api.md#queryretrieve): only patient keys
+/// are matched, and the counts are of the patient's studies, series and images.
+std::vector<proto::qido_match> patient_search(database& db, const proto::qido_query& q) {
+  statement st{db.kind()};
+  std::string text =
+      "SELECT p.id, p.patient_name, p.patient_id, p.patient_birth_date, p.patient_sex";
+  if (q.counts)
+    text +=
+        ", (SELECT COUNT(*) FROM studies s1 WHERE s1.patient_id = p.id)"
+        ", (SELECT COUNT(*) FROM series s2 JOIN studies s1 ON s2.study_id = s1.id"
+        " WHERE s1.patient_id = p.id)"
+        ", (SELECT COUNT(*) FROM images i3 JOIN series s2 ON i3.series_id = s2.id"
+        " JOIN studies s1 ON s2.study_id = s1.id WHERE s1.patient_id = p.id)";
+  text += " FROM patients p";
+  std::vector<std::string> where;
+  for (const auto& c : q.conditions) where.push_back(condition(st, c));
+  if (!where.empty()) text += " WHERE " + join(where, " AND ");
+  text += " ORDER BY p.id LIMIT " + st.bind(q.limit < 0 ? std::int64_t{1} << 62 : q.limit);
+  text += " OFFSET " + st.bind(q.offset);
+  std::vector<proto::qido_match> out;
+  for (const auto& r : db.exec(text, st.params()).rows) {
+    proto::qido_match m;
+    m.pat = {r.int64(0), r.text(1), r.text(2), r.text(3), r.text(4)};
+    if (q.counts) {
+      m.related_studies = r.int64(5);
+      m.related_series = r.int64(6);
+      m.related_instances = r.int64(7);
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<proto::qido_match> qido_search(database& db, const proto::qido_query& q) {
+  if (q.level == qido_level::patient) return patient_search(db, q);
   statement st{db.kind()};
   const bool series_rows = q.level != qido_level::study;
   const bool image_rows = q.level == qido_level::instance;

@@ -7,12 +7,13 @@ namespace sbx::persistence {
 
 namespace {
 
-constexpr const char* scp_columns = "SELECT id, name, ae_title, port FROM scps ";
+constexpr const char* scp_columns = "SELECT id, name, ae_title, port, query_retrieve FROM scps ";
 
 std::vector<proto::scp> to_scps(const result& res) {
   std::vector<proto::scp> out;
   out.reserve(res.rows.size());
-  for (const auto& r : res.rows) out.push_back({r.int64(0), r.text(1), r.text(2), r.int64(3)});
+  for (const auto& r : res.rows)
+    out.push_back({r.int64(0), r.text(1), r.text(2), r.int64(3), r.int64(4) != 0});
   return out;
 }
 
@@ -43,9 +44,10 @@ std::optional<proto::scp> scp_repo::by_port(std::int64_t port) {
 }
 
 proto::scp scp_repo::insert(const proto::scp& s) {
-  const auto res =
-      db_.exec("INSERT INTO scps (name, ae_title, port) VALUES ($1, $2, $3) RETURNING id",
-               {s.name, s.ae_title, s.port});
+  const auto res = db_.exec(
+      "INSERT INTO scps (name, ae_title, port, query_retrieve) VALUES ($1, $2, $3, $4) "
+      "RETURNING id",
+      {s.name, s.ae_title, s.port, std::int64_t{s.query_retrieve ? 1 : 0}});
   auto out = s;
   out.id = res.rows.at(0).int64(0);
   return out;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/metadata.hpp"
@@ -11,8 +14,9 @@
 // retrieval names (WADO-RS) and the parts of a store request (STOW-RS).
 namespace sbx::proto {
 
-/// The level a QIDO-RS search answers at.
-enum class qido_level : std::uint8_t { study, series, instance };
+/// The level a search answers at: QIDO-RS has study, series and instance; C-FIND also patient
+/// (docs/api.md#queryretrieve).
+enum class qido_level : std::uint8_t { patient, study, series, instance };
 
 /// The indexed attributes a search can match on (docs/dicomweb.md#qido-rs).
 enum class qido_key : std::uint8_t {
@@ -57,6 +61,32 @@ struct qido_condition {
   bool ignore_case = false;         ///< PersonName wildcards match regardless of case
 };
 
+/// A value of a date key as a condition (PS3.4 C.2.2.2.5): a single date `YYYYMMDD` or a range
+/// `low-high` with either end empty; nullopt when the value is neither.
+inline std::optional<qido_condition> date_condition(qido_key key, const std::string& value) {
+  const auto is_date = [](std::string_view s) {
+    return s.size() == 8 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto dash = value.find('-');
+  if (dash == std::string::npos) {
+    if (!is_date(value)) return std::nullopt;
+    return qido_condition{key, qido_match_kind::exact, {value}, false};
+  }
+  auto low = value.substr(0, dash), high = value.substr(dash + 1);
+  if ((!low.empty() && !is_date(low)) || (!high.empty() && !is_date(high)) ||
+      (low.empty() && high.empty()))
+    return std::nullopt;
+  return qido_condition{key, qido_match_kind::range, {low, high}, false};
+}
+
+/// A value of a text key as a condition: wildcard matching when it has `*` or `?`, single value
+/// matching otherwise; person names match regardless of case.
+inline qido_condition text_condition(qido_key key, const std::string& value, bool person_name) {
+  const bool wildcard = value.find_first_of("*?") != std::string::npos;
+  return {key, wildcard ? qido_match_kind::wildcard : qido_match_kind::exact, {value}, person_name};
+}
+
 /// A QIDO-RS search, or the instances a WADO-RS retrieval names (all conditions must hold).
 struct qido_query {
   qido_level level = qido_level::study;
@@ -73,8 +103,9 @@ struct qido_match {
   series ser;
   image img;
   std::string storage_key;              ///< instance level: the file
-  std::int64_t related_series = 0;      ///< study level
-  std::int64_t related_instances = 0;   ///< study and series levels
+  std::int64_t related_studies = 0;     ///< patient level
+  std::int64_t related_series = 0;      ///< patient and study levels
+  std::int64_t related_instances = 0;   ///< patient, study and series levels
   std::vector<std::string> modalities;  ///< study level: ModalitiesInStudy
 };
 

@@ -166,6 +166,8 @@ void write_scp(writer& w, const scp& s) {
   put(w, "name", s.name);
   put(w, "aeTitle", s.ae_title);
   put(w, "port", s.port);
+  w.Key("queryRetrieve");
+  w.Bool(s.query_retrieve);
   w.EndObject();
 }
 
@@ -681,8 +683,14 @@ forwarding_rule decode_forwarding_rule(std::string_view body) {
 
 scp decode_scp(std::string_view body) {
   auto doc = parse_object(body);
-  return {required_int64(doc, "id"), required_string(doc, "name"), required_string(doc, "aeTitle"),
-          required_int64(doc, "port")};
+  scp s{required_int64(doc, "id"), required_string(doc, "name"), required_string(doc, "aeTitle"),
+        required_int64(doc, "port")};
+  // Optional, on when absent (docs/api.md#queryretrieve).
+  if (auto qr = doc.FindMember("queryRetrieve"); qr != doc.MemberEnd()) {
+    if (!qr->value.IsBool()) throw malformed("Member 'queryRetrieve' must be a boolean");
+    s.query_retrieve = qr->value.GetBool();
+  }
+  return s;
 }
 
 std::string encode(const api_user& u) {

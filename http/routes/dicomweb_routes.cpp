@@ -164,11 +164,6 @@ std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view ra
   return out;
 }
 
-bool is_date(std::string_view s) {
-  return s.size() == 8 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 /// One matching key from a query parameter (PS3.18 8.3.4, PS3.4 C.2.2.2).
 qido_condition condition_of(const attribute& a, const std::string& value) {
   qido_condition c;
@@ -182,31 +177,17 @@ qido_condition condition_of(const attribute& a, const std::string& value) {
       if (c.values.empty()) bad_request(std::string("Invalid value for ") + a.keyword);
       return c;
     case value_kind::date: {
-      const auto dash = value.find('-');
-      if (dash == std::string::npos) {
-        if (!is_date(value))
-          bad_request(std::string("Invalid date for ") + a.keyword + ": '" + value +
-                      "' (expected YYYYMMDD or a range YYYYMMDD-YYYYMMDD)");
-        c.values = {value};
-        return c;
-      }
-      auto low = value.substr(0, dash), high = value.substr(dash + 1);
-      if ((!low.empty() && !is_date(low)) || (!high.empty() && !is_date(high)) ||
-          (low.empty() && high.empty()))
-        bad_request(std::string("Invalid date range for ") + a.keyword + ": '" + value +
-                    "' (expected YYYYMMDD-YYYYMMDD, -YYYYMMDD or YYYYMMDD-)");
-      c.kind = qido_match_kind::range;
-      c.values = {low, high};
-      return c;
+      if (auto date = date_condition(c.key, value)) return *date;
+      if (value.find('-') == std::string::npos)
+        bad_request(std::string("Invalid date for ") + a.keyword + ": '" + value +
+                    "' (expected YYYYMMDD or a range YYYYMMDD-YYYYMMDD)");
+      bad_request(std::string("Invalid date range for ") + a.keyword + ": '" + value +
+                  "' (expected YYYYMMDD-YYYYMMDD, -YYYYMMDD or YYYYMMDD-)");
     }
     default:
       break;
   }
-  c.kind = value.find_first_of("*?") == std::string::npos ? qido_match_kind::exact
-                                                          : qido_match_kind::wildcard;
-  c.ignore_case = a.kind == value_kind::person_name;
-  c.values = {value};
-  return c;
+  return text_condition(c.key, value, a.kind == value_kind::person_name);
 }
 
 /// What a QIDO-RS request asks for.

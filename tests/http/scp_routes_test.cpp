@@ -50,6 +50,7 @@ TEMPLATE_TEST_CASE("SCPs are created, listed and deleted", "[http][scp]", sqlite
   CHECK(std::string(created["name"].GetString()) == "PACS in");
   CHECK(std::string(created["aeTitle"].GetString()) == "SLICEBOX");
   CHECK(created["port"].GetInt64() == port);
+  CHECK(created["queryRetrieve"].GetBool());  // on unless the request says otherwise
   const auto id = std::to_string(created["id"].GetInt64());
 
   auto list = parse_json(n.admin("GET", "/api/scps").body);
@@ -80,6 +81,9 @@ TEMPLATE_TEST_CASE("SCP creation is validated with Slicebox's messages", "[http]
   CHECK(n.admin("GET", "/api/scps").body == "[]");
   CHECK(n.admin("POST", "/api/scps", R"({"name":"a","aeTitle":"X","port":1})").status == 400);
   CHECK(n.admin("POST", "/api/scps", "{").status == 400);
+  CHECK(n.admin("POST", "/api/scps",
+                R"({"id":-1,"name":"a","aeTitle":"X","port":1,"queryRetrieve":"no"})")
+            .status == 400);
 
   // 16 characters once trimmed; stored as given.
   auto trimmed = create_scp(n, "sixteen", " ABCDEFGHIJKLMNOP ", port);

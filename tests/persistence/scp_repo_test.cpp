@@ -45,3 +45,23 @@ TEMPLATE_TEST_CASE("persistence: SCPs are inserted, found by name and port, list
   CHECK_FALSE(repo.remove(a.id));
   CHECK(repo.list(0, 20).size() == 1);
 }
+
+TEMPLATE_TEST_CASE("persistence: an SCP's Query/Retrieve switch is stored, on by default",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  scp_repo repo(scratch.db());
+  sbx::proto::scp off{-1, "no q/r", "SLICEBOX", 11112};
+  off.query_retrieve = false;
+  const auto a = repo.insert(off);
+  const auto b = repo.insert({-1, "q/r", "SLICEBOX", 11113});
+  CHECK_FALSE(a.query_retrieve);
+  CHECK(b.query_retrieve);
+  REQUIRE(repo.by_id(a.id));
+  CHECK_FALSE(repo.by_id(a.id)->query_retrieve);
+  REQUIRE(repo.by_name("q/r"));
+  CHECK(repo.by_name("q/r")->query_retrieve);
+  auto page = repo.list(0, 20);
+  REQUIRE(page.size() == 2);
+  CHECK_FALSE(page[0].query_retrieve);
+  CHECK(page[1].query_retrieve);
+}
