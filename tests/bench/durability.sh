@@ -5,14 +5,14 @@
 # image survives a power cut), into the same source built with `synchronous=NORMAL` (the node
 # before that change: it survives a killed process only), and into Orthanc 1.10 (each file
 # fsync'ed), interleaved run by run. The "before" binary is built from a copy of HEAD whose one
-# PRAGMA line is changed, in build-bench-normal/ (through ccache: one file recompiles). Not part
-# of the test suite.
+# PRAGMA line is changed, in build-bench-normal/src/build-bench (laid out as build-bench is, so
+# ccache finds every other file compiled already). Not part of the test suite.
 #
 # Usage: tests/bench/durability.sh [options]
 #   --files N          files of the corpus (default 2000, 0.53 MB each)
 #   --runs N           repetitions (default 3; the report gives medians)
 #   --work DIR         corpus and results (default /tmp/sbx-durability)
-#   --no-build         use build-bench/slicebox and build-bench-normal/slicebox as they are
+#   --no-build         use the two binaries built before as they are
 # Output: DIR/report.md; DIR/run/results.jsonl, the servers' logs, driver.out.
 # Needs root (unshare --net) and the tools run.sh installs.
 set -euo pipefail
@@ -35,11 +35,11 @@ done
 [ "$(id -u)" = 0 ] || { echo "run as root (unshare --net)" >&2; exit 2; }
 require_tools Orthanc python3 curl ip unshare git
 
-normal_bin=$repo/build-bench-normal/slicebox
+normal_bin=$repo/build-bench-normal/src/build-bench/slicebox
 if [ -z "${BENCH_NETNS:-}" ] && [ "$build" = 1 ]; then
   our_binary "" 1
   source_copy=$repo/build-bench-normal/src
-  log "building the synchronous=NORMAL variant of HEAD in $repo/build-bench-normal"
+  log "building the synchronous=NORMAL variant of HEAD in $source_copy/build-bench"
   rm -rf "$source_copy"
   mkdir -p "$source_copy"
   git -C "$repo" archive HEAD | tar -x -C "$source_copy"
@@ -49,9 +49,9 @@ if [ -z "${BENCH_NETNS:-}" ] && [ "$build" = 1 ]; then
     "$source_copy/persistence/sqlite_database.cpp"
   launcher=()
   ! command -v ccache >/dev/null || launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  cmake -S "$source_copy" -B "$repo/build-bench-normal" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  cmake -S "$source_copy" -B "$source_copy/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DSBX_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
-  cmake --build "$repo/build-bench-normal" --target slicebox
+  cmake --build "$source_copy/build-bench" --target slicebox
 fi
 private_netns "${args[@]}"   # everything below runs with only loopback
 our_binary "" 0
