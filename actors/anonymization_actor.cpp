@@ -393,8 +393,17 @@ void anonymize_with_key(anonymization_worker_actor::pointer self, const worker_c
                         caf::typed_response_promise<anonymization_output> promise, Done done) {
   auto temp = cfg.store->temp_path();
   auto fail = [=](const std::exception& e) mutable {
-    spdlog::error("anonymizing image {} failed: {}", image_id, e.what());
     remove_quietly(temp);
+    std::error_code ec;
+    if (!std::filesystem::exists(source, ec)) {
+      // Deleted, or replaced by a new upload of the same instance, while it was read: the image
+      // the client asked for is gone (a concurrent request, not a fault of the node).
+      spdlog::info("anonymizing image {} stopped: its file went away ({})", image_id, e.what());
+      promise.deliver(make_error(
+          errc::not_found, "The image was deleted or replaced while it was being anonymized"));
+      return;
+    }
+    spdlog::error("anonymizing image {} failed: {}", image_id, e.what());
     promise.deliver(internal_error());
   };
   std::shared_ptr<dicom::anonymized_image> image;

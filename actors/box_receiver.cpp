@@ -24,10 +24,6 @@ namespace {
 
 using namespace proto;
 
-caf::error internal_error() {
-  return make_error(errc::internal, "There was an internal server error.");
-}
-
 void note(const box_service_config& config, log_type type, std::string message) {
   caf::anon_send(config.log, log_atom::value, type, std::string("Box"), std::move(message));
 }
