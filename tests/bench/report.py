@@ -314,7 +314,8 @@ def report_soak(res):
     print("Errors: **%d** of %d requests.\n" % (errors, sum(r["n"] + r["errors"] for r in ops)))
     t = Table("operation", "requests", "errors", "p50 ms", "p99 ms")
     for r in ops:
-        t.add(r["measure"][len("soak_"):], r["n"], r["errors"], r.get("p50_ms"), r.get("p99_ms"))
+        t.add(r["measure"][len("soak_"):], str(r["n"]), str(r["errors"]), r.get("p50_ms"),
+              r.get("p99_ms"))
     t.print()
     for r in ops:
         for e in r.get("first_errors", []):

@@ -6,8 +6,10 @@ against one of our nodes for --seconds, and the node's resident memory is sample
 
   soak.py --url URL --pid PID --files LIST [--clients 16] [--seconds 600] [--out RESULTS]
 
-Each thread repeats, choosing by weight: upload a file of LIST (keeping its id), delete one of
-its own uploads (always, once it holds 40), list patients, list flat series, render an image as
+Each thread owns its own slice of LIST (every --clients-th file), so no two threads ever hold
+the same image and every 404 is an error. It repeats, choosing by weight: upload one of its
+files it does not hold now (keeping the id), delete one of its own images (always, once it
+holds 40), list patients, list flat series, render an image as
 PNG, read an image's attributes, anonymize one (`POST /api/images/{id}/anonymized`, nothing
 stored), anonymize one of its own uploads in place (`PUT /api/images/{id}/anonymize`, whose new
 id it keeps), and export 5 of its images as a ZIP (`POST /api/images/export`, then `GET`). An
@@ -43,10 +45,11 @@ class Soak:
                                 pid=self.a.pid, timeout=60)
         return Server(ns)
 
-    def run_client(self, seed):
+    def run_client(self, index, seed):
         rnd = random.Random(seed)
         s = self.server()
-        mine = []
+        files = list(range(index, len(self.blobs), self.a.clients))
+        mine = []  # [image id, corpus file or None once anonymized in place]
         ops, weights = list(WEIGHTS), list(WEIGHTS.values())
         while not self.stop.is_set():
             op = rnd.choices(ops, weights)[0]
@@ -57,7 +60,7 @@ class Soak:
                 op = "upload"
             start = time.perf_counter()
             try:
-                self.one(s, op, rnd, mine)
+                self.one(s, op, rnd, mine, files)
             except Exception as e:  # noqa: BLE001 - counted and reported
                 with self.lock:
                     self.errors[op].append(str(e)[:200])
@@ -67,30 +70,32 @@ class Soak:
             with self.lock:
                 self.samples[op].append(took)
 
-    def one(self, s, op, rnd, mine):
+    def one(self, s, op, rnd, mine, files):
         if op == "upload":
-            mine.append(s.upload(rnd.choice(self.blobs)))
+            held = {f for _, f in mine}
+            f = rnd.choice([f for f in files if f not in held])
+            mine.append([s.upload(self.blobs[f]), f])
         elif op == "delete":
-            s.call("DELETE", "/api/images/%s" % mine.pop(rnd.randrange(len(mine))))
+            s.call("DELETE", "/api/images/%s" % mine.pop(rnd.randrange(len(mine)))[0])
         elif op == "patients":
             s.call("GET", "/api/metadata/patients?startindex=0&count=100")
         elif op == "flatseries":
             s.call("GET", "/api/metadata/flatseries?startindex=0&count=100")
         elif op == "png":
-            s.call("GET", "/api/images/%s/png" % rnd.choice(mine))
+            s.call("GET", "/api/images/%s/png" % rnd.choice(mine)[0])
         elif op == "attributes":
-            s.call("GET", "/api/images/%s/attributes" % rnd.choice(mine))
+            s.call("GET", "/api/images/%s/attributes" % rnd.choice(mine)[0])
         elif op == "anonymized":
-            s.post_json("/api/images/%s/anonymized" % rnd.choice(mine),
+            s.post_json("/api/images/%s/anonymized" % rnd.choice(mine)[0],
                         {"profile": {"options": ["BASIC_PROFILE"]}, "tagValues": []})
         elif op == "anonymize_in_place":
             i = rnd.randrange(len(mine))
             body = json.dumps({"profile": {"options": ["BASIC_PROFILE"]}, "tagValues": []})
-            _, data = s.call("PUT", "/api/images/%s/anonymize" % mine[i], body,
+            _, data = s.call("PUT", "/api/images/%s/anonymize" % mine[i][0], body,
                              "application/json")
-            mine[i] = json.loads(data)["id"]
+            mine[i] = [json.loads(data)["id"], None]
         elif op == "export":
-            ids = rnd.sample(mine, min(5, len(mine)))
+            ids = [m[0] for m in rnd.sample(mine, min(5, len(mine)))]
             export = json.loads(s.post_json("/api/images/export", ids))
             _, data = s.call("GET", "/api/images/export?id=%s" % export["id"])
             if not data.startswith(b"PK"):
@@ -136,7 +141,10 @@ def main():
                 blobs.append(f.read())
     soak = Soak(a, blobs)
     memory = []
-    threads = [threading.Thread(target=soak.run_client, args=(a.seed * 1000 + i,))
+    if len(blobs) < a.clients * (KEEP + 1):
+        sys.exit("soak: --files needs at least %d files for %d clients" % (a.clients * (KEEP + 1),
+                                                                           a.clients))
+    threads = [threading.Thread(target=soak.run_client, args=(i, a.seed * 1000 + i))
                for i in range(a.clients)]
     sampler = threading.Thread(target=soak.sample_memory, args=(memory,))
     sampler.start()

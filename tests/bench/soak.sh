@@ -4,8 +4,8 @@
 # anonymizations (answered and in place), exports and deletions against one of our nodes for 10
 # minutes (soak.py says the mix); the node's resident memory is sampled every 10 s. Prints the
 # errors (the goal is 0), p50/p99 per operation and the memory's slope (the goal is flat). Each
-# client deletes its own uploads once it holds 40, so the store stays small and a growing RSS
-# means a leak, not a bigger index. Not part of the test suite (never registered in CTest).
+# client works on its own 60 files of the corpus and deletes its own images once it holds 40, so
+# no client ever sees another's deletion and the store stays small. Not part of the test suite (never registered in CTest).
 #
 # Usage: tests/bench/soak.sh [options]
 #   --minutes N        how long (default 10)
@@ -41,7 +41,7 @@ private_netns "${args[@]}"   # everything below runs with only loopback
 our_binary "$sbx_bin" "$build"
 fresh_run "$work"
 servers_stop_on_exit
-corpus "$work/corpus-200" 200 256 7
+corpus "$work/corpus-$((clients * 60))" $((clients * 60)) 256 7
 
 start_server sbx
 log "soak: $clients clients for $minutes min against $sbx_bin (pid ${PID[sbx]})"
