@@ -20,6 +20,7 @@
 
 #include "dicom/charset.hpp"
 #include "dicom/in_memory.hpp"
+#include "dicom/tag_text.hpp"
 #include "dicom/tags.hpp"
 
 namespace sbx::dicom {
@@ -38,12 +39,6 @@ constexpr int max_depth = 64;
 constexpr std::string_view implicit_le_ts = "1.2.840.10008.1.2";
 constexpr std::string_view explicit_be_ts = "1.2.840.10008.1.2.2";
 constexpr std::string_view deflated_ts = "1.2.840.10008.1.2.1.99";
-
-std::string tag_text(std::uint32_t tag) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "(%04X,%04X)", tag >> 16, tag & 0xffff);
-  return buf;
-}
 
 /// Strips trailing spaces and NULs (DICOM value padding) and leading spaces.
 std::string_view trim(std::string_view s) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "dicom/tag_text.hpp"
+
 namespace sbx::dicom {
 namespace {
 
@@ -145,16 +147,6 @@ std::vector<std::string> split_values(std::string_view value) {
   }
 }
 
-std::string hex_tag(std::uint32_t tag) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out = "(0000,0000)";
-  for (int i = 0; i < 4; ++i) {
-    out[1 + i] = digits[(tag >> (28 - 4 * i)) & 0xF];
-    out[6 + i] = digits[(tag >> (12 - 4 * i)) & 0xF];
-  }
-  return out;
-}
-
 /// The matching key a value stands for; nullopt for universal matching.
 std::optional<qido_condition> condition_of(const attribute& a, const std::string& value) {
   if (value.empty() || value == "*" || a.kind == matching::none) return std::nullopt;
@@ -170,7 +162,7 @@ std::optional<qido_condition> condition_of(const attribute& a, const std::string
     case matching::date:
       if (auto date = proto::date_condition(c.key, value)) return date;
       throw qr_refusal(qr_status::unable_to_process,
-                       "Invalid date or date range " + value + " for " + hex_tag(a.tag));
+                       "Invalid date or date range " + value + " for " + tag_text(a.tag));
     default:
       break;
   }
@@ -207,7 +199,7 @@ std::vector<qido_condition> conditions(const qr_identifier& identifier, qido_lev
     if (key_level && *key_level > level) {
       if (!e.value.empty())
         throw qr_refusal(qr_status::identifier_mismatch,
-                         "The key " + hex_tag(e.tag) + " is below the query level");
+                         "The key " + tag_text(e.tag) + " is below the query level");
       continue;
     }
     if (returned != nullptr) returned->push_back({e.tag, e.vr, {}});
@@ -258,7 +250,7 @@ proto::qido_query parse_retrieve(qr_model model, const qr_identifier& identifier
   });
   if (!given)
     throw qr_refusal(qr_status::identifier_mismatch,
-                     "The unique key " + hex_tag(unique) + " of level " + name + " is missing");
+                     "The unique key " + tag_text(unique) + " of level " + name + " is missing");
   proto::qido_query q;
   q.level = qido_level::instance;
   q.conditions = conditions(identifier, level, nullptr);

@@ -6,16 +6,11 @@
 #include <stdexcept>
 
 #include "dicom/dictionary.hpp"
+#include "dicom/tag_text.hpp"
 
 namespace sbx::dicom {
 
 namespace {
-
-std::string tag_text(std::uint32_t tag) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "(%04X,%04X)", tag >> 16, tag & 0xffff);
-  return buf;
-}
 
 [[noreturn]] void fail(std::string_view text, const std::string& why) {
   throw std::invalid_argument("Invalid tag path '" + std::string(text) + "': " + why);
