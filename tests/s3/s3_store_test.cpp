@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http/client/s3.hpp"
+#include "support/eventually.hpp"
 #include "support/s3_server.hpp"
 #include "support/scratch_files.hpp"
 
@@ -63,7 +64,9 @@ TEST_CASE("S3 store: adopt uploads, path_of reads back, remove deletes", "[s3]")
   const auto key = store.adopt(temp);
   CHECK_FALSE(fs::exists(temp));
   CHECK(store.object_key(key) == "p/" + key);
-  CHECK(read_bytes(s3.object_file("p/" + key)) == bytes);
+  // s3rver may finish writing its own file just after it answered the PUT: poll for it.
+  CHECK(eventually(std::chrono::seconds{10},
+                   [&] { return read_bytes(s3.object_file("p/" + key)) == bytes; }));
   CHECK(store.exists(key));
   CHECK(read_bytes(store.path_of(key)) == bytes);
   CHECK(store.usage() == std::pair<std::int64_t, std::int64_t>{1, 10000});
