@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <chrono>
 #include <filesystem>
 
 #include "dicom/dataset_header.hpp"
@@ -19,11 +20,18 @@ namespace sbx::actors {
 namespace {
 
 using namespace proto;
+using stage_clock = std::chrono::steady_clock;
+
+/// Microseconds since `since` (the stage timings of the debug log, docs/operations.md#logs-and-stopping).
+long long micros_since(stage_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(stage_clock::now() - since).count();
+}
 
 /// Stores a validated file: adopt it, index it, publish image_added, answer.
 void store(proto::ingest_actor::pointer self, const ingest_service_config& config, std::string file,
            image_attributes attributes, source src, std::int64_t replaces,
-           caf::typed_response_promise<ingest_result> promise) {
+           caf::typed_response_promise<ingest_result> promise, stage_clock::time_point started) {
+  const auto checked = micros_since(started);
   std::string key;
   std::error_code size_error;
   const auto bytes = std::filesystem::file_size(file, size_error);
@@ -41,6 +49,7 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
                         : make_error(errc::internal, "There was an internal server error."));
     return;
   }
+  const auto flushed = micros_since(started);
   self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key,
                 replaces)
       .then(
@@ -48,6 +57,10 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
             if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
             caf::anon_send(config.events, image_added{u.img.id, src, !u.image_added});
             if (config.counters) config.counters->ingested(src.type, size_error ? 0 : bytes);
+            spdlog::debug(
+                "ingest: image {} from {} checked at {} us, flushed at {} us, "
+                "committed at {} us",
+                u.img.id, src.type, checked, flushed, micros_since(started));
             promise.deliver(ingest_result{std::move(u.img), u.image_added});
           },
           [=](caf::error& e) mutable {
@@ -82,6 +95,7 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
       std::array{dicom::image_data_contexts(defaults), dicom::extended_contexts(defaults)});
   return {
       [=](ingest_atom, ingest_request& r) -> caf::result<ingest_result> {
+        const auto started = stage_clock::now();
         std::error_code ec;
         dicom::header_info header;
         try {
@@ -102,7 +116,7 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
         auto promise = self->make_response_promise<ingest_result>();
         if (!r.reverse_anonymization || !header.patient_identity_removed || !*config.reverser) {
           store(self, config, std::move(r.file), std::move(header.attributes), std::move(r.src),
-                r.replaces, promise);
+                r.replaces, promise, started);
           return promise;
         }
         // Known anonymous data comes back under its real identities
@@ -115,7 +129,8 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
                 [=](const std::string& file) mutable {
                   try {
                     auto attributes = dicom::read_header(file).attributes;
-                    store(self, config, file, std::move(attributes), src, replaces, promise);
+                    store(self, config, file, std::move(attributes), src, replaces, promise,
+                          started);
                   } catch (const dicom::invalid_dicom& e) {
                     std::error_code ec;
                     std::filesystem::remove(file, ec);

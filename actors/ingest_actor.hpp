@@ -20,7 +20,9 @@ struct ingest_service_config {
   proto::metadata_actor metadata;
   caf::group events;               ///< where image_added is published
   bool original_contexts = false;  ///< Slicebox 2.1.1's exact accepted lists
-  unsigned workers = 2;
+  /// Each worker spends most of an image waiting for its file's flush (file_store::adopt), so
+  /// there are enough for the uploads that arrive together to flush side by side.
+  unsigned workers = 8;
   /// The tag filters of the sources (docs/api.md#filtering), published by the filtering service.
   std::shared_ptr<const source_filters> filters = std::make_shared<source_filters>();
   /// Where anonymous data goes for reverse anonymization. The anonymization service itself
@@ -33,7 +35,7 @@ struct ingest_service_config {
 };
 
 /// Spawns the ingest service: a round-robin pool of workers on their own threads (they read
-/// files and parse headers).
+/// files, parse headers and flush the files they store).
 proto::ingest_actor spawn_ingest_actor(caf::actor_system& sys, ingest_service_config config);
 
 }  // namespace sbx::actors

@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <chrono>
 
 #include "actors/database_call.hpp"
 #include "persistence/metadata_repo.hpp"
@@ -81,7 +82,7 @@ void deleted_after_commit(metadata_pointer self, const std::vector<deletion>& de
   }
 }
 
-/// Commits every waiting upsert in one transaction after one flush of the files they name.
+/// Commits every waiting upsert in one transaction (their files are durable already: adopt).
 void flush(metadata_pointer self) {
   auto& st = self->state;
   st.flush_scheduled = false;
@@ -91,8 +92,8 @@ void flush(metadata_pointer self) {
   std::vector<upsert_result> results;
   std::vector<deletion> deleted;
   results.reserve(batch.size());
+  const auto started = std::chrono::steady_clock::now();
   try {
-    st.config.store->sync();
     persistence::transaction tx{*st.db};
     for (auto& p : batch) results.push_back(apply(*st.repo, p, deleted));
     tx.commit();
@@ -116,6 +117,10 @@ void flush(metadata_pointer self) {
     }
     return;
   }
+  spdlog::debug("metadata: committed {} images in {} us", batch.size(),
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count());
   deleted_after_commit(self, deleted);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(results[i]));
 }

@@ -164,7 +164,7 @@ node::node(config c) {
   auto counters = std::make_shared<actors::metrics>();
   s.ingest = actors::spawn_ingest_actor(
       i.sys,
-      {store, s.metadata, events, i.cfg.ingest_original_contexts, 2, filters, reverser, counters});
+      {store, s.metadata, events, i.cfg.ingest_original_contexts, 8, filters, reverser, counters});
   s.storage = actors::spawn_storage_actor(i.sys, store, s.metadata, i.cfg.export_lifetime);
   s.imports = actors::spawn_import_actor(i.sys, {database, s.ingest, s.metadata, s.log, events});
   s.images = actors::spawn_image_actor(i.sys, {store, s.metadata, s.ingest, 2});

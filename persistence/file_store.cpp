@@ -56,15 +56,45 @@ std::filesystem::path filesystem_store::temp_path() const {
   return root_ / "tmp" / new_storage_key();
 }
 
-std::string filesystem_store::adopt(const std::filesystem::path& temp) const {
-  // Start writing the data to disk now, so the batch's sync() finds it mostly written and the
-  // disk works while the next uploads arrive.
-  if (int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
-    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+namespace {
+
+/// Flushes an open file's data (and its size) to stable storage.
+void flush_fd(int fd, const std::filesystem::path& path) {
+  if (::fdatasync(fd) != 0)
+    throw std::system_error(errno, std::generic_category(), "fdatasync " + path.string());
+}
+
+/// Opens `path` read-only (a folder with O_DIRECTORY), flushes it and closes it.
+void flush_path(const std::filesystem::path& path, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+  try {
+    flush_fd(fd, path);
+  } catch (...) {
     ::close(fd);
+    throw;
   }
+  ::close(fd);
+}
+
+}  // namespace
+
+std::string filesystem_store::adopt(const std::filesystem::path& temp) const {
+  // Durable before it is indexed (docs/operations.md#durability): the file's bytes, then its
+  // name in the shard folder. Each ingest worker flushes only its own file, so flushes of
+  // concurrent uploads run side by side (the file system joins them into one journal commit)
+  // and no upload waits for unrelated writes, as a flush of the whole file system would.
   auto key = new_storage_key();
-  std::filesystem::rename(temp, path_of(key));
+  const auto target = path_of(key);
+  std::filesystem::rename(temp, target);
+  try {
+    flush_path(target, 0);
+    flush_path(target.parent_path(), O_DIRECTORY);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(target, ec);
+    throw;
+  }
   return key;
 }
 
@@ -81,15 +111,6 @@ void filesystem_store::remove(const std::string& key) const noexcept {
   if (!is_storage_key(key)) return;
   std::error_code ec;
   std::filesystem::remove(path_of(key), ec);
-}
-
-void filesystem_store::sync() const {
-  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + root_.string());
-  int rc = ::syncfs(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) throw std::system_error(err, std::generic_category(), "syncfs " + root_.string());
 }
 
 std::string filesystem_store::flush_caveat() const {

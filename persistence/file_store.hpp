@@ -31,9 +31,8 @@ class file_store {
   virtual std::filesystem::path temp_path() const = 0;
   /// Stores a complete file from tmp/ under a new key and returns the key; the temporary file is
   /// gone afterwards. Throws store_unavailable when the store cannot take it now (the temporary
-  /// file is then left to the caller). For the file
-  /// system its write-back starts now and it is durable only after sync(); for S3 it is
-  /// uploaded and acknowledged when this returns.
+  /// file is then left to the caller). The file is durable when this returns: flushed to the
+  /// file system's stable storage, or uploaded to S3 and acknowledged.
   virtual std::string adopt(const std::filesystem::path& temp) const = 0;
   /// A local file with the bytes of `key` (for S3 a copy in the cache, fetched if needed); it
   /// may not exist when the key does not.
@@ -42,10 +41,7 @@ class file_store {
   virtual bool exists(const std::string& key) const = 0;
   /// Removes a file (missing files are ignored).
   virtual void remove(const std::string& key) const noexcept = 0;
-  /// Makes every file adopted so far durable (one flush of the file system for a whole batch
-  /// instead of one fsync per file; nothing to do for S3).
-  virtual void sync() const = 0;
-  /// Why sync() may not reach stable storage (tmpfs, ramfs, a network or FUSE file system), or
+  /// Why a flush may not reach stable storage (tmpfs, ramfs, a network or FUSE file system), or
   /// "" when it does.
   virtual std::string flush_caveat() const = 0;
   /// True when the local folder's file system has less than `reserve` bytes or no inode left for
@@ -76,7 +72,6 @@ class filesystem_store final : public file_store {
   std::filesystem::path path_of(const std::string& key) const override;
   bool exists(const std::string& key) const override;
   void remove(const std::string& key) const noexcept override;
-  void sync() const override;
   std::string flush_caveat() const override;
   bool nearly_full(std::uint64_t reserve = 16u << 20) const override;
   std::size_t sweep(const std::unordered_set<std::string>& referenced) const override;

@@ -35,7 +35,6 @@ class s3_store final : public file_store {
   bool exists(const std::string& key) const override;
   void remove(const std::string& key) const noexcept override;
   /// Nothing to do: adopt() returns only after the upload was acknowledged.
-  void sync() const override {}
   std::string flush_caveat() const override { return {}; }
   /// Concerns the local data folder (tmp/ and the cache) only.
   bool nearly_full(std::uint64_t reserve = 16u << 20) const override;

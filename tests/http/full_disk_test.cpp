@@ -178,3 +178,58 @@ TEMPLATE_TEST_CASE("a full data folder answers 507 and Out of Resources, and rec
     CHECK(std::filesystem::is_empty(tmp));
   }
 }
+
+TEST_CASE("a full disk under the SQLite database too: 507, nothing half-done, and it recovers",
+          "[http][full-disk]") {
+  small_file_system fs{"40m"};
+  if (!fs.mounted()) {
+    WARN("full-disk test skipped: cannot mount a tmpfs (" << fs.why_not()
+                                                          << "); run as root (deploy/test.sh)");
+    return;
+  }
+  running_node n{sbx::persistence::backend::sqlite, [&](sbx::app::config& c) {
+                   c.data_dir = fs.path() / "data";
+                   c.sqlite_path = (fs.path() / "node.sqlite").string();
+                 }};
+  const auto images = fs.path() / "data" / "images";
+  std::vector<std::int64_t> ids;
+  for (const auto* sop : {"1.2.826.0.1.1", "1.2.826.0.1.2", "1.2.826.0.1.3"})
+    ids.push_back(upload_id(n, f1_in("full^disk", "1.2.826.0.1", "1.2.826.0.1.0", sop)));
+  const auto kept = std::to_string(ids[0]);
+  const auto original = n.admin("GET", "/api/images/" + kept).body;
+
+  fs.fill();
+
+  // Writes are refused, with the disk named, and no row or file is added.
+  auto r = upload(n, fixture("test.dcm"));
+  INFO(r.body);
+  CHECK(r.status == 507);
+  CHECK(n.admin("GET", "/api/images/" + kept).body == original);
+  CHECK(n.admin("GET", "/api/metadata/images/" + kept).status == 200);
+  CHECK(image_rows(n) == ids.size());
+  CHECK(files_under(images) == ids.size());
+
+  // A deletion needs room in the database's write-ahead log: while there is none it is refused
+  // with 507 too, and the image keeps both its row and its file (docs/operations.md#full-disk).
+  r = n.admin("DELETE", "/api/images/" + std::to_string(ids[2]));
+  INFO(r.body);
+  CHECK((r.status == 507 || r.status == 204));
+  const bool deleted = r.status == 204;
+  CHECK(n.admin("GET", "/api/metadata/images/" + std::to_string(ids[2])).status ==
+        (deleted ? 404 : 200));
+  CHECK(image_rows(n) == ids.size() - deleted);
+  CHECK(files_under(images) == ids.size() - deleted);
+  if (deleted) ids.erase(ids.begin() + 2);
+
+  // Space back: ingest works again without a restart, and after one everything is consistent.
+  fs.free_up();
+  ids.push_back(upload_id(n, f1_in("full^disk", "1.2.826.0.1", "1.2.826.0.1.0", "1.2.826.0.1.4")));
+  if (!deleted) {
+    CHECK(n.admin("DELETE", "/api/images/" + std::to_string(ids[2])).status == 204);
+    ids.erase(ids.begin() + 2);
+  }
+  n.restart();
+  CHECK(n.admin("GET", "/api/images/" + kept).body == original);
+  CHECK(image_rows(n) == ids.size());
+  CHECK(files_under(images) == ids.size());
+}
