@@ -383,6 +383,10 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           return t ? t->status : std::string();
         });
       },
+      [=](list_atom, status_atom) {
+        return database_call<std::vector<box_queue>>(
+            "box", [&]() -> caf::result<std::vector<box_queue>> { return repo().queues(); });
+      },
       [=](list_atom, incoming_atom, std::int64_t start, std::int64_t count) {
         return database_call<std::vector<incoming_transaction>>(
             "box", [&]() -> caf::result<std::vector<incoming_transaction>> {

@@ -22,15 +22,26 @@ namespace {
 using namespace proto;
 using stage_clock = std::chrono::steady_clock;
 
-/// Microseconds since `since` (the stage timings of the debug log, docs/operations.md#logs-and-stopping).
+/// Microseconds since `since` (the stage timings of the debug log,
+/// docs/operations.md#logs-and-stopping).
 long long micros_since(stage_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::microseconds>(stage_clock::now() - since).count();
+}
+
+/// Held until a file handed to ingest is answered: then the queue depth of GET /metrics drops.
+using answer_guard = std::shared_ptr<void>;
+
+answer_guard guard_answer(const std::shared_ptr<metrics>& counters) {
+  return {nullptr, [counters](void*) {
+            if (counters) counters->ingest_answered();
+          }};
 }
 
 /// Stores a validated file: adopt it, index it, publish image_added, answer.
 void store(proto::ingest_actor::pointer self, const ingest_service_config& config, std::string file,
            image_attributes attributes, source src, std::int64_t replaces,
-           caf::typed_response_promise<ingest_result> promise, stage_clock::time_point started) {
+           caf::typed_response_promise<ingest_result> promise, stage_clock::time_point started,
+           answer_guard answering) {
   const auto checked = micros_since(started);
   std::string key;
   std::error_code size_error;
@@ -62,10 +73,12 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
                 "committed at {} us",
                 u.img.id, src.type, checked, flushed, micros_since(started));
             promise.deliver(ingest_result{std::move(u.img), u.image_added});
+            answering.reset();
           },
           [=](caf::error& e) mutable {
             config.store->remove(key);
             promise.deliver(std::move(e));
+            answering.reset();
           });
 }
 
@@ -96,6 +109,7 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
   return {
       [=](ingest_atom, ingest_request& r) -> caf::result<ingest_result> {
         const auto started = stage_clock::now();
+        auto answering = guard_answer(config.counters);
         std::error_code ec;
         dicom::header_info header;
         try {
@@ -116,7 +130,7 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
         auto promise = self->make_response_promise<ingest_result>();
         if (!r.reverse_anonymization || !header.patient_identity_removed || !*config.reverser) {
           store(self, config, std::move(r.file), std::move(header.attributes), std::move(r.src),
-                r.replaces, promise, started);
+                r.replaces, promise, started, answering);
           return promise;
         }
         // Known anonymous data comes back under its real identities
@@ -130,17 +144,19 @@ proto::ingest_actor::behavior_type ingest_worker(proto::ingest_actor::pointer se
                   try {
                     auto attributes = dicom::read_header(file).attributes;
                     store(self, config, file, std::move(attributes), src, replaces, promise,
-                          started);
+                          started, answering);
                   } catch (const dicom::invalid_dicom& e) {
                     std::error_code ec;
                     std::filesystem::remove(file, ec);
                     promise.deliver(make_error(errc::bad_request, e.what()));
                   }
+                  answering.reset();
                 },
                 [=](caf::error& e) mutable {
                   std::error_code ec;
                   std::filesystem::remove(original, ec);
                   promise.deliver(std::move(e));
+                  answering.reset();
                 });
         return promise;
       },
@@ -153,8 +169,16 @@ proto::ingest_actor spawn_ingest_actor(caf::actor_system& sys, ingest_service_co
   auto factory = [&sys, config] {
     return caf::actor_cast<caf::actor>(sys.spawn<caf::detached>(ingest_worker, config));
   };
+  // Round robin, counting every file handed in (the queue depth of GET /metrics).
+  auto policy = [counters = config.counters, next = caf::actor_pool::round_robin()](
+                    caf::actor_system& sys, caf::actor_pool::uplock& guard,
+                    const caf::actor_pool::actor_vec& workers, caf::mailbox_element_ptr& m,
+                    caf::execution_unit* host) mutable {
+    if (counters) counters->ingest_queued();
+    next(sys, guard, workers, m, host);
+  };
   auto pool = caf::actor_pool::make(sys.dummy_execution_unit(), std::max(1u, config.workers),
-                                    factory, caf::actor_pool::round_robin());
+                                    factory, policy);
   return caf::actor_cast<proto::ingest_actor>(pool);
 }
 

@@ -121,6 +121,7 @@ void flush(metadata_pointer self) {
                 std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count());
+  if (st.config.counters) st.config.counters->commit_batch(batch.size());
   deleted_after_commit(self, deleted);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].promise.deliver(std::move(results[i]));
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/metrics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/metadata_messages.hpp"
@@ -17,13 +18,13 @@ namespace sbx::actors {
 struct metadata_service_config {
   persistence::database_config database;
   std::shared_ptr<const persistence::file_store> store;
-  caf::group events;     ///< where images_deleted is published
-  unsigned readers = 2;  ///< reader threads (each with its own connection)
+  caf::group events;                  ///< where images_deleted is published
+  unsigned readers = 2;               ///< reader threads (each with its own connection)
+  std::shared_ptr<metrics> counters;  ///< group-commit sizes go here (GET /metrics); may be null
 };
 
 /// Spawns the metadata service: a pool whose first worker writes (batching concurrent upserts
-/// into one transaction, after one file-system flush for all their files) and whose other
-/// workers read. Every worker runs on its own thread.
+/// into one transaction) and whose other workers read. Every worker runs on its own thread.
 proto::metadata_actor spawn_metadata_actor(caf::actor_system& sys, metadata_service_config config);
 
 /// Every storage key an image row references (read once at start, before the service runs, for

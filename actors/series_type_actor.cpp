@@ -49,8 +49,14 @@ struct labeller_state {
 
 using labeller_pointer = caf::stateful_actor<labeller_state>*;
 
+/// Publishes the backlog (GET /metrics).
+void report_backlog(const labeller_state& st) {
+  if (st.config.counters) st.config.counters->labeller_backlog(st.queue.size());
+}
+
 void enqueue(labeller_state& st, std::int64_t series_id) {
   if (st.queued.insert(series_id).second) st.queue.push_back(series_id);
+  report_backlog(st);
 }
 
 void kick(labeller_pointer self) {
@@ -144,6 +150,7 @@ caf::behavior labeller(labeller_pointer self, series_type_service_config config)
           }
           label(s, batch);
           s.labelled += batch.size();
+          report_backlog(s);
         } catch (const persistence::database_error& e) {
           spdlog::error("series types: labelling failed: {}", e.what());
         }

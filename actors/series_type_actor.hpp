@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 #include <memory>
 
+#include "actors/metrics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/series_type_messages.hpp"
@@ -16,6 +17,7 @@ struct series_type_service_config {
   persistence::database_config database;
   caf::group events;  ///< image_added arrives here
   std::shared_ptr<const persistence::file_store> store;
+  std::shared_ptr<metrics> counters;  ///< the labeller's backlog goes here (GET /metrics)
 };
 
 /// Spawns the series-type service: one thread owns the tables, another re-labels series in the

@@ -157,11 +157,11 @@ node::node(config c) {
   s.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
               i.cfg.sessions_include_ip_and_useragent, s.log, events, verified});
-  s.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2});
+  auto counters = std::make_shared<actors::metrics>();
+  s.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2, counters});
   auto filters = std::make_shared<actors::source_filters>();
   s.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
   auto reverser = std::make_shared<proto::anonymization_actor>();
-  auto counters = std::make_shared<actors::metrics>();
   s.ingest = actors::spawn_ingest_actor(
       i.sys,
       {store, s.metadata, events, i.cfg.ingest_original_contexts, 8, filters, reverser, counters});
@@ -172,7 +172,7 @@ node::node(config c) {
   s.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, s.metadata, s.ingest});
   *reverser = s.anonymization;  // before the server starts: no ingest has run yet
-  s.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store});
+  s.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store, counters});
   s.directory_watches = actors::spawn_directory_watch_actor(
       i.sys, {database, store, s.ingest, s.log, events, i.cfg.directory_watch_delete_on_import,
               i.cfg.directory_watch_rescan});

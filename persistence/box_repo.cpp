@@ -425,6 +425,22 @@ std::vector<proto::incoming_transaction> box_repo::list_incoming(std::int64_t st
       to_incoming);
 }
 
+std::vector<proto::box_queue> box_repo::queues() {
+  auto res = db_.exec(
+      "SELECT 'outgoing', status, COUNT(*), "
+      "COALESCE(SUM(total_image_count - sent_image_count - skipped_image_count), 0) "
+      "FROM outgoing_transactions GROUP BY status "
+      "UNION ALL SELECT 'incoming', status, COUNT(*), "
+      "COALESCE(SUM(total_image_count - received_image_count), 0) "
+      "FROM incoming_transactions GROUP BY status ORDER BY 1, 2",
+      {});
+  std::vector<proto::box_queue> out;
+  for (const auto& row : res.rows)
+    out.push_back(
+        {row.text(0), row.text(1), row.int64(2), std::max<std::int64_t>(0, row.int64(3))});
+  return out;
+}
+
 std::optional<proto::incoming_transaction> box_repo::incoming_of(std::int64_t box_id,
                                                                  std::int64_t transaction_id) {
   auto res =

@@ -120,6 +120,8 @@ class box_repo {
       const std::vector<incoming_delivery>& deliveries, std::int64_t now);
   /// Incoming transactions, most recently updated first.
   std::vector<proto::incoming_transaction> list_incoming(std::int64_t start, std::int64_t count);
+  /// Transactions by direction and status, with the images each group has left to transfer.
+  std::vector<proto::box_queue> queues();
   /// The incoming transaction of a box for the sender's transaction id, if any.
   std::optional<proto::incoming_transaction> incoming_of(std::int64_t box_id,
                                                          std::int64_t transaction_id);

@@ -112,6 +112,20 @@ struct box_delivery {
   std::string file;
 };
 
+/// Box transactions of one direction ("incoming" or "outgoing") and status, and the images they
+/// still have to transfer (GET /metrics).
+struct box_queue {
+  std::string direction;
+  std::string status;
+  std::int64_t transactions = 0;
+  std::int64_t images_left = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, box_queue& x) {
+  return f(x.direction, x.status, x.transactions, x.images_left);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, box& x) {
   return f(x.id, x.name, x.token, x.base_url, x.send_method, x.default_profile, x.online);

@@ -46,6 +46,8 @@ using box_actor = caf::typed_actor<
     // ("" once it is gone).
     caf::replies_to<forward_atom, std::int64_t, std::vector<std::int64_t>>::with<std::int64_t>,
     caf::replies_to<forward_atom, status_atom, std::int64_t>::with<std::string>,
+    // GET /metrics: transactions and images left by direction and status
+    caf::replies_to<list_atom, status_atom>::with<std::vector<box_queue>>,
     // `GET /boxes/incoming`, `/boxes/outgoing`: pages, most recently updated first.
     caf::replies_to<list_atom, incoming_atom, std::int64_t,
                     std::int64_t>::with<std::vector<incoming_transaction>>,

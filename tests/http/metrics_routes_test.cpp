@@ -13,6 +13,7 @@
 #include "http/uploads.hpp"
 #include "support/dicom_files.hpp"
 #include "support/dicom_peers.hpp"
+#include "support/eventually.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -139,7 +140,8 @@ TEMPLATE_TEST_CASE("GET /metrics counts requests, ingest and the store", "[http]
                    sqlite_backend, postgres_backend) {
   running_node n{TestType::value};
   const auto bytes = fixture("test.dcm");
-  REQUIRE(upload(n, bytes).status == 201);
+  const auto stored = upload(n, bytes);
+  REQUIRE(stored.status == 201);
   REQUIRE(upload(n, "not dicom").status == 400);
   REQUIRE(n.admin("GET", "/dicom-web/studies").status == 200);
   REQUIRE(n.admin("GET", "/api/metadata/patients").status == 200);
@@ -164,13 +166,37 @@ TEMPLATE_TEST_CASE("GET /metrics counts requests, ingest and the store", "[http]
   CHECK(value_of(samples, "sbx_stored_images") == 1);
   CHECK(value_of(samples, "sbx_stored_bytes") == static_cast<double>(bytes.size()));
   CHECK(value_of(samples, "sbx_scp_associations_total") == 0);
+  // Every file handed to ingest was answered; the stored one was committed in a batch of one.
+  CHECK(value_of(samples, "sbx_ingest_queue_depth") == 0);
+  CHECK(value_of(samples, "sbx_ingest_commit_batch_images_count") == 1);
+  CHECK(value_of(samples, "sbx_ingest_commit_batch_images_bucket", {{"le", "1"}}) == 1);
+  CHECK(eventually([&] {
+    return value_of(parse_exposition(n.client().request("GET", "/metrics").body),
+                    "sbx_series_type_backlog") == 0;
+  }));
+
+  // An image sent to a box nobody polls: one outgoing transaction WAITING, one image left.
+  auto box = parse_json(n.admin("POST", "/api/boxes/createconnection",
+                                R"({"name":"far","defaultProfile":{"options":[]}})")
+                            .body);
+  const auto image = std::to_string(parse_json(stored.body)["id"].GetInt64());
+  REQUIRE(n.admin("POST", "/api/boxes/" + std::to_string(box["id"].GetInt64()) + "/send",
+                  R"({"profile":{"options":[]},"imageTagValuesSet":[{"imageId":)" + image +
+                      R"(,"tagValues":[]}]})")
+              .status == 204);
+  samples = parse_exposition(n.client().request("GET", "/metrics").body);
+  CHECK(value_of(samples, "sbx_box_transactions",
+                 {{"direction", "outgoing"}, {"status", "WAITING"}}) == 1);
+  CHECK(value_of(samples, "sbx_box_images_left",
+                 {{"direction", "outgoing"}, {"status", "WAITING"}}) == 1);
 
   // Unknown paths share one group: the label set stays bounded.
   n.admin("GET", "/api/nonsense-" + std::to_string(42));
   samples = parse_exposition(n.client().request("GET", "/metrics").body);
   CHECK(value_of(samples, "sbx_http_requests_total", {{"group", "other"}, {"status", "404"}}) == 1);
-  CHECK(value_of(samples, "sbx_http_requests_total", {{"group", "metrics"}, {"status", "200"}}) ==
-        1);
+  // The scrapes before this one: the first, the labeller polls (one or more), the box check.
+  CHECK(value_of(samples, "sbx_http_requests_total", {{"group", "metrics"}, {"status", "200"}}) >=
+        3);
 }
 
 TEST_CASE("GET /metrics counts SCP associations", "[http][metrics]") {
