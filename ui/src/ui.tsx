@@ -164,3 +164,25 @@ export function Page(props: { title: string; children: ComponentChildren; action
     </section>
   );
 }
+
+/** A modal dialog; a click outside it or on × closes it. */
+export function Dialog(props: { title: string; children: ComponentChildren; onClose: () => void; wide?: boolean }) {
+  return (
+    <div class="backdrop" onClick={props.onClose}>
+      <div
+        class={'dialog' + (props.wide ? ' wide' : '')}
+        role="dialog"
+        aria-label={props.title}
+        onClick={(e) => e.stopPropagation()}
+      >
+        <header>
+          <h2>{props.title}</h2>
+          <button class="close" aria-label="Close" onClick={props.onClose}>
+            ×
+          </button>
+        </header>
+        {props.children}
+      </div>
+    </div>
+  );
+}

@@ -434,14 +434,16 @@ try {
     await user.context().close();
   });
 
-  await step('send a series with a tag value to a second node through a box, see the transaction finish and the images arrive', async () => {
+  await step('send a series through a box with its own profile and per-patient tag values, see the transaction finish and the images arrive', async () => {
     const b = await startNode('b');
-    // On A: let the other site connect.
+    // On A: let the other site connect, with a default profile that keeps device identity.
     await page.click('nav a:text-is("Boxes")');
+    await page.check('[data-testid=profile] label:has-text("Retain Device Identity") input');
     await page.fill('input[name=box-name]', 'site-b');
     await page.click('button:has-text("Create connection")');
     const baseUrl = (await page.locator('[data-testid=base-url]').textContent()).trim();
     if (!baseUrl.includes('/api/transactions/')) throw new Error('base URL ' + baseUrl);
+    await page.waitForSelector('table tr:has-text("site-b") >> td:has-text("retain device identity")');
     // On B: connect with it.
     const other = await watchedPage(await newContext(), noSession);
     await signIn(other, b.base, 'admin', 'admin');
@@ -450,26 +452,45 @@ try {
     await other.fill('input[name=base-url]', baseUrl);
     await other.click('button:text-is("Connect")');
     await other.waitForSelector('table >> td:has-text("site-a")');
-    // On A: send the first (not anonymized) series to site-b.
+    // On A: select the first (not anonymized) series; the selection follows to the boxes page.
     await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
     await page.locator('[data-level=series] tbody tr').nth(0).locator('input[type=checkbox]').check();
-    await page.click('text=Send…');
-    await page.waitForSelector('.dialog select option >> nth=1', { state: 'attached' });
-    await page.selectOption('.dialog select', { index: 1 });
-    await page.fill('.dialog textarea', 'PatientName=BOXED^ONE');
-    await page.click('.dialog >> button:has-text("Send")');
+    await page.click('nav a:text-is("Boxes")');
+    await page.click('table tr:has-text("site-b") >> button:has-text("Send the selection (1)")');
+    // The box is chosen and its profile preselected; this send adds another option.
+    const dialog = page.locator('.dialog');
+    if ((await dialog.locator('select[name=destination]').inputValue()) === '') throw new Error('no box chosen');
+    const option = (title) => dialog.locator(`[data-testid=profile] label:has-text("${title}") input`);
+    await eventually('the box profile preselected', () => option('Retain Device Identity').isChecked());
+    if (await option('Retain Patient Characteristics').isChecked()) throw new Error('an option the box lacks is on');
+    await option('Retain Patient Characteristics').check();
+    // One row per patient of the selection, numbered like Slicebox's dialog, then edited.
+    const row = dialog.locator('tr[data-patient="PWTEST^A"]');
+    await row.waitFor();
+    if ((await dialog.locator('tbody tr[data-patient]').count()) !== 1) throw new Error('not one patient row');
+    await row.locator('td:has-text("(10)")').waitFor();
+    await dialog.locator('input[aria-label=Prefix]').fill('Trial ');
+    await dialog.locator('button:has-text("Number the patients")').click();
+    if ((await row.locator('input[aria-label="PatientID for PWTEST^A"]').inputValue()) !== 'Trial001')
+      throw new Error('numbering did not fill the patient ID');
+    await row.locator('input[aria-label="PatientName for PWTEST^A"]').fill('BOXED^ONE');
+    await dialog.locator('button:text-is("Send")').click();
     await page.waitForURL(/\/transactions$/);
-    await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED');
-    await page.waitForSelector('[data-testid=outgoing] >> text=10 / 10');
+    const outgoing = page.locator('[data-testid=outgoing]');
+    await outgoing.locator('text=FINISHED').waitFor();
+    await outgoing.locator('text=10 / 10').waitFor();
+    await outgoing.locator('td.profile:has-text("retain patient characteristics")').waitFor();
+    await outgoing.locator('td.profile:has-text("retain device identity")').waitFor();
     await shot(page, 'transactions');
     await other.click('nav a:text-is("Transactions")');
     await other.waitForSelector('[data-testid=incoming] >> text=FINISHED');
-    // The receiver files them under the tag value the sender gave.
+    // The receiver files them under the patient's tag values.
     await other.click('nav a:text-is("Browse")');
     await other.fill('input[aria-label="Filter patients"]', 'boxed');
+    await other.waitForSelector('[data-level=patients] tr:has-text("BOXED^ONE") >> td:text-is("Trial001")');
     await other.click('[data-level=patients] >> td:has-text("BOXED^ONE")');
     await other.click('[data-level=studies] tbody tr >> nth=0');
     await other.locator('[data-level=series] tbody tr').nth(0).click();

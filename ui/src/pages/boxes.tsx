@@ -1,8 +1,19 @@
 // Boxes (GET /api/boxes, createconnection, connect) and their transactions with live progress
 // (GET /api/boxes/outgoing and /incoming, polled every two seconds).
 import { useContext, useState } from 'preact/hooks';
-import { del, get, isAdmin, post, query, type Box, type IncomingTransaction, type OutgoingTransaction } from '../api';
+import {
+  del,
+  get,
+  isAdmin,
+  post,
+  query,
+  type Box,
+  type IncomingTransaction,
+  type OutgoingTransaction,
+  type Profile,
+} from '../api';
 import { UserContext } from '../app';
+import { ProfileOptions, profileOf, SendSelectionButton } from '../send';
 import { ErrorBox, Link, Page, Pager, Progress, useAction, useData, useInterval, when, type Paging } from '../ui';
 
 export function Boxes() {
@@ -13,13 +24,15 @@ export function Boxes() {
   const [remoteName, setRemoteName] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
   const [created, setCreated] = useState<Box | null>(null);
+  // The profile a box's forwarding uses and its sends start from.
+  const [profile, setProfile] = useState<Set<string>>(new Set());
   const action = useAction();
   useInterval(boxes.reload, 5000);
 
   const create = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      setCreated(await post<Box>('/boxes/createconnection', { name, defaultProfile: { options: [] } }));
+      setCreated(await post<Box>('/boxes/createconnection', { name, defaultProfile: profileOf(profile) }));
       setName('');
       boxes.reload();
     });
@@ -27,7 +40,11 @@ export function Boxes() {
   const connect = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      await post<Box>('/boxes/connect', { name: remoteName, baseUrl, defaultProfile: { options: [] } });
+      await post<Box>('/boxes/connect', {
+        name: remoteName,
+        baseUrl,
+        defaultProfile: profileOf(profile),
+      });
       setRemoteName('');
       setBaseUrl('');
       boxes.reload();
@@ -43,7 +60,8 @@ export function Boxes() {
             <th>Method</th>
             <th>Status</th>
             <th>Base URL</th>
-            {admin && <th />}
+            <th>Profile</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -57,8 +75,10 @@ export function Boxes() {
               <td class="uid">
                 {b.sendMethod === 'POLL' && b.baseUrl}
               </td>
-              {admin && (
-                <td>
+              <td>{profileText(b.defaultProfile)}</td>
+              <td>
+                <SendSelectionButton destination={{ kind: 'box', id: b.id }} />{' '}
+                {admin && (
                   <button
                     class="danger small"
                     onClick={() =>
@@ -71,19 +91,26 @@ export function Boxes() {
                   >
                     Remove
                   </button>
-                </td>
-              )}
+                )}
+              </td>
             </tr>
           ))}
           {!boxes.loading && (boxes.data ?? []).length === 0 && (
             <tr>
-              <td colSpan={5} class="empty">
+              <td colSpan={6} class="empty">
                 No boxes yet
               </td>
             </tr>
           )}
         </tbody>
       </table>
+      {admin && (
+        <div class="card">
+          <h2>Anonymization profile of a new box</h2>
+          <p class="hint">Used when images are forwarded to the box, and preselected when a selection is sent to it.</p>
+          <ProfileOptions chosen={profile} onChange={setProfile} />
+        </div>
+      )}
       {admin && (
         <div class="forms">
           <form onSubmit={create} class="card">
@@ -129,6 +156,11 @@ export function Boxes() {
   );
 }
 
+/** The options of a profile by title-like name, e.g. "basic, retain device identity". */
+function profileText(p: Profile | undefined) {
+  return (p?.options ?? []).map((o) => o.name.replace(/_PROFILE$/, '').replace(/_/g, ' ').toLowerCase()).join(', ');
+}
+
 function statusClass(status: string) {
   if (status === 'FINISHED') return 'ok';
   if (status === 'FAILED') return 'bad';
@@ -139,6 +171,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
   title: string;
   path: string;
   done: (t: T) => number;
+  profile?: boolean;
 }) {
   const [paging, setPaging] = useState<Paging>({ start: 0, count: 20 });
   const list = useData(
@@ -157,6 +190,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
             <th>Box</th>
             <th>Status</th>
             <th>Progress</th>
+            {props.profile && <th>Profile</th>}
             <th>Created</th>
             <th>Updated</th>
             <th>Last error</th>
@@ -173,6 +207,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
               <td>
                 <Progress value={props.done(t)} max={t.totalImageCount} failed={t.status === 'FAILED'} />
               </td>
+              {props.profile && <td class="profile">{profileText((t as OutgoingTransaction).profile)}</td>}
               <td>{when(t.created)}</td>
               <td>{when(t.updated)}</td>
               <td class="bad">{t.lastError}</td>
@@ -193,7 +228,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
           ))}
           {!list.loading && (list.data ?? []).length === 0 && (
             <tr>
-              <td colSpan={7} class="empty">
+              <td colSpan={8} class="empty">
                 None
               </td>
             </tr>
@@ -212,6 +247,7 @@ export function Transactions() {
         title="Outgoing"
         path="/boxes/outgoing"
         done={(t) => t.sentImageCount}
+        profile
       />
       <TransactionTable<IncomingTransaction>
         title="Incoming"

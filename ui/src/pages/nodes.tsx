@@ -3,8 +3,9 @@
 // (/api/forwarding/rules).
 import type { ComponentChildren } from 'preact';
 import { useContext, useState } from 'preact/hooks';
-import { del, get, isAdmin, post } from '../api';
+import { del, get, isAdmin, post, type Scu } from '../api';
 import { UserContext } from '../app';
+import { SendSelectionButton } from '../send';
 import { ErrorBox, Page, useAction, useData } from '../ui';
 
 interface Field {
@@ -24,6 +25,8 @@ function Crud<T extends { id: number }>(props: {
   body: (values: Record<string, string>) => unknown;
   adminOnly?: boolean;
   hint?: string;
+  /** Something to do with a row besides removing it (an SCU: send the selection to it). */
+  action?: (t: T) => ComponentChildren;
 }) {
   const user = useContext(UserContext);
   const list = useData(() => get<T[]>(props.path + '?count=1000'), [props.path]);
@@ -48,7 +51,7 @@ function Crud<T extends { id: number }>(props: {
             {props.headers.map((h) => (
               <th>{h}</th>
             ))}
-            {canWrite && <th />}
+            {(canWrite || props.action) && <th />}
           </tr>
         </thead>
         <tbody>
@@ -57,19 +60,22 @@ function Crud<T extends { id: number }>(props: {
               {props.row(t).map((c) => (
                 <td>{c}</td>
               ))}
-              {canWrite && (
+              {(canWrite || props.action) && (
                 <td>
-                  <button
-                    class="danger small"
-                    onClick={() =>
-                      action.run(async () => {
-                        await del(`${props.path}/${t.id}`);
-                        list.reload();
-                      })
-                    }
-                  >
-                    Remove
-                  </button>
+                  {props.action?.(t)}{' '}
+                  {canWrite && (
+                    <button
+                      class="danger small"
+                      onClick={() =>
+                        action.run(async () => {
+                          await del(`${props.path}/${t.id}`);
+                          list.reload();
+                        })
+                      }
+                    >
+                      Remove
+                    </button>
+                  )}
                 </td>
               )}
             </tr>
@@ -128,9 +134,6 @@ interface Scp {
   aeTitle: string;
   port: number;
 }
-interface Scu extends Scp {
-  host: string;
-}
 interface Watch {
   id: number;
   name: string;
@@ -161,6 +164,7 @@ export const Scus = () => (
     hint="A DICOM peer this node sends images to (C-STORE)."
     headers={['Name', 'AE title', 'Host', 'Port']}
     row={(s) => [s.name, s.aeTitle, s.host, s.port]}
+    action={(s) => <SendSelectionButton destination={{ kind: 'scu', id: s.id }} />}
     fields={[
       { name: 'name', label: 'Name' },
       { name: 'aeTitle', label: 'AE title' },
