@@ -2,7 +2,6 @@
 // (GET /api/boxes/outgoing and /incoming, polled every two seconds).
 import { useContext, useState } from 'preact/hooks';
 import {
-  del,
   get,
   isAdmin,
   post,
@@ -14,7 +13,7 @@ import {
 } from '../api';
 import { UserContext } from '../app';
 import { ProfileOptions, profileOf, SendSelectionButton } from '../send';
-import { ErrorBox, Link, Page, Pager, Progress, useAction, useData, useInterval, when, type Paging } from '../ui';
+import { EmptyRow, ErrorBox, Link, RemoveButton, Page, Pager, Progress, useAction, useData, useInterval, when, type Paging } from '../ui';
 
 export function Boxes() {
   const user = useContext(UserContext);
@@ -79,29 +78,18 @@ export function Boxes() {
               <td>
                 <SendSelectionButton destination={{ kind: 'box', id: b.id }} />{' '}
                 {admin && (
-                  <button
+                  <RemoveButton
                     class="danger small"
-                    onClick={() =>
-                      confirm(`Remove the box ${b.name}?`) &&
-                      action.run(async () => {
-                        await del(`/boxes/${b.id}`);
-                        boxes.reload();
-                      })
-                    }
-                  >
-                    Remove
-                  </button>
+                    action={action}
+                    confirm={`Remove the box ${b.name}?`}
+                    path={`/boxes/${b.id}`}
+                    reload={boxes.reload}
+                  />
                 )}
               </td>
             </tr>
           ))}
-          {!boxes.loading && (boxes.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={6} class="empty">
-                No boxes yet
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!boxes.loading && (boxes.data ?? []).length === 0} columns={6} text="No boxes yet" />
         </tbody>
       </table>
       {admin && (
@@ -212,27 +200,11 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
               <td>{when(t.updated)}</td>
               <td class="bad">{t.lastError}</td>
               <td>
-                <button
-                  class="small"
-                  onClick={() =>
-                    action.run(async () => {
-                      await del(`${props.path}/${t.id}`);
-                      list.reload();
-                    })
-                  }
-                >
-                  Remove
-                </button>
+                <RemoveButton action={action} path={`${props.path}/${t.id}`} reload={list.reload} />
               </td>
             </tr>
           ))}
-          {!list.loading && (list.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={8} class="empty">
-                None
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && (list.data ?? []).length === 0} columns={8} text="None" />
         </tbody>
       </table>
       <Pager paging={paging} shown={(list.data ?? []).length} onChange={setPaging} />

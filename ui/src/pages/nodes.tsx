@@ -3,10 +3,10 @@
 // (/api/forwarding/rules).
 import type { ComponentChildren } from 'preact';
 import { useContext, useState } from 'preact/hooks';
-import { del, get, isAdmin, post, type Scu } from '../api';
+import { get, isAdmin, post, type Scu } from '../api';
 import { UserContext } from '../app';
 import { SendSelectionButton } from '../send';
-import { ErrorBox, Page, useAction, useData } from '../ui';
+import { EmptyRow, ErrorBox, Page, RemoveButton, useAction, useData } from '../ui';
 
 interface Field {
   name: string;
@@ -64,29 +64,22 @@ function Crud<T extends { id: number }>(props: {
                 <td>
                   {props.action?.(t)}{' '}
                   {canWrite && (
-                    <button
+                    <RemoveButton
                       class="danger small"
-                      onClick={() =>
-                        action.run(async () => {
-                          await del(`${props.path}/${t.id}`);
-                          list.reload();
-                        })
-                      }
-                    >
-                      Remove
-                    </button>
+                      action={action}
+                      path={`${props.path}/${t.id}`}
+                      reload={list.reload}
+                    />
                   )}
                 </td>
               )}
             </tr>
           ))}
-          {!list.loading && (list.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={props.headers.length + 1} class="empty">
-                None yet
-              </td>
-            </tr>
-          )}
+          <EmptyRow
+            show={!list.loading && (list.data ?? []).length === 0}
+            columns={props.headers.length + 1}
+            text="None yet"
+          />
         </tbody>
       </table>
       {canWrite && (
