@@ -2,7 +2,8 @@
 // parts, a list of parts each with a remove button and an add form, and a "new" form by name.
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ActionButton, EmptyRow, ErrorBox, useAction } from './ui';
+import { del, get, post } from './api';
+import { ActionButton, EmptyRow, ErrorBox, useAction, useData } from './ui';
 
 /** Rows that open (click) to show `details`; administrators get a Delete button per row. */
 export function OpeningTable<T extends { id: number }>(props: {
@@ -60,46 +61,55 @@ export interface PartField {
   placeholder: string;
 }
 
-/** A list of parts (tag paths, rule attributes), each removable, and a form adding one from
- * the `fields` (the first one required); without `onAdd` and `onRemove` it is read-only. */
-export function PartList<T>(props: {
-  items: T[] | undefined;
-  error: unknown;
+/** The parts under `path` (tag paths, rule attributes; GET `path`), each removable (DELETE
+ * `path/{id}`), and a form adding one (POST `path` with `body` made from the `fields`, the first
+ * one required); read-only unless `editable`. */
+export function PartList<T extends { id: number }>(props: {
+  path: string;
+  editable: boolean;
   render: (t: T) => ComponentChildren;
   empty: string;
-  onRemove?: (t: T) => Promise<unknown>;
   fields: PartField[];
   submit: string;
-  onAdd?: (values: Record<string, string>) => Promise<unknown>;
+  body: (values: Record<string, string>) => Promise<unknown>;
 }) {
+  const parts = useData(() => get<T[]>(props.path + '?count=1000'), [props.path]);
   const blank = Object.fromEntries(props.fields.map((f) => [f.name, '']));
   const [values, setValues] = useState<Record<string, string>>(blank);
   const action = useAction();
   const first = props.fields[0].name;
   return (
     <div class="parts">
-      <ErrorBox error={props.error || action.error} />
+      <ErrorBox error={parts.error || action.error} />
       <ul>
-        {(props.items ?? []).map((t) => (
+        {(parts.data ?? []).map((t) => (
           <li>
             {props.render(t)}{' '}
-            {props.onRemove && (
-              <ActionButton action={action} label="remove" run={() => props.onRemove!(t)}>
+            {props.editable && (
+              <ActionButton
+                action={action}
+                label="remove"
+                run={async () => {
+                  await del(`${props.path}/${t.id}`);
+                  parts.reload();
+                }}
+              >
                 ×
               </ActionButton>
             )}
           </li>
         ))}
-        {(props.items ?? []).length === 0 && <li class="hint">{props.empty}</li>}
+        {(parts.data ?? []).length === 0 && <li class="hint">{props.empty}</li>}
       </ul>
-      {props.onAdd && (
+      {props.editable && (
         <form
           class="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
             action.run(async () => {
-              await props.onAdd!(values);
+              await post(props.path, await props.body(values));
               setValues(blank);
+              parts.reload();
             });
           }}
         >

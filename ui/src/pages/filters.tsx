@@ -31,32 +31,15 @@ interface Source {
 }
 
 function TagPaths({ filter, admin }: { filter: Filter; admin: boolean }) {
-  const paths = useData(() => get<FilterTagPath[]>(`/filtering/filters/${filter.id}/tagpaths?count=1000`), [filter.id]);
-  const base = `/filtering/filters/${filter.id}/tagpaths`;
   return (
     <PartList<FilterTagPath>
-      items={paths.data}
-      error={paths.error}
+      path={`/filtering/filters/${filter.id}/tagpaths`}
+      editable={admin}
       render={(p) => <span class="mono">{tagPathText(p.tagPath)}</span>}
       empty="no tag paths"
       fields={[{ name: 'filter-keyword', placeholder: 'Keyword, e.g. PatientBirthDate' }]}
       submit="Add tag"
-      onRemove={
-        admin
-          ? async (p) => {
-              await del(`${base}/${p.id}`);
-              paths.reload();
-            }
-          : undefined
-      }
-      onAdd={
-        admin
-          ? async (v) => {
-              await post(base, { id: -1, tagFilterId: filter.id, tagPath: { name: v['filter-keyword'] } });
-              paths.reload();
-            }
-          : undefined
-      }
+      body={async (v) => ({ id: -1, tagFilterId: filter.id, tagPath: { name: v['filter-keyword'] } })}
     />
   );
 }

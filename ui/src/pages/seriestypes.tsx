@@ -23,13 +23,11 @@ interface RuleAttribute {
 }
 
 function RuleAttributes({ rule, admin }: { rule: Rule; admin: boolean }) {
-  const attributes = useData(() => get<RuleAttribute[]>(`/seriestypes/rules/${rule.id}/attributes`), [rule.id]);
-  const base = `/seriestypes/rules/${rule.id}/attributes`;
   return (
     <div class="rule">
       <PartList<RuleAttribute>
-        items={attributes.data}
-        error={attributes.error}
+        path={`/seriestypes/rules/${rule.id}/attributes`}
+        editable={admin}
         render={(a) => (
           <>
             <span class="mono">{hexTag(a.tag)}</span> {a.name} = <strong>{a.values}</strong>
@@ -41,24 +39,12 @@ function RuleAttributes({ rule, admin }: { rule: Rule; admin: boolean }) {
           { name: 'rule-values', placeholder: 'Values, e.g. CT' },
         ]}
         submit="Add attribute"
-        onRemove={
-          admin
-            ? async (a) => {
-                await del(`${base}/${a.id}`);
-                attributes.reload();
-              }
-            : undefined
-        }
-        onAdd={
-          admin
-            ? async (v) => {
-                const keyword = v['rule-keyword'];
-                const { tag } = await get<{ tag: number }>('/dicom/dictionary/tag' + query({ keyword }));
-                await post(base, { id: -1, seriesTypeRuleId: rule.id, tag, name: keyword, values: v['rule-values'] });
-                attributes.reload();
-              }
-            : undefined
-        }
+        body={async (v) => {
+          // The node stores the tag; the keyword is looked up in its dictionary.
+          const keyword = v['rule-keyword'];
+          const { tag } = await get<{ tag: number }>('/dicom/dictionary/tag' + query({ keyword }));
+          return { id: -1, seriesTypeRuleId: rule.id, tag, name: keyword, values: v['rule-values'] };
+        }}
       />
     </div>
   );
