@@ -195,12 +195,13 @@ export function ActionButton(props: {
   class?: string;
   label?: string;
   confirm?: string;
+  disabled?: boolean;
 }) {
   return (
     <button
       class={props.class ?? 'small'}
       aria-label={props.label}
-      disabled={props.action.busy}
+      disabled={props.action.busy || props.disabled}
       onClick={(e) => {
         e.stopPropagation();
         if (props.confirm && !confirm(props.confirm)) return;
@@ -219,18 +220,21 @@ export function RemoveButton(props: {
   reload: () => void;
   class?: string;
   confirm?: string;
+  /** What a screen reader says (the button shows ×); without it the button reads "Remove". */
+  label?: string;
 }) {
   return (
     <ActionButton
       class={props.class}
       action={props.action}
       confirm={props.confirm}
+      label={props.label}
       run={async () => {
         await del(props.path);
         props.reload();
       }}
     >
-      Remove
+      {props.label ? '×' : 'Remove'}
     </ActionButton>
   );
 }

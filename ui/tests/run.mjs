@@ -343,7 +343,7 @@ try {
     assertNoErrors(page, 'anonymization');
   });
 
-  await step('a series type rule labels the series; a tag filter gets a tag path and a source', async () => {
+  await step('a series type rule labels the series, its types change by hand; a tag filter gets a tag path and a source', async () => {
     await page.click('nav a:text-is("Series types")');
     for (const [type, modality] of [['NM scans', 'NM'], ['CT scans', 'CT']]) {
       await page.fill('input[name=type-name]', type);
@@ -366,6 +366,23 @@ try {
     await typeFilter.selectOption({ label: 'NM scans' });
     await eventually('the labelled patient listed', async () =>
       (await page.locator('[data-level=patients] td:has-text("PWTEST^A")').count()) === 1);
+
+    // By hand, in the browse view: the series' types changed and stored.
+    await typeFilter.selectOption({ label: 'any' });
+    await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
+    await page.click('[data-level=studies] tbody tr >> nth=0');
+    await page.locator('[data-level=series] tbody tr').nth(0).click();
+    const types = page.locator('[data-testid=series-types]');
+    await types.locator('.badge:has-text("NM scans")').waitFor();
+    await types.locator('select').selectOption({ label: 'CT scans' });
+    await types.locator('button:text-is("Add")').click();
+    await types.locator('.badge:has-text("CT scans")').waitFor();
+    await types.locator('button[aria-label="remove NM scans"]').click();
+    await eventually('NM scans removed', async () =>
+      (await types.locator('.badge:has-text("NM scans")').count()) === 0);
+    const seriesId = new URL(page.url()).searchParams.get('series');
+    const stored = await (await page.request.get(`${a.base}/api/metadata/series/${seriesId}/seriestypes`)).json();
+    if (stored.map((t) => t.name).join() !== 'CT scans') throw new Error('stored types ' + JSON.stringify(stored));
 
     await page.click('nav a:text-is("Filters")');
     await page.fill('input[name=filter-name]', 'no birth dates');

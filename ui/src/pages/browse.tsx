@@ -3,17 +3,19 @@
 // anonymized, sent to a box, downloaded or deleted.
 import type { ComponentChildren } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
-import { get, post, query, v, type Image, type Patient, type Series, type Study } from '../api';
+import { api, get, post, query, v, type Image, type Patient, type Series, type Study } from '../api';
 import { navigate, useLocation } from '../router';
 import { imageIdsOf, SelectionContext, type Level, type Selection } from '../selection';
 import { ProfileOptions, profileOf, SendDialog } from '../send';
 import {
+  ActionButton,
   Dialog,
   ErrorBox,
   Link,
   Page,
   Pager,
   Progress,
+  RemoveButton,
   SortHeader,
   useAction,
   useData,
@@ -170,6 +172,59 @@ function FilterBar(props: { filters: Filters; onChange: (f: Filters) => void }) 
       )}
       {select('Series type', 'seriestypes', (types.data ?? []).map((t) => ({ value: String(t.id), label: t.name })))}
       {select('Series tag', 'seriestags', (tags.data ?? []).map((t) => ({ value: String(t.id), label: t.name })))}
+    </div>
+  );
+}
+
+interface SeriesType {
+  id: number;
+  name: string;
+}
+
+/** The series types of the open series, added and removed by hand (GET /api/metadata/series/{id}/
+ * seriestypes, PUT and DELETE .../seriestypes/{seriesTypeId}). */
+function SeriesTypesOf({ seriesId }: { seriesId: number }) {
+  const path = `/metadata/series/${seriesId}/seriestypes`;
+  const assigned = useData(() => get<SeriesType[]>(path), [path]);
+  const all = useData(() => get<SeriesType[]>('/seriestypes?count=1000'), []);
+  const [choice, setChoice] = useState('');
+  const action = useAction();
+  const has = new Set((assigned.data ?? []).map((t) => t.id));
+  const addable = (all.data ?? []).filter((t) => !has.has(t.id));
+  return (
+    <div class="panel series-types" data-testid="series-types">
+      <div class="panel-head">
+        <h2>Series types of this series</h2>
+        {(assigned.data ?? []).map((t) => (
+          <span class="badge">
+            {t.name}{' '}
+            <RemoveButton action={action} path={`${path}/${t.id}`} reload={assigned.reload} label={`remove ${t.name}`} />
+          </span>
+        ))}
+        {!assigned.loading && !has.size && <span class="hint">none</span>}
+        <select aria-label="Series type to add" value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
+          <option value="">add a type…</option>
+          {addable.map((t) => (
+            <option value={String(t.id)}>{t.name}</option>
+          ))}
+        </select>
+        <ActionButton
+          action={action}
+          disabled={!choice}
+          run={async () => {
+            await api('PUT', `${path}/${choice}`);
+            setChoice('');
+            assigned.reload();
+          }}
+        >
+          Add
+        </ActionButton>
+      </div>
+      <p class="hint">
+        Set by hand until the labeller next looks at the series: after a rule changes, it gives every series the
+        types whose rules match.
+      </p>
+      <ErrorBox error={assigned.error || all.error || action.error} />
     </div>
   );
 }
@@ -406,6 +461,7 @@ export function Browse() {
               {...shared}
             />
           )}
+          {patientId && studyId && seriesId && <SeriesTypesOf seriesId={seriesId} />}
           {patientId && studyId && seriesId && (
             <LevelTable<Image>
               title="Images"
