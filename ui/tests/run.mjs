@@ -279,7 +279,7 @@ try {
     assertNoErrors(page, 'browse');
   });
 
-  await step('open the viewer and change the window by dragging', async () => {
+  await step('open the viewer, fold and search the attribute tree, change the window by dragging', async () => {
     await page.click('[data-level=images] >> text=Open >> nth=0');
     await page.waitForURL(/\/images\/\d+$/);
     const img = page.locator('.stage img');
@@ -288,6 +288,31 @@ try {
     await page.fill('input[aria-label="Search attributes"]', 'patientname');
     const rows = await page.locator('.attributes tbody tr').count();
     if (rows < 1 || rows > 3) throw new Error(`${rows} attributes match "patientname"`);
+    // The tree: sequences start closed; they open with their items, items close, and a search
+    // opens the sequences and items around what it finds.
+    await page.fill('input[aria-label="Search attributes"]', '');
+    const tree = page.locator('.attributes');
+    const lower = tree.locator('tr:has-text("EnergyWindowLowerLimit")');
+    await tree.locator('tr.sequence:has-text("EnergyWindowInformationSequence")').waitFor();
+    if ((await lower.count()) !== 0) throw new Error('a closed sequence shows its elements');
+    await tree.locator('button[aria-label="Expand EnergyWindowInformationSequence"]').click();
+    await tree.locator('tr.item[data-key="(0054,0012)[1]"]').waitFor();
+    await tree.locator('button[aria-label="Expand EnergyWindowRangeSequence"]').click();
+    await eventually('both energy windows', async () => (await lower.count()) === 2);
+    await tree.locator('tr[data-key="(0054,0012)[1].(0054,0013)[2]"] button[aria-label="Collapse item 2"]').click();
+    await eventually('the second item closed', async () => (await lower.count()) === 1);
+    if (!(await lower.textContent()).includes('126')) throw new Error('the first window is not the one left');
+    await tree.locator('button[aria-label="Collapse EnergyWindowInformationSequence"]').click();
+    await eventually('the sequence closed', async () => (await lower.count()) === 0);
+    await page.fill('input[aria-label="Search attributes"]', 'tc-99m');
+    await eventually('the match with its sequences and items', async () =>
+      (await tree.locator('tbody tr').count()) === 5 &&
+      (await tree.locator('tr:has-text("CodeMeaning") >> td:has-text("Tc-99m")').count()) === 1 &&
+      (await tree.locator('tr.sequence:has-text("RadionuclideCodeSequence")').count()) === 1);
+    await page.fill('input[aria-label="Search attributes"]', '');
+    await eventually('the closed tree back', async () =>
+      (await tree.locator('tr:has-text("CodeMeaning")').count()) === 0);
+    await tree.locator('button[aria-label="Expand EnergyWindowInformationSequence"]').click();
     const before = await img.getAttribute('src');
     const box = await page.locator('.stage').boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
