@@ -105,13 +105,14 @@ export function SendDialog(props: { selection: Selection; destination?: Destinat
         Destination
         <select name="destination" value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
           <option value="">choose…</option>
+          {/* `selected`: the chosen destination may come before its option has loaded. */}
           {(boxes.data ?? []).map((b) => (
-            <option value={`box:${b.id}`}>
+            <option value={`box:${b.id}`} selected={target === `box:${b.id}`}>
               box {b.name} {b.online ? '(online)' : '(offline)'}
             </option>
           ))}
           {(scus.data ?? []).map((s) => (
-            <option value={`scu:${s.id}`}>
+            <option value={`scu:${s.id}`} selected={target === `scu:${s.id}`}>
               SCU {s.name} ({s.aeTitle}@{s.host}:{s.port})
             </option>
           ))}

@@ -201,8 +201,15 @@ async function step(name, f) {
   } catch (e) {
     failures++;
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    if (process.env.SBX_UI_FAILURE_SHOTS) {
+      for (const [i, p] of openPages().entries())
+        await p.screenshot({ path: join(process.env.SBX_UI_FAILURE_SHOTS, `failed-${failures}-${i}.png`) }).catch(() => {});
+    }
   }
 }
+
+/** Every page of every browser context (for the failure screenshots). */
+const openPages = () => browser.contexts().flatMap((c) => c.pages());
 
 async function shot(page, name) {
   if (!screenshots) return;
@@ -305,8 +312,9 @@ try {
     await tree.locator('button[aria-label="Collapse EnergyWindowInformationSequence"]').click();
     await eventually('the sequence closed', async () => (await lower.count()) === 0);
     await page.fill('input[aria-label="Search attributes"]', 'tc-99m');
+    // (A private element of the file holds the text too: only the sequence's rows are counted.)
     await eventually('the match with its sequences and items', async () =>
-      (await tree.locator('tbody tr').count()) === 5 &&
+      (await tree.locator('tbody tr[data-key^="(0054,0016)"]').count()) === 5 &&
       (await tree.locator('tr:has-text("CodeMeaning") >> td:has-text("Tc-99m")').count()) === 1 &&
       (await tree.locator('tr.sequence:has-text("RadionuclideCodeSequence")').count()) === 1);
     await page.fill('input[aria-label="Search attributes"]', '');
@@ -394,6 +402,9 @@ try {
 
     // By hand, in the browse view: the series' types changed and stored.
     await typeFilter.selectOption({ label: 'any' });
+    await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
+    await eventually('the patient alone', async () =>
+      (await page.locator('[data-level=patients] tbody tr').count()) === 1 && !(await page.locator('[data-level=patients] .spinner').count()));
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
     await page.locator('[data-level=series] tbody tr').nth(0).click();
@@ -504,7 +515,8 @@ try {
     await page.click('table tr:has-text("site-b") >> button:has-text("Send the selection (1)")');
     // The box is chosen and its profile preselected; this send adds another option.
     const dialog = page.locator('.dialog');
-    if ((await dialog.locator('select[name=destination]').inputValue()) === '') throw new Error('no box chosen');
+    await eventually('the box chosen', async () =>
+      (await dialog.locator('select[name=destination]').inputValue()).startsWith('box:'));
     const option = (title) => dialog.locator(`[data-testid=profile] label:has-text("${title}") input`);
     await eventually('the box profile preselected', () => option('Retain Device Identity').isChecked());
     if (await option('Retain Patient Characteristics').isChecked()) throw new Error('an option the box lacks is on');

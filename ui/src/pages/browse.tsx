@@ -110,6 +110,7 @@ function LevelTable<T extends { id: number }>(props: {
             const selectionKey = `${props.level}:${row.id}`;
             return (
               <tr
+                key={row.id}
                 class={row.id === props.current ? 'current' : ''}
                 tabIndex={0}
                 onClick={() => props.onOpen(row)}
