@@ -4,7 +4,8 @@
 //
 //   node ui/tests/run.mjs --binary build/slicebox [--screenshots docs/screenshots] [--keep]
 //
-// Environment: SBX_CHROMIUM (default /usr/bin/chromium). Exit code 0 when every step passed.
+// Environment: SBX_CHROMIUM (default /usr/bin/chromium); SBX_UI_FAILURE_SHOTS, a folder that gets
+// a screenshot of every open page when a step fails. Exit code 0 when every step passed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -376,7 +377,7 @@ try {
     assertNoErrors(page, 'anonymization');
   });
 
-  await step('a series type rule labels the series, its types change by hand; a tag filter gets a tag path and a source', async () => {
+  await step('a series type rule labels the series, its types and tags change by hand, a type is renamed; a tag filter gets a tag path and a source', async () => {
     await page.click('nav a:text-is("Series types")');
     for (const [type, modality] of [['NM scans', 'NM'], ['CT scans', 'CT']]) {
       await page.fill('input[name=type-name]', type);
@@ -419,6 +420,15 @@ try {
     const seriesId = new URL(page.url()).searchParams.get('series');
     const stored = await (await page.request.get(`${a.base}/api/metadata/series/${seriesId}/seriestypes`)).json();
     if (stored.map((t) => t.name).join() !== 'CT scans') throw new Error('stored types ' + JSON.stringify(stored));
+    // And a series tag, made on the spot, then removed again.
+    const tags = page.locator('[data-testid=series-tags]');
+    await tags.locator('input[aria-label="Series tag to add"]').fill('follow-up');
+    await tags.locator('button:text-is("Tag")').click();
+    await tags.locator('.badge:has-text("follow-up")').waitFor();
+    const tagged = await (await page.request.get(`${a.base}/api/metadata/series/${seriesId}/seriestags`)).json();
+    if (tagged.map((t) => t.name).join() !== 'follow-up') throw new Error('stored tags ' + JSON.stringify(tagged));
+    await tags.locator('button[aria-label="remove follow-up"]').click();
+    await tags.locator('text=none').waitFor();
 
     await page.click('nav a:text-is("Filters")');
     await page.fill('input[name=filter-name]', 'no birth dates');
@@ -431,6 +441,14 @@ try {
     await page.selectOption('label:has-text("Filter") select', { label: 'no birth dates' });
     await page.click('button:text-is("Apply")');
     await page.waitForSelector('table .badge:has-text("admin (user)")');
+    // A series type renamed.
+    await page.click('nav a:text-is("Series types")');
+    await page.click('table >> td:text-is("NM scans")');
+    await page.fill('input[name=type-rename]', 'NM studies');
+    await page.click('button:text-is("Rename")');
+    await page.waitForSelector('table >> td:text-is("NM studies")');
+    const renamed = (await (await page.request.get(`${a.base}/api/seriestypes`)).json()).map((t) => t.name).sort();
+    if (renamed.join() !== 'CT scans,NM studies') throw new Error('series types ' + renamed.join());
     assertNoErrors(page, 'series types and filters');
   });
 
@@ -531,6 +549,7 @@ try {
     if ((await row.locator('input[aria-label="PatientID for PWTEST^A"]').inputValue()) !== 'Trial001')
       throw new Error('numbering did not fill the patient ID');
     await row.locator('input[aria-label="PatientName for PWTEST^A"]').fill('BOXED^ONE');
+    await shot(page, 'send');
     await dialog.locator('button:text-is("Send")').click();
     await page.waitForURL(/\/transactions$/);
     const outgoing = page.locator('[data-testid=outgoing]');

@@ -177,55 +177,118 @@ function FilterBar(props: { filters: Filters; onChange: (f: Filters) => void }) 
   );
 }
 
-interface SeriesType {
+interface Label {
   id: number;
   name: string;
 }
 
-/** The series types of the open series, added and removed by hand (GET /api/metadata/series/{id}/
- * seriestypes, PUT and DELETE .../seriestypes/{seriesTypeId}). */
-function SeriesTypesOf({ seriesId }: { seriesId: number }) {
-  const path = `/metadata/series/${seriesId}/seriestypes`;
-  const assigned = useData(() => get<SeriesType[]>(path), [path]);
-  const all = useData(() => get<SeriesType[]>('/seriestypes?count=1000'), []);
-  const [choice, setChoice] = useState('');
+/** One kind of label of the open series (its types or its tags): each removable (DELETE
+ * `path/{id}`), and `add` the control adding one (given the labels it has and a way to reload). */
+function SeriesLabels(props: {
+  title: string;
+  testid: string;
+  path: string;
+  add: (has: Label[], action: ReturnType<typeof useAction>, reload: () => void) => ComponentChildren;
+}) {
+  const assigned = useData(() => get<Label[]>(props.path), [props.path]);
   const action = useAction();
-  const has = new Set((assigned.data ?? []).map((t) => t.id));
-  const addable = (all.data ?? []).filter((t) => !has.has(t.id));
+  const has = assigned.data ?? [];
   return (
-    <div class="panel series-types" data-testid="series-types">
-      <div class="panel-head">
-        <h2>Series types of this series</h2>
-        {(assigned.data ?? []).map((t) => (
-          <span class="badge">
-            {t.name}{' '}
-            <RemoveButton action={action} path={`${path}/${t.id}`} reload={assigned.reload} label={`remove ${t.name}`} />
-          </span>
-        ))}
-        {!assigned.loading && !has.size && <span class="hint">none</span>}
-        <select aria-label="Series type to add" value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
-          <option value="">add a type…</option>
-          {addable.map((t) => (
-            <option value={String(t.id)}>{t.name}</option>
-          ))}
-        </select>
-        <ActionButton
-          action={action}
-          disabled={!choice}
-          run={async () => {
-            await api('PUT', `${path}/${choice}`);
-            setChoice('');
-            assigned.reload();
-          }}
-        >
-          Add
-        </ActionButton>
-      </div>
+    <div class="labels" data-testid={props.testid}>
+      <strong>{props.title}</strong>
+      {has.map((t) => (
+        <span class="badge">
+          {t.name}{' '}
+          <RemoveButton action={action} path={`${props.path}/${t.id}`} reload={assigned.reload} label={`remove ${t.name}`} />
+        </span>
+      ))}
+      {!assigned.loading && !has.length && <span class="hint">none</span>}
+      {props.add(has, action, assigned.reload)}
+      <ErrorBox error={assigned.error || action.error} />
+    </div>
+  );
+}
+
+/** The open series' types (GET /api/metadata/series/{id}/seriestypes, PUT and DELETE
+ * .../seriestypes/{seriesTypeId}) and tags (GET/POST .../seriestags, DELETE
+ * .../seriestags/{seriesTagId}), changed by hand. */
+function SeriesLabelsOf({ seriesId }: { seriesId: number }) {
+  const types = useData(() => get<Label[]>('/seriestypes?count=1000'), []);
+  const tags = useData(() => get<Label[]>('/metadata/seriestags?count=1000'), []);
+  const [type, setType] = useState('');
+  const [tag, setTag] = useState('');
+  const typesPath = `/metadata/series/${seriesId}/seriestypes`;
+  const tagsPath = `/metadata/series/${seriesId}/seriestags`;
+  return (
+    <div class="panel series-labels">
+      <SeriesLabels
+        title="Series types"
+        testid="series-types"
+        path={typesPath}
+        add={(has, action, reload) => (
+          <>
+            <select aria-label="Series type to add" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+              <option value="">add a type…</option>
+              {(types.data ?? [])
+                .filter((t) => !has.some((h) => h.id === t.id))
+                .map((t) => (
+                  <option value={String(t.id)}>{t.name}</option>
+                ))}
+            </select>
+            <ActionButton
+              action={action}
+              disabled={!type}
+              run={async () => {
+                await api('PUT', `${typesPath}/${type}`);
+                setType('');
+                reload();
+              }}
+            >
+              Add
+            </ActionButton>
+          </>
+        )}
+      />
+      <SeriesLabels
+        title="Series tags"
+        testid="series-tags"
+        path={tagsPath}
+        add={(_, action, reload) => (
+          <form
+            class="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              action.run(async () => {
+                await post(tagsPath, { id: -1, name: tag.trim() });
+                setTag('');
+                reload();
+                tags.reload();
+              });
+            }}
+          >
+            <input
+              aria-label="Series tag to add"
+              list="series-tag-names"
+              placeholder="tag, new or existing"
+              value={tag}
+              onInput={(e) => setTag(e.currentTarget.value)}
+            />
+            <datalist id="series-tag-names">
+              {(tags.data ?? []).map((t) => (
+                <option value={t.name} />
+              ))}
+            </datalist>
+            <button class="small" disabled={!tag.trim() || action.busy}>
+              Tag
+            </button>
+          </form>
+        )}
+      />
       <p class="hint">
-        Set by hand until the labeller next looks at the series: after a rule changes, it gives every series the
-        types whose rules match.
+        Types set by hand stay until the labeller next looks at the series: after a rule changes, it gives every
+        series the types whose rules match. Tags are only ever set by hand.
       </p>
-      <ErrorBox error={assigned.error || all.error || action.error} />
+      <ErrorBox error={types.error || tags.error} />
     </div>
   );
 }
@@ -462,7 +525,7 @@ export function Browse() {
               {...shared}
             />
           )}
-          {patientId && studyId && seriesId && <SeriesTypesOf seriesId={seriesId} />}
+          {patientId && studyId && seriesId && <SeriesLabelsOf seriesId={seriesId} />}
           {patientId && studyId && seriesId && (
             <LevelTable<Image>
               title="Images"

@@ -1,7 +1,7 @@
 // Series types with their rules and rule attributes (/api/seriestypes...), and whether the
 // background labeller is still at work (/api/seriestypes/rules/updatestatus, polled).
 import { useContext, useState } from 'preact/hooks';
-import { del, get, hexTag, isAdmin, post, query } from '../api';
+import { api, del, get, hexTag, isAdmin, post, query } from '../api';
 import { UserContext } from '../app';
 import { NameForm, OpeningTable, PartList } from '../editor';
 import { ActionButton, ErrorBox, Page, useAction, useData, useInterval } from '../ui';
@@ -50,11 +50,34 @@ function RuleAttributes({ rule, admin }: { rule: Rule; admin: boolean }) {
   );
 }
 
-function TypeRules({ type, admin }: { type: SeriesType; admin: boolean }) {
+/** A new name for a series type (PUT /api/seriestypes/{id}); its series keep it. */
+function Rename({ type, onRenamed }: { type: SeriesType; onRenamed: () => void }) {
+  const [name, setName] = useState(type.name);
+  const action = useAction();
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        action.run(async () => {
+          await api('PUT', `/seriestypes/${type.id}`, { id: type.id, name: name.trim() });
+          onRenamed();
+        });
+      }}
+    >
+      <input name="type-rename" aria-label="New name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      <button disabled={!name.trim() || name.trim() === type.name || action.busy}>Rename</button>
+      <ErrorBox error={action.error} />
+    </form>
+  );
+}
+
+function TypeRules({ type, admin, onRenamed }: { type: SeriesType; admin: boolean; onRenamed: () => void }) {
   const rules = useData(() => get<Rule[]>('/seriestypes/rules' + query({ seriestypeid: type.id })), [type.id]);
   const action = useAction();
   return (
     <div>
+      {admin && <Rename type={type} onRenamed={onRenamed} />}
       <ErrorBox error={rules.error || action.error} />
       {(rules.data ?? []).map((r, i) => (
         <div class="card">
@@ -116,7 +139,7 @@ export function SeriesTypes() {
         loading={types.loading}
         headers={['Name']}
         cells={(t) => [t.name]}
-        details={(t) => <TypeRules type={t} admin={admin} />}
+        details={(t) => <TypeRules type={t} admin={admin} onRenamed={types.reload} />}
         onDelete={
           admin
             ? async (t) => {
