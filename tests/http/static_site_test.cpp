@@ -207,6 +207,16 @@ TEST_CASE("HEAD of the interface's files: the GET's header, no body, 304 when fr
   CHECK(both.substr(first_end + 4, 12) == "HTTP/1.1 200");
   CHECK(both.ends_with("\r\n\r\n{}"));
 
+  // The server drops the body of every answer to a HEAD, the API's too.
+  auto information_get = c.request("GET", "/api/system/information");
+  auto information = parse_raw(
+      c.raw("HEAD /api/system/information HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  REQUIRE(information_get.status == 200);
+  REQUIRE_FALSE(information_get.body.empty());
+  CHECK(information.status == 200);
+  CHECK(information.body.empty());
+  CHECK(information.headers["content-length"] == std::to_string(information_get.body.size()));
+
   // A missing file is 404 for HEAD as for GET, still without a body.
   auto missing =
       parse_raw(c.raw("HEAD /assets/none-1.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
