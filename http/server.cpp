@@ -230,6 +230,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_header(beast::error_code ec, std::size_t) {
     idle_ = false;
+    head_request_ = false;
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset)
       return close();
@@ -244,6 +245,7 @@ class session : public std::enable_shared_from_this<session> {
     auto& head = header_parser_->get();
     keep_alive_ = head.keep_alive();
     version_ = head.version();
+    head_request_ = head.method() == bhttp::verb::head;
     // Beast applies its header limit to each read rather than to the whole header.
     std::size_t header_size = head.target().size();
     for (const auto& field : head)
@@ -475,15 +477,25 @@ class session : public std::enable_shared_from_this<session> {
     refuse_before_body(text_response(status, std::move(text)));
   }
 
+  /// With `head`, the answer to a HEAD request: its Content-Length is `get_length`, the length
+  /// of the body a GET would get (left out if unknown), and no body follows.
   template <class Body>
   void send(std::shared_ptr<bhttp::response<Body>> res, const http_response& r,
-            std::chrono::seconds extra_time = std::chrono::seconds{0}) {
+            std::chrono::seconds extra_time = std::chrono::seconds{0}, bool head = false,
+            std::optional<std::uint64_t> get_length = std::nullopt) {
     std::string temporary = r.remove_file ? r.file : std::string{};
     res->set(bhttp::field::server, "slicebox");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) res->insert(name, value);
     res->keep_alive(keep_alive_ && !ctx_->stopping);
     res->prepare_payload();
+    const auto status = res->result_int();
+    if (head && status >= 200 && status != 204 && status != 304) {
+      if (get_length)
+        res->content_length(*get_length);
+      else
+        res->erase(bhttp::field::content_length);
+    }
     stream_.expires_after(ctx_->options.write_timeout + extra_time);
     bhttp::async_write(
         stream_, *res,
@@ -535,9 +547,31 @@ class session : public std::enable_shared_from_this<session> {
     --ctx_->uploads;
   }
 
+  /// The answer to a HEAD request: the header a GET would get, Content-Length included, and no
+  /// body (a streamed body's length is unknown, so it has none).
+  void write_head(http_response r, unsigned version) {
+    std::optional<std::uint64_t> length = r.body.size();
+    if (r.source) {
+      length.reset();
+    } else if (!r.file.empty()) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(r.file, ec);
+      if (ec || r.file_offset > size) {
+        r = text_response(404, "File not found: " + r.file.substr(r.file.rfind('/') + 1));
+        length = r.body.size();
+      } else {
+        length = *length + (size - r.file_offset);
+      }
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(r.status), version);
+    send(std::move(res), r, std::chrono::seconds{0}, true, length);
+  }
+
   void write(http_response r) {
     release_upload_slot();
     auto version = version_ ? version_ : 11;
+    if (head_request_) return write_head(std::move(r), version);
     if (r.source) return send_stream(std::move(r), version);
     if (!r.file.empty()) {
       // Files stream from disk; the write timeout then bounds each chunk, not the whole file.
@@ -605,6 +639,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string peer_ip_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_request_ = false;  ///< the request being answered is a HEAD: no body goes out
   bool idle_ = false;
 };
 

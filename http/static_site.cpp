@@ -148,7 +148,7 @@ bool static_site::claims(std::string_view method, std::string_view path) {
   // Anything spelled like one of the node's own services (`/api%2Fusers` too) stays theirs: a
   // 404 there, never a file or the interface's index.
   static constexpr std::string_view reserved[] = {"/api", "/dicom-web", "/metrics"};
-  if (method != "GET") return false;
+  if (method != "GET" && method != "HEAD") return false;
   return std::ranges::none_of(reserved, [&](auto prefix) { return path.starts_with(prefix); });
 }
 
@@ -190,12 +190,8 @@ http_response static_site::serve(const http_request& request) const {
       response.headers.emplace_back("Content-Encoding", "gzip");
     }
   }
-  if (immutable) {
-    response.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
-    return response;
-  }
-
-  // Everything else (index.html first) is revalidated on every use.
+  // Every file has an ETag and a Last-Modified; hashed assets are cached for a year, everything
+  // else (index.html first) is revalidated on every use.
   const auto size = fs::file_size(response.file, ec);
   if (ec) return text_response(404, not_found_text);
   const auto written = fs::last_write_time(response.file, ec);
@@ -208,7 +204,6 @@ http_response static_site::serve(const http_request& request) const {
   std::snprintf(tag, sizeof tag, "\"%jx-%jx\"", static_cast<std::uintmax_t>(size),
                 static_cast<std::uintmax_t>(nanos));
   const std::string etag = tag;
-  const std::string modified = http_date(mtime);
   bool fresh = false;
   if (auto match = request.header("if-none-match")) {
     fresh = match->find(etag) != std::string_view::npos || *match == "*";
@@ -217,9 +212,10 @@ http_response static_site::serve(const http_request& request) const {
     fresh = t && *t >= mtime;
   }
   auto& headers = response.headers;
-  headers.emplace_back("Cache-Control", "no-cache");
+  headers.emplace_back("Cache-Control",
+                       immutable ? "public, max-age=31536000, immutable" : "no-cache");
   headers.emplace_back("ETag", etag);
-  headers.emplace_back("Last-Modified", modified);
+  headers.emplace_back("Last-Modified", http_date(mtime));
   if (fresh) {
     auto not_modified = empty_response(304);
     not_modified.headers = std::move(headers);

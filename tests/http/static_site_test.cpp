@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The web interface served at `/` from http.ui_dir (docs/ui.md#serving): caching, content types,
 // interface routes, and that nothing outside the folder is ever served.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "http/running_node.hpp"
@@ -59,6 +62,32 @@ int raw_status(const http_client& c, const std::string& target) {
   auto out = c.raw("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   if (out.size() < 12) return 0;
   return std::stoi(out.substr(9, 3));
+}
+
+/// A raw response's header fields (lower-case names) and the bytes after its blank line.
+struct raw_response {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+raw_response parse_raw(const std::string& out) {
+  raw_response r;
+  const auto end = out.find("\r\n\r\n");
+  REQUIRE(end != std::string::npos);
+  r.status = std::stoi(out.substr(9, 3));
+  r.body = out.substr(end + 4);
+  std::size_t at = out.find("\r\n") + 2;
+  while (at < end) {
+    const auto eol = out.find("\r\n", at);
+    const auto line = out.substr(at, eol - at);
+    const auto colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    std::ranges::transform(name, name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    at = eol + 2;
+  }
+  return r;
 }
 
 }  // namespace
@@ -120,6 +149,79 @@ TEST_CASE("the interface's index is revalidated and its hashed assets are immuta
   }
   // Files outside assets/ are revalidated like the index.
   CHECK(c.request("GET", "/manifest.json").header("Cache-Control") == "no-cache");
+}
+
+TEST_CASE("HEAD of the interface's files: the GET's header, no body, 304 when fresh",
+          "[http][ui]") {
+  site_folder folder;
+  running_node n{sqlite_backend::value, [&](auto& c) { c.http_ui_dir = folder.site.string(); }};
+  auto c = n.client();
+
+  for (const std::string target : {"/", "/assets/index-3f2a9c.js", "/manifest.json", "/patients"}) {
+    INFO(target);
+    auto get = c.request("GET", target);
+    REQUIRE(get.status == 200);
+    auto head =
+        parse_raw(c.raw("HEAD " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.headers["content-length"] == std::to_string(get.body.size()));
+    for (const char* name : {"Content-Type", "ETag", "Cache-Control", "Last-Modified"}) {
+      INFO(name);
+      std::string lower = name;
+      std::ranges::transform(lower, lower.begin(),
+                             [](unsigned char ch) { return std::tolower(ch); });
+      CHECK(head.headers[lower] == get.header(name).value_or("missing"));
+    }
+
+    // A matching If-None-Match is 304 for both methods, without a body.
+    const auto etag = get.header("ETag").value_or("");
+    REQUIRE(etag.size() > 2);
+    auto same = c.request("GET", target, {}, {{"If-None-Match", etag}});
+    CHECK(same.status == 304);
+    CHECK(same.body.empty());
+    auto head_same =
+        parse_raw(c.raw("HEAD " + target + " HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag +
+                        "\r\nConnection: close\r\n\r\n"));
+    CHECK(head_same.status == 304);
+    CHECK(head_same.body.empty());
+    CHECK(head_same.headers["etag"] == etag);
+  }
+
+  // The gzip copy's length and tag when the client accepts it.
+  auto gz = parse_raw(
+      c.raw("HEAD /assets/index-3f2a9c.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+            "Connection: close\r\n\r\n"));
+  CHECK(gz.headers["content-encoding"] == "gzip");
+  CHECK(gz.headers["content-length"] == std::to_string(std::string("gzipped bytes").size()));
+  CHECK(gz.body.empty());
+
+  // No body goes out: the next response on the same connection follows the header at once.
+  sbx::test::tcp_connection conn{n.port(), std::chrono::seconds(10)};
+  conn.write(
+      "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /manifest.json HTTP/1.1\r\nHost: x\r\n"
+      "Connection: close\r\n\r\n");
+  const auto both = conn.read_to_close();
+  const auto first_end = both.find("\r\n\r\n");
+  REQUIRE(first_end != std::string::npos);
+  CHECK(both.substr(first_end + 4, 12) == "HTTP/1.1 200");
+  CHECK(both.ends_with("\r\n\r\n{}"));
+
+  // The server drops the body of every answer to a HEAD, the API's too.
+  auto information_get = c.request("GET", "/api/system/information");
+  auto information = parse_raw(
+      c.raw("HEAD /api/system/information HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  REQUIRE(information_get.status == 200);
+  REQUIRE_FALSE(information_get.body.empty());
+  CHECK(information.status == 200);
+  CHECK(information.body.empty());
+  CHECK(information.headers["content-length"] == std::to_string(information_get.body.size()));
+
+  // A missing file is 404 for HEAD as for GET, still without a body.
+  auto missing =
+      parse_raw(c.raw("HEAD /assets/none-1.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  CHECK(missing.status == 404);
+  CHECK(missing.body.empty());
 }
 
 TEST_CASE("the interface's own routes get the index, /api is untouched", "[http][ui]") {

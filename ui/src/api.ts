@@ -119,6 +119,10 @@ export interface ConfidentialityOption {
   description: string;
   rank: number;
 }
+/** An anonymization profile: the PS3.15 options on top of the basic profile (docs/api.md#anonymization). */
+export interface Profile {
+  options: { name: string }[];
+}
 export interface Box {
   id: number;
   name: string;
@@ -126,11 +130,20 @@ export interface Box {
   baseUrl: string;
   sendMethod: string;
   online: boolean;
+  defaultProfile?: Profile;
+}
+export interface Scu {
+  id: number;
+  name: string;
+  aeTitle: string;
+  host: string;
+  port: number;
 }
 export interface OutgoingTransaction {
   id: number;
   boxId: number;
   boxName: string;
+  profile?: Profile;
   sentImageCount: number;
   totalImageCount: number;
   skippedImageCount?: number;

@@ -16,6 +16,7 @@ import { Log } from './pages/log';
 import { Scps, Scus, Watches, Forwarding } from './pages/nodes';
 import { SeriesTypes } from './pages/seriestypes';
 import { Filters } from './pages/filters';
+import { SelectionContext, type Selection } from './selection';
 
 export const UserContext = createContext<User | null>(null);
 
@@ -91,6 +92,7 @@ function NotFound() {
 
 export function App() {
   const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [selection, setSelection] = useState<Selection>(new Map());
   const { path } = useLocation();
 
   useEffect(() => {
@@ -113,12 +115,14 @@ export function App() {
       await post('/users/logout');
     } finally {
       setUser(null);
+      setSelection(new Map());
       navigate('/', true);
     }
   };
 
   return (
     <UserContext.Provider value={user}>
+      <SelectionContext.Provider value={{ selection, setSelection }}>
       <div class="shell">
         <nav class="nav">
           <Link href="/patients" class="brand">
@@ -140,6 +144,7 @@ export function App() {
         </nav>
         <main>{route(path === '/' ? '/patients' : path)}</main>
       </div>
+      </SelectionContext.Provider>
     </UserContext.Provider>
   );
 }

@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages.
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { messageOf } from './api';
+import { del, messageOf } from './api';
 import { onLink } from './router';
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
@@ -162,5 +162,91 @@ export function Page(props: { title: string; children: ComponentChildren; action
       </header>
       {props.children}
     </section>
+  );
+}
+
+/** A modal dialog; a click outside it or on × closes it. */
+export function Dialog(props: { title: string; children: ComponentChildren; onClose: () => void; wide?: boolean }) {
+  return (
+    <div class="backdrop" onClick={props.onClose}>
+      <div
+        class={'dialog' + (props.wide ? ' wide' : '')}
+        role="dialog"
+        aria-label={props.title}
+        onClick={(e) => e.stopPropagation()}
+      >
+        <header>
+          <h2>{props.title}</h2>
+          <button class="close" aria-label="Close" onClick={props.onClose}>
+            ×
+          </button>
+        </header>
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
+/** A button running a call (e.g. a DELETE), its failure shown by the `action` it reports to. */
+export function ActionButton(props: {
+  action: ReturnType<typeof useAction>;
+  run: () => Promise<unknown>;
+  children: ComponentChildren;
+  class?: string;
+  label?: string;
+  confirm?: string;
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      class={props.class ?? 'small'}
+      aria-label={props.label}
+      disabled={props.action.busy || props.disabled}
+      onClick={(e) => {
+        e.stopPropagation();
+        if (props.confirm && !confirm(props.confirm)) return;
+        props.action.run(props.run);
+      }}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+/** Removes `path` (DELETE) and reloads the list it was shown in. */
+export function RemoveButton(props: {
+  action: ReturnType<typeof useAction>;
+  path: string;
+  reload: () => void;
+  class?: string;
+  confirm?: string;
+  /** What a screen reader says (the button shows ×); without it the button reads "Remove". */
+  label?: string;
+}) {
+  return (
+    <ActionButton
+      class={props.class}
+      action={props.action}
+      confirm={props.confirm}
+      label={props.label}
+      run={async () => {
+        await del(props.path);
+        props.reload();
+      }}
+    >
+      {props.label ? '×' : 'Remove'}
+    </ActionButton>
+  );
+}
+
+/** The row of a table that has nothing to show (once it has loaded). */
+export function EmptyRow(props: { show: boolean; columns: number; text: string }) {
+  if (!props.show) return null;
+  return (
+    <tr>
+      <td colSpan={props.columns} class="empty">
+        {props.text}
+      </td>
+    </tr>
   );
 }

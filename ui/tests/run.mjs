@@ -4,7 +4,8 @@
 //
 //   node ui/tests/run.mjs --binary build/slicebox [--screenshots docs/screenshots] [--keep]
 //
-// Environment: SBX_CHROMIUM (default /usr/bin/chromium). Exit code 0 when every step passed.
+// Environment: SBX_CHROMIUM (default /usr/bin/chromium); SBX_UI_FAILURE_SHOTS, a folder that gets
+// a screenshot of every open page when a step fails. Exit code 0 when every step passed.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -201,8 +202,15 @@ async function step(name, f) {
   } catch (e) {
     failures++;
     console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    if (process.env.SBX_UI_FAILURE_SHOTS) {
+      for (const [i, p] of openPages().entries())
+        await p.screenshot({ path: join(process.env.SBX_UI_FAILURE_SHOTS, `failed-${failures}-${i}.png`) }).catch(() => {});
+    }
   }
 }
+
+/** Every page of every browser context (for the failure screenshots). */
+const openPages = () => browser.contexts().flatMap((c) => c.pages());
 
 async function shot(page, name) {
   if (!screenshots) return;
@@ -279,7 +287,7 @@ try {
     assertNoErrors(page, 'browse');
   });
 
-  await step('open the viewer and change the window by dragging', async () => {
+  await step('open the viewer, fold and search the attribute tree, change the window by dragging', async () => {
     await page.click('[data-level=images] >> text=Open >> nth=0');
     await page.waitForURL(/\/images\/\d+$/);
     const img = page.locator('.stage img');
@@ -288,6 +296,32 @@ try {
     await page.fill('input[aria-label="Search attributes"]', 'patientname');
     const rows = await page.locator('.attributes tbody tr').count();
     if (rows < 1 || rows > 3) throw new Error(`${rows} attributes match "patientname"`);
+    // The tree: sequences start closed; they open with their items, items close, and a search
+    // opens the sequences and items around what it finds.
+    await page.fill('input[aria-label="Search attributes"]', '');
+    const tree = page.locator('.attributes');
+    const lower = tree.locator('tr:has-text("EnergyWindowLowerLimit")');
+    await tree.locator('tr.sequence:has-text("EnergyWindowInformationSequence")').waitFor();
+    if ((await lower.count()) !== 0) throw new Error('a closed sequence shows its elements');
+    await tree.locator('button[aria-label="Expand EnergyWindowInformationSequence"]').click();
+    await tree.locator('tr.item[data-key="(0054,0012)[1]"]').waitFor();
+    await tree.locator('button[aria-label="Expand EnergyWindowRangeSequence"]').click();
+    await eventually('both energy windows', async () => (await lower.count()) === 2);
+    await tree.locator('tr[data-key="(0054,0012)[1].(0054,0013)[2]"] button[aria-label="Collapse item 2"]').click();
+    await eventually('the second item closed', async () => (await lower.count()) === 1);
+    if (!(await lower.textContent()).includes('126')) throw new Error('the first window is not the one left');
+    await tree.locator('button[aria-label="Collapse EnergyWindowInformationSequence"]').click();
+    await eventually('the sequence closed', async () => (await lower.count()) === 0);
+    await page.fill('input[aria-label="Search attributes"]', 'tc-99m');
+    // (A private element of the file holds the text too: only the sequence's rows are counted.)
+    await eventually('the match with its sequences and items', async () =>
+      (await tree.locator('tbody tr[data-key^="(0054,0016)"]').count()) === 5 &&
+      (await tree.locator('tr:has-text("CodeMeaning") >> td:has-text("Tc-99m")').count()) === 1 &&
+      (await tree.locator('tr.sequence:has-text("RadionuclideCodeSequence")').count()) === 1);
+    await page.fill('input[aria-label="Search attributes"]', '');
+    await eventually('the closed tree back', async () =>
+      (await tree.locator('tr:has-text("CodeMeaning")').count()) === 0);
+    await tree.locator('button[aria-label="Expand EnergyWindowInformationSequence"]').click();
     const before = await img.getAttribute('src');
     const box = await page.locator('.stage').boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -343,7 +377,7 @@ try {
     assertNoErrors(page, 'anonymization');
   });
 
-  await step('a series type rule labels the series; a tag filter gets a tag path and a source', async () => {
+  await step('a series type rule labels the series, its types and tags change by hand, a type is renamed; a tag filter gets a tag path and a source', async () => {
     await page.click('nav a:text-is("Series types")');
     for (const [type, modality] of [['NM scans', 'NM'], ['CT scans', 'CT']]) {
       await page.fill('input[name=type-name]', type);
@@ -367,6 +401,35 @@ try {
     await eventually('the labelled patient listed', async () =>
       (await page.locator('[data-level=patients] td:has-text("PWTEST^A")').count()) === 1);
 
+    // By hand, in the browse view: the series' types changed and stored.
+    await typeFilter.selectOption({ label: 'any' });
+    await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
+    await eventually('the patient alone', async () =>
+      (await page.locator('[data-level=patients] tbody tr').count()) === 1 && !(await page.locator('[data-level=patients] .spinner').count()));
+    await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
+    await page.click('[data-level=studies] tbody tr >> nth=0');
+    await page.locator('[data-level=series] tbody tr').nth(0).click();
+    const types = page.locator('[data-testid=series-types]');
+    await types.locator('.badge:has-text("NM scans")').waitFor();
+    await types.locator('select').selectOption({ label: 'CT scans' });
+    await types.locator('button:text-is("Add")').click();
+    await types.locator('.badge:has-text("CT scans")').waitFor();
+    await types.locator('button[aria-label="remove NM scans"]').click();
+    await eventually('NM scans removed', async () =>
+      (await types.locator('.badge:has-text("NM scans")').count()) === 0);
+    const seriesId = new URL(page.url()).searchParams.get('series');
+    const stored = await (await page.request.get(`${a.base}/api/metadata/series/${seriesId}/seriestypes`)).json();
+    if (stored.map((t) => t.name).join() !== 'CT scans') throw new Error('stored types ' + JSON.stringify(stored));
+    // And a series tag, made on the spot, then removed again.
+    const tags = page.locator('[data-testid=series-tags]');
+    await tags.locator('input[aria-label="Series tag to add"]').fill('follow-up');
+    await tags.locator('button:text-is("Tag")').click();
+    await tags.locator('.badge:has-text("follow-up")').waitFor();
+    const tagged = await (await page.request.get(`${a.base}/api/metadata/series/${seriesId}/seriestags`)).json();
+    if (tagged.map((t) => t.name).join() !== 'follow-up') throw new Error('stored tags ' + JSON.stringify(tagged));
+    await tags.locator('button[aria-label="remove follow-up"]').click();
+    await tags.locator('text=none').waitFor();
+
     await page.click('nav a:text-is("Filters")');
     await page.fill('input[name=filter-name]', 'no birth dates');
     await page.click('form >> button:has-text("Create")');
@@ -378,6 +441,14 @@ try {
     await page.selectOption('label:has-text("Filter") select', { label: 'no birth dates' });
     await page.click('button:text-is("Apply")');
     await page.waitForSelector('table .badge:has-text("admin (user)")');
+    // A series type renamed.
+    await page.click('nav a:text-is("Series types")');
+    await page.click('table >> td:text-is("NM scans")');
+    await page.fill('input[name=type-rename]', 'NM studies');
+    await page.click('button:text-is("Rename")');
+    await page.waitForSelector('table >> td:text-is("NM studies")');
+    const renamed = (await (await page.request.get(`${a.base}/api/seriestypes`)).json()).map((t) => t.name).sort();
+    if (renamed.join() !== 'CT scans,NM studies') throw new Error('series types ' + renamed.join());
     assertNoErrors(page, 'series types and filters');
   });
 
@@ -434,14 +505,16 @@ try {
     await user.context().close();
   });
 
-  await step('send a series with a tag value to a second node through a box, see the transaction finish and the images arrive', async () => {
+  await step('send a series through a box with its own profile and per-patient tag values, see the transaction finish and the images arrive', async () => {
     const b = await startNode('b');
-    // On A: let the other site connect.
+    // On A: let the other site connect, with a default profile that keeps device identity.
     await page.click('nav a:text-is("Boxes")');
+    await page.check('[data-testid=profile] label:has-text("Retain Device Identity") input');
     await page.fill('input[name=box-name]', 'site-b');
     await page.click('button:has-text("Create connection")');
     const baseUrl = (await page.locator('[data-testid=base-url]').textContent()).trim();
     if (!baseUrl.includes('/api/transactions/')) throw new Error('base URL ' + baseUrl);
+    await page.waitForSelector('table tr:has-text("site-b") >> td:has-text("retain device identity")');
     // On B: connect with it.
     const other = await watchedPage(await newContext(), noSession);
     await signIn(other, b.base, 'admin', 'admin');
@@ -450,26 +523,47 @@ try {
     await other.fill('input[name=base-url]', baseUrl);
     await other.click('button:text-is("Connect")');
     await other.waitForSelector('table >> td:has-text("site-a")');
-    // On A: send the first (not anonymized) series to site-b.
+    // On A: select the first (not anonymized) series; the selection follows to the boxes page.
     await page.click('nav a:text-is("Browse")');
     await page.fill('input[aria-label="Filter patients"]', 'PWTEST');
     await page.click('[data-level=patients] >> td:has-text("PWTEST^A")');
     await page.click('[data-level=studies] tbody tr >> nth=0');
     await page.locator('[data-level=series] tbody tr').nth(0).locator('input[type=checkbox]').check();
-    await page.click('text=Send…');
-    await page.waitForSelector('.dialog select option >> nth=1', { state: 'attached' });
-    await page.selectOption('.dialog select', { index: 1 });
-    await page.fill('.dialog textarea', 'PatientName=BOXED^ONE');
-    await page.click('.dialog >> button:has-text("Send")');
+    await page.click('nav a:text-is("Boxes")');
+    await page.click('table tr:has-text("site-b") >> button:has-text("Send the selection (1)")');
+    // The box is chosen and its profile preselected; this send adds another option.
+    const dialog = page.locator('.dialog');
+    await eventually('the box chosen', async () =>
+      (await dialog.locator('select[name=destination]').inputValue()).startsWith('box:'));
+    const option = (title) => dialog.locator(`[data-testid=profile] label:has-text("${title}") input`);
+    await eventually('the box profile preselected', () => option('Retain Device Identity').isChecked());
+    if (await option('Retain Patient Characteristics').isChecked()) throw new Error('an option the box lacks is on');
+    await option('Retain Patient Characteristics').check();
+    // One row per patient of the selection, numbered like Slicebox's dialog, then edited.
+    const row = dialog.locator('tr[data-patient="PWTEST^A"]');
+    await row.waitFor();
+    if ((await dialog.locator('tbody tr[data-patient]').count()) !== 1) throw new Error('not one patient row');
+    await row.locator('td:has-text("(10)")').waitFor();
+    await dialog.locator('input[aria-label=Prefix]').fill('Trial ');
+    await dialog.locator('button:has-text("Number the patients")').click();
+    if ((await row.locator('input[aria-label="PatientID for PWTEST^A"]').inputValue()) !== 'Trial001')
+      throw new Error('numbering did not fill the patient ID');
+    await row.locator('input[aria-label="PatientName for PWTEST^A"]').fill('BOXED^ONE');
+    await shot(page, 'send');
+    await dialog.locator('button:text-is("Send")').click();
     await page.waitForURL(/\/transactions$/);
-    await page.waitForSelector('[data-testid=outgoing] >> text=FINISHED');
-    await page.waitForSelector('[data-testid=outgoing] >> text=10 / 10');
+    const outgoing = page.locator('[data-testid=outgoing]');
+    await outgoing.locator('text=FINISHED').waitFor();
+    await outgoing.locator('text=10 / 10').waitFor();
+    await outgoing.locator('td.profile:has-text("retain patient characteristics")').waitFor();
+    await outgoing.locator('td.profile:has-text("retain device identity")').waitFor();
     await shot(page, 'transactions');
     await other.click('nav a:text-is("Transactions")');
     await other.waitForSelector('[data-testid=incoming] >> text=FINISHED');
-    // The receiver files them under the tag value the sender gave.
+    // The receiver files them under the patient's tag values.
     await other.click('nav a:text-is("Browse")');
     await other.fill('input[aria-label="Filter patients"]', 'boxed');
+    await other.waitForSelector('[data-level=patients] tr:has-text("BOXED^ONE") >> td:text-is("Trial001")');
     await other.click('[data-level=patients] >> td:has-text("BOXED^ONE")');
     await other.click('[data-level=studies] tbody tr >> nth=0');
     await other.locator('[data-level=series] tbody tr').nth(0).click();

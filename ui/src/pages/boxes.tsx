@@ -1,9 +1,19 @@
 // Boxes (GET /api/boxes, createconnection, connect) and their transactions with live progress
 // (GET /api/boxes/outgoing and /incoming, polled every two seconds).
 import { useContext, useState } from 'preact/hooks';
-import { del, get, isAdmin, post, query, type Box, type IncomingTransaction, type OutgoingTransaction } from '../api';
+import {
+  get,
+  isAdmin,
+  post,
+  query,
+  type Box,
+  type IncomingTransaction,
+  type OutgoingTransaction,
+  type Profile,
+} from '../api';
 import { UserContext } from '../app';
-import { ErrorBox, Link, Page, Pager, Progress, useAction, useData, useInterval, when, type Paging } from '../ui';
+import { ProfileOptions, profileOf, SendSelectionButton } from '../send';
+import { EmptyRow, ErrorBox, Link, RemoveButton, Page, Pager, Progress, useAction, useData, useInterval, when, type Paging } from '../ui';
 
 export function Boxes() {
   const user = useContext(UserContext);
@@ -13,13 +23,15 @@ export function Boxes() {
   const [remoteName, setRemoteName] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
   const [created, setCreated] = useState<Box | null>(null);
+  // The profile a box's forwarding uses and its sends start from.
+  const [profile, setProfile] = useState<Set<string>>(new Set());
   const action = useAction();
   useInterval(boxes.reload, 5000);
 
   const create = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      setCreated(await post<Box>('/boxes/createconnection', { name, defaultProfile: { options: [] } }));
+      setCreated(await post<Box>('/boxes/createconnection', { name, defaultProfile: profileOf(profile) }));
       setName('');
       boxes.reload();
     });
@@ -27,7 +39,11 @@ export function Boxes() {
   const connect = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      await post<Box>('/boxes/connect', { name: remoteName, baseUrl, defaultProfile: { options: [] } });
+      await post<Box>('/boxes/connect', {
+        name: remoteName,
+        baseUrl,
+        defaultProfile: profileOf(profile),
+      });
       setRemoteName('');
       setBaseUrl('');
       boxes.reload();
@@ -43,7 +59,8 @@ export function Boxes() {
             <th>Method</th>
             <th>Status</th>
             <th>Base URL</th>
-            {admin && <th />}
+            <th>Profile</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -57,33 +74,31 @@ export function Boxes() {
               <td class="uid">
                 {b.sendMethod === 'POLL' && b.baseUrl}
               </td>
-              {admin && (
-                <td>
-                  <button
+              <td>{profileText(b.defaultProfile)}</td>
+              <td>
+                <SendSelectionButton destination={{ kind: 'box', id: b.id }} />{' '}
+                {admin && (
+                  <RemoveButton
                     class="danger small"
-                    onClick={() =>
-                      confirm(`Remove the box ${b.name}?`) &&
-                      action.run(async () => {
-                        await del(`/boxes/${b.id}`);
-                        boxes.reload();
-                      })
-                    }
-                  >
-                    Remove
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-          {!boxes.loading && (boxes.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={5} class="empty">
-                No boxes yet
+                    action={action}
+                    confirm={`Remove the box ${b.name}?`}
+                    path={`/boxes/${b.id}`}
+                    reload={boxes.reload}
+                  />
+                )}
               </td>
             </tr>
-          )}
+          ))}
+          <EmptyRow show={!boxes.loading && (boxes.data ?? []).length === 0} columns={6} text="No boxes yet" />
         </tbody>
       </table>
+      {admin && (
+        <div class="card">
+          <h2>Anonymization profile of a new box</h2>
+          <p class="hint">Used when images are forwarded to the box, and preselected when a selection is sent to it.</p>
+          <ProfileOptions chosen={profile} onChange={setProfile} />
+        </div>
+      )}
       {admin && (
         <div class="forms">
           <form onSubmit={create} class="card">
@@ -129,6 +144,11 @@ export function Boxes() {
   );
 }
 
+/** The options of a profile by title-like name, e.g. "basic, retain device identity". */
+function profileText(p: Profile | undefined) {
+  return (p?.options ?? []).map((o) => o.name.replace(/_PROFILE$/, '').replace(/_/g, ' ').toLowerCase()).join(', ');
+}
+
 function statusClass(status: string) {
   if (status === 'FINISHED') return 'ok';
   if (status === 'FAILED') return 'bad';
@@ -139,6 +159,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
   title: string;
   path: string;
   done: (t: T) => number;
+  profile?: boolean;
 }) {
   const [paging, setPaging] = useState<Paging>({ start: 0, count: 20 });
   const list = useData(
@@ -157,6 +178,7 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
             <th>Box</th>
             <th>Status</th>
             <th>Progress</th>
+            {props.profile && <th>Profile</th>}
             <th>Created</th>
             <th>Updated</th>
             <th>Last error</th>
@@ -173,31 +195,16 @@ function TransactionTable<T extends OutgoingTransaction | IncomingTransaction>(p
               <td>
                 <Progress value={props.done(t)} max={t.totalImageCount} failed={t.status === 'FAILED'} />
               </td>
+              {props.profile && <td class="profile">{profileText((t as OutgoingTransaction).profile)}</td>}
               <td>{when(t.created)}</td>
               <td>{when(t.updated)}</td>
               <td class="bad">{t.lastError}</td>
               <td>
-                <button
-                  class="small"
-                  onClick={() =>
-                    action.run(async () => {
-                      await del(`${props.path}/${t.id}`);
-                      list.reload();
-                    })
-                  }
-                >
-                  Remove
-                </button>
+                <RemoveButton action={action} path={`${props.path}/${t.id}`} reload={list.reload} />
               </td>
             </tr>
           ))}
-          {!list.loading && (list.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={7} class="empty">
-                None
-              </td>
-            </tr>
-          )}
+          <EmptyRow show={!list.loading && (list.data ?? []).length === 0} columns={8} text="None" />
         </tbody>
       </table>
       <Pager paging={paging} shown={(list.data ?? []).length} onChange={setPaging} />
@@ -212,6 +219,7 @@ export function Transactions() {
         title="Outgoing"
         path="/boxes/outgoing"
         done={(t) => t.sentImageCount}
+        profile
       />
       <TransactionTable<IncomingTransaction>
         title="Incoming"

@@ -2,24 +2,27 @@
 // /api/metadata/...), sorted and filtered by the node; a selection across levels that can be
 // anonymized, sent to a box, downloaded or deleted.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import {
-  get,
-  post,
-  query,
-  v,
-  type Box,
-  type ConfidentialityOption,
-  type Image,
-  type Patient,
-  type Series,
-  type Study,
-} from '../api';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { api, get, post, query, v, type Image, type Patient, type Series, type Study } from '../api';
 import { navigate, useLocation } from '../router';
-import { ErrorBox, Link, Page, Pager, Progress, SortHeader, useAction, useData, type Paging, type Sort } from '../ui';
+import { imageIdsOf, SelectionContext, type Level, type Selection } from '../selection';
+import { ProfileOptions, profileOf, SendDialog } from '../send';
+import {
+  ActionButton,
+  Dialog,
+  ErrorBox,
+  Link,
+  Page,
+  Pager,
+  Progress,
+  RemoveButton,
+  SortHeader,
+  useAction,
+  useData,
+  type Paging,
+  type Sort,
+} from '../ui';
 
-type Level = 'patients' | 'studies' | 'series';
-export type Selection = Map<string, { level: Level; id: number; label: string }>;
 
 interface Column<T> {
   label: string;
@@ -107,6 +110,7 @@ function LevelTable<T extends { id: number }>(props: {
             const selectionKey = `${props.level}:${row.id}`;
             return (
               <tr
+                key={row.id}
                 class={row.id === props.current ? 'current' : ''}
                 tabIndex={0}
                 onClick={() => props.onOpen(row)}
@@ -142,19 +146,6 @@ function LevelTable<T extends { id: number }>(props: {
   );
 }
 
-/** Every image id of a selection, asked level by level. */
-export async function imageIdsOf(selection: Selection): Promise<number[]> {
-  const ids = new Set<number>();
-  for (const s of selection.values()) {
-    const images =
-      s.level === 'series'
-        ? await get<Image[]>(`/metadata/images${query({ seriesid: s.id, count: 1000000 })}`)
-        : await get<Image[]>(`/metadata/${s.level}/${s.id}/images`);
-    images.forEach((i) => ids.add(i.id));
-  }
-  return [...ids];
-}
-
 function FilterBar(props: { filters: Filters; onChange: (f: Filters) => void }) {
   const sources = useData(() => get<{ sourceType: string; sourceName: string; sourceId: number }[]>('/sources'), []);
   const types = useData(() => get<{ id: number; name: string }[]>('/seriestypes'), []);
@@ -186,11 +177,127 @@ function FilterBar(props: { filters: Filters; onChange: (f: Filters) => void }) 
   );
 }
 
+interface Label {
+  id: number;
+  name: string;
+}
+
+/** One kind of label of the open series (its types or its tags): each removable (DELETE
+ * `path/{id}`), and `add` the control adding one (given the labels it has and a way to reload). */
+function SeriesLabels(props: {
+  title: string;
+  testid: string;
+  path: string;
+  add: (has: Label[], action: ReturnType<typeof useAction>, reload: () => void) => ComponentChildren;
+}) {
+  const assigned = useData(() => get<Label[]>(props.path), [props.path]);
+  const action = useAction();
+  const has = assigned.data ?? [];
+  return (
+    <div class="labels" data-testid={props.testid}>
+      <strong>{props.title}</strong>
+      {has.map((t) => (
+        <span class="badge">
+          {t.name}{' '}
+          <RemoveButton action={action} path={`${props.path}/${t.id}`} reload={assigned.reload} label={`remove ${t.name}`} />
+        </span>
+      ))}
+      {!assigned.loading && !has.length && <span class="hint">none</span>}
+      {props.add(has, action, assigned.reload)}
+      <ErrorBox error={assigned.error || action.error} />
+    </div>
+  );
+}
+
+/** The open series' types (GET /api/metadata/series/{id}/seriestypes, PUT and DELETE
+ * .../seriestypes/{seriesTypeId}) and tags (GET/POST .../seriestags, DELETE
+ * .../seriestags/{seriesTagId}), changed by hand. */
+function SeriesLabelsOf({ seriesId }: { seriesId: number }) {
+  const types = useData(() => get<Label[]>('/seriestypes?count=1000'), []);
+  const tags = useData(() => get<Label[]>('/metadata/seriestags?count=1000'), []);
+  const [type, setType] = useState('');
+  const [tag, setTag] = useState('');
+  const typesPath = `/metadata/series/${seriesId}/seriestypes`;
+  const tagsPath = `/metadata/series/${seriesId}/seriestags`;
+  return (
+    <div class="panel series-labels">
+      <SeriesLabels
+        title="Series types"
+        testid="series-types"
+        path={typesPath}
+        add={(has, action, reload) => (
+          <>
+            <select aria-label="Series type to add" value={type} onChange={(e) => setType(e.currentTarget.value)}>
+              <option value="">add a type…</option>
+              {(types.data ?? [])
+                .filter((t) => !has.some((h) => h.id === t.id))
+                .map((t) => (
+                  <option value={String(t.id)}>{t.name}</option>
+                ))}
+            </select>
+            <ActionButton
+              action={action}
+              disabled={!type}
+              run={async () => {
+                await api('PUT', `${typesPath}/${type}`);
+                setType('');
+                reload();
+              }}
+            >
+              Add
+            </ActionButton>
+          </>
+        )}
+      />
+      <SeriesLabels
+        title="Series tags"
+        testid="series-tags"
+        path={tagsPath}
+        add={(_, action, reload) => (
+          <form
+            class="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              action.run(async () => {
+                await post(tagsPath, { id: -1, name: tag.trim() });
+                setTag('');
+                reload();
+                tags.reload();
+              });
+            }}
+          >
+            <input
+              aria-label="Series tag to add"
+              list="series-tag-names"
+              placeholder="tag, new or existing"
+              value={tag}
+              onInput={(e) => setTag(e.currentTarget.value)}
+            />
+            <datalist id="series-tag-names">
+              {(tags.data ?? []).map((t) => (
+                <option value={t.name} />
+              ))}
+            </datalist>
+            <button class="small" disabled={!tag.trim() || action.busy}>
+              Tag
+            </button>
+          </form>
+        )}
+      />
+      <p class="hint">
+        Types set by hand stay until the labeller next looks at the series: after a rule changes, it gives every
+        series the types whose rules match. Tags are only ever set by hand.
+      </p>
+      <ErrorBox error={types.error || tags.error} />
+    </div>
+  );
+}
+
 function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean) => void }) {
-  const options = useData(() => get<ConfidentialityOption[]>('/anonymization/options'), []);
-  const [chosen, setChosen] = useState<Set<string>>(new Set(['BASIC_PROFILE']));
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [result, setResult] = useState<string>('');
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const { setSelection } = useContext(SelectionContext);
   const action = useAction();
   // In batches, so a large selection shows its progress and no request runs for minutes.
   const anonymize = () =>
@@ -200,13 +307,15 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
       setProgress({ done: 0, total: ids.length });
       for (let i = 0; i < ids.length; i += 50) {
         const images = await post<Image[]>('/anonymization/anonymize', {
-          profile: { options: [...chosen].map((name) => ({ name })) },
+          profile: profileOf(chosen),
           imageTagValuesSet: ids.slice(i, i + 50).map((imageId) => ({ imageId, tagValues: [] })),
         });
         anonymized += images.length;
         setProgress({ done: Math.min(ids.length, i + 50), total: ids.length });
       }
       setResult(`${anonymized} of ${ids.length} images anonymized.`);
+      // The anonymized images replaced the selected ones.
+      setSelection(new Map());
     });
   return (
     <Dialog title="Anonymize the selection" onClose={() => props.onClose(!!result)}>
@@ -215,24 +324,7 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
         The anonymized images replace the originals. Their keys stay listed only while the node keeps keys of
         replaced images (anonymization.purge_empty_keys = false).
       </p>
-      <ErrorBox error={options.error} />
-      <div class="options">
-        {(options.data ?? []).map((o) => (
-          <label title={o.description}>
-            <input
-              type="checkbox"
-              checked={chosen.has(o.name) || o.name === 'BASIC_PROFILE'}
-              disabled={o.name === 'BASIC_PROFILE'}
-              onChange={() => {
-                const next = new Set(chosen);
-                next.has(o.name) ? next.delete(o.name) : next.add(o.name);
-                setChosen(next);
-              }}
-            />
-            {o.title}
-          </label>
-        ))}
-      </div>
+      <ProfileOptions chosen={chosen} onChange={setChosen} />
       {progress && <Progress value={progress.done} max={progress.total} />}
       <ErrorBox error={action.error} />
       {result ? (
@@ -245,110 +337,6 @@ function AnonymizeDialog(props: { selection: Selection; onClose: (done: boolean)
         </button>
       )}
     </Dialog>
-  );
-}
-
-interface Scu {
-  id: number;
-  name: string;
-  aeTitle: string;
-  host: string;
-  port: number;
-}
-
-/** Sends the selection to a box (POST /api/boxes/{id}/send, a transaction) or to an SCU (POST
- * /api/scus/{id}/send, answered once the peer has stored every image). */
-function SendDialog(props: { selection: Selection; onClose: () => void }) {
-  const boxes = useData(() => get<(Box & { defaultProfile?: unknown })[]>('/boxes?count=1000'), []);
-  const scus = useData(() => get<Scu[]>('/scus?count=1000'), []);
-  const [target, setTarget] = useState('');
-  const [tagValues, setTagValues] = useState('');
-  const [result, setResult] = useState('');
-  const action = useAction();
-  const send = () =>
-    action.run(async () => {
-      const [kind, id] = target.split(':');
-      const ids = await imageIdsOf(props.selection);
-      if (kind === 'box') {
-        const box = (boxes.data ?? []).find((b) => b.id === Number(id));
-        // "Keyword=value" lines: values the anonymized images get (docs/api.md#anonymization).
-        const values = tagValues
-          .split('\n')
-          .map((line) => line.trim())
-          .filter((line) => line.includes('='))
-          .map((line) => {
-            const at = line.indexOf('=');
-            return { tagPath: { name: line.slice(0, at).trim() }, value: line.slice(at + 1).trim() };
-          });
-        await post(`/boxes/${id}/send`, {
-          profile: box?.defaultProfile ?? { options: [] },
-          imageTagValuesSet: ids.map((imageId) => ({ imageId, tagValues: values })),
-        });
-        navigate('/transactions');
-      } else {
-        await post(`/scus/${id}/send`, ids);
-        setResult(`${ids.length} images stored by the peer.`);
-      }
-    });
-  return (
-    <Dialog title="Send the selection" onClose={props.onClose}>
-      <ErrorBox error={boxes.error || scus.error} />
-      <label>
-        Destination
-        <select value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
-          <option value="">choose…</option>
-          {(boxes.data ?? []).map((b) => (
-            <option value={`box:${b.id}`}>
-              box {b.name} {b.online ? '(online)' : '(offline)'}
-            </option>
-          ))}
-          {(scus.data ?? []).map((s) => (
-            <option value={`scu:${s.id}`}>
-              SCU {s.name} ({s.aeTitle}@{s.host}:{s.port})
-            </option>
-          ))}
-        </select>
-      </label>
-      <p class="hint">
-        A box anonymizes the images with its default profile on the way out and shows the transfer under
-        Transactions; an SCU gets them over DICOM as they are stored.
-      </p>
-      {target.startsWith('box:') && (
-        <label>
-          Tag values for the anonymized images (one per line, Keyword=value)
-          <textarea
-            rows={3}
-            placeholder={'PatientName=Trial^Subject 7\nPatientID=T7'}
-            value={tagValues}
-            onInput={(e) => setTagValues(e.currentTarget.value)}
-          />
-        </label>
-      )}
-      <ErrorBox error={action.error} />
-      {result ? (
-        <p class="ok">{result}</p>
-      ) : (
-        <button class="primary" disabled={!target || action.busy} onClick={send}>
-          {action.busy ? 'Sending…' : 'Send'}
-        </button>
-      )}
-    </Dialog>
-  );
-}
-
-export function Dialog(props: { title: string; children: ComponentChildren; onClose: () => void }) {
-  return (
-    <div class="backdrop" onClick={props.onClose}>
-      <div class="dialog" role="dialog" aria-label={props.title} onClick={(e) => e.stopPropagation()}>
-        <header>
-          <h2>{props.title}</h2>
-          <button class="close" aria-label="Close" onClick={props.onClose}>
-            ×
-          </button>
-        </header>
-        {props.children}
-      </div>
-    </div>
   );
 }
 
@@ -412,7 +400,7 @@ export function Browse() {
   );
   const [flat, setFlat] = useState(false);
   const [filters, setFilters] = useState<Filters>({ sources: '', seriestypes: '', seriestags: '' });
-  const [selection, setSelection] = useState<Selection>(new Map());
+  const { selection, setSelection } = useContext(SelectionContext);
   const [dialog, setDialog] = useState<'anonymize' | 'send' | null>(null);
   const [generation, setGeneration] = useState(0);
   const action = useAction();
@@ -537,6 +525,7 @@ export function Browse() {
               {...shared}
             />
           )}
+          {patientId && studyId && seriesId && <SeriesLabelsOf seriesId={seriesId} />}
           {patientId && studyId && seriesId && (
             <LevelTable<Image>
               title="Images"

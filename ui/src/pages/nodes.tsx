@@ -3,9 +3,10 @@
 // (/api/forwarding/rules).
 import type { ComponentChildren } from 'preact';
 import { useContext, useState } from 'preact/hooks';
-import { del, get, isAdmin, post } from '../api';
+import { get, isAdmin, post, type Scu } from '../api';
 import { UserContext } from '../app';
-import { ErrorBox, Page, useAction, useData } from '../ui';
+import { SendSelectionButton } from '../send';
+import { EmptyRow, ErrorBox, Page, RemoveButton, useAction, useData } from '../ui';
 
 interface Field {
   name: string;
@@ -24,6 +25,8 @@ function Crud<T extends { id: number }>(props: {
   body: (values: Record<string, string>) => unknown;
   adminOnly?: boolean;
   hint?: string;
+  /** Something to do with a row besides removing it (an SCU: send the selection to it). */
+  action?: (t: T) => ComponentChildren;
 }) {
   const user = useContext(UserContext);
   const list = useData(() => get<T[]>(props.path + '?count=1000'), [props.path]);
@@ -48,7 +51,7 @@ function Crud<T extends { id: number }>(props: {
             {props.headers.map((h) => (
               <th>{h}</th>
             ))}
-            {canWrite && <th />}
+            {(canWrite || props.action) && <th />}
           </tr>
         </thead>
         <tbody>
@@ -57,30 +60,26 @@ function Crud<T extends { id: number }>(props: {
               {props.row(t).map((c) => (
                 <td>{c}</td>
               ))}
-              {canWrite && (
+              {(canWrite || props.action) && (
                 <td>
-                  <button
-                    class="danger small"
-                    onClick={() =>
-                      action.run(async () => {
-                        await del(`${props.path}/${t.id}`);
-                        list.reload();
-                      })
-                    }
-                  >
-                    Remove
-                  </button>
+                  {props.action?.(t)}{' '}
+                  {canWrite && (
+                    <RemoveButton
+                      class="danger small"
+                      action={action}
+                      path={`${props.path}/${t.id}`}
+                      reload={list.reload}
+                    />
+                  )}
                 </td>
               )}
             </tr>
           ))}
-          {!list.loading && (list.data ?? []).length === 0 && (
-            <tr>
-              <td colSpan={props.headers.length + 1} class="empty">
-                None yet
-              </td>
-            </tr>
-          )}
+          <EmptyRow
+            show={!list.loading && (list.data ?? []).length === 0}
+            columns={props.headers.length + 1}
+            text="None yet"
+          />
         </tbody>
       </table>
       {canWrite && (
@@ -128,9 +127,6 @@ interface Scp {
   aeTitle: string;
   port: number;
 }
-interface Scu extends Scp {
-  host: string;
-}
 interface Watch {
   id: number;
   name: string;
@@ -161,6 +157,7 @@ export const Scus = () => (
     hint="A DICOM peer this node sends images to (C-STORE)."
     headers={['Name', 'AE title', 'Host', 'Port']}
     row={(s) => [s.name, s.aeTitle, s.host, s.port]}
+    action={(s) => <SendSelectionButton destination={{ kind: 'scu', id: s.id }} />}
     fields={[
       { name: 'name', label: 'Name' },
       { name: 'aeTitle', label: 'AE title' },

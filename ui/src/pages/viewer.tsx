@@ -31,15 +31,64 @@ function leafTag(a: Attribute): string {
   const leaf = a.tagPath as TagPath | undefined;
   return leaf && typeof leaf.tag === 'number' ? hexTag(leaf.tag) : '';
 }
-/** The element's own name; its sequences show as indentation (the attribute tree). */
+/** The element's own name; its sequences show as the tree around it. */
 function nameText(a: Attribute): string {
   if (Array.isArray(a.namePath) && a.namePath.length) return String(a.namePath[a.namePath.length - 1]);
   return tagPathText(a.tagPath as TagPath);
 }
-function depthOf(a: Attribute): number {
-  let depth = 0;
-  for (let p = (a.tagPath as TagPath | undefined)?.previous; p; p = p.previous) if (p.item !== undefined) depth++;
-  return depth;
+
+/** One line of the attribute tree: an element, or an item of a sequence (which the node does not
+ * list itself: its elements' paths name it). */
+interface TreeRow {
+  key: string; // the path in hex, e.g. `(0054,0016)[1]` for an item
+  depth: number;
+  attribute?: Attribute; // absent for an item
+  item?: number | string;
+  ancestors: string[]; // the keys of the sequences and items it lies in, outermost first
+}
+
+const isItem = (key: string) => key.endsWith(']');
+
+/** The attributes (depth first, as `GET /api/images/{id}/attributes` lists them) as tree rows,
+ * an item row before the first element of each item. */
+function treeRows(attributes: Attribute[]): TreeRow[] {
+  const rows: TreeRow[] = [];
+  const items = new Set<string>();
+  for (const a of attributes) {
+    const path = a.tagPath as TagPath | undefined;
+    const steps: TagPath[] = [];
+    for (let p = path?.previous; p; p = p.previous) if (p.item !== undefined) steps.unshift(p);
+    const ancestors: string[] = [];
+    steps.forEach((step, depth) => {
+      ancestors.push(tagPathText({ ...step, item: undefined }, true));
+      const key = tagPathText(step, true);
+      if (!items.has(key)) {
+        items.add(key);
+        rows.push({ key, depth: depth + 1, item: step.item, ancestors: [...ancestors] });
+      }
+      ancestors.push(key);
+    });
+    rows.push({ key: tagText(a), depth: steps.length, attribute: a, ancestors });
+  }
+  return rows;
+}
+
+/** The tree as shown: sequences start closed and items open (`toggled` flips that); a search
+ * shows the matching elements with every sequence and item around them opened. */
+function visibleRows(rows: TreeRow[], toggled: Set<string>, search: string) {
+  const open = (key: string) => (isItem(key) ? !toggled.has(key) : toggled.has(key));
+  const q = search.trim().toLowerCase();
+  if (!q) return { shown: rows.filter((r) => r.ancestors.every(open)), open };
+  const matches = rows.filter(
+    ({ attribute: a }) =>
+      a &&
+      (tagText(a).toLowerCase().includes(q) ||
+        nameText(a).toLowerCase().includes(q) ||
+        a.values.join('\\').toLowerCase().includes(q)),
+  );
+  const around = new Set(matches.flatMap((r) => r.ancestors));
+  const keep = new Set(matches.map((r) => r.key));
+  return { shown: rows.filter((r) => keep.has(r.key) || around.has(r.key)), open: (key: string) => around.has(key) || open(key) };
 }
 
 export function Viewer({ id }: { id: number }) {
@@ -115,17 +164,14 @@ export function Viewer({ id }: { id: number }) {
     drag.current = null;
   };
 
-  const shown = useMemo(() => {
-    const all = attributes.data ?? [];
-    const q = search.trim().toLowerCase();
-    if (!q) return all;
-    return all.filter(
-      (a) =>
-        tagText(a).toLowerCase().includes(q) ||
-        nameText(a).toLowerCase().includes(q) ||
-        a.values.join('\\').toLowerCase().includes(q),
-    );
-  }, [attributes.data, search]);
+  const tree = useMemo(() => treeRows(attributes.data ?? []), [attributes.data]);
+  const [toggled, setToggled] = useState<Set<string>>(new Set());
+  const { shown, open } = useMemo(() => visibleRows(tree, toggled, search), [tree, toggled, search]);
+  const toggle = (key: string) => {
+    const next = new Set(toggled);
+    next.has(key) ? next.delete(key) : next.add(key);
+    setToggled(next);
+  };
 
   const frames = info.data?.numberOfFrames ?? 1;
   return (
@@ -211,6 +257,17 @@ export function Viewer({ id }: { id: number }) {
             <dd>{image.data?.instanceNumber?.value}</dd>
           </dl>
           <h2>Attributes</h2>
+          <div class="tree-tools">
+            <button
+              class="small"
+              onClick={() => setToggled(new Set(tree.filter((r) => r.attribute?.vr === 'SQ').map((r) => r.key)))}
+            >
+              Expand all
+            </button>
+            <button class="small" onClick={() => setToggled(new Set())}>
+              Collapse all
+            </button>
+          </div>
           <input
             type="search"
             placeholder="Search tag, name or value…"
@@ -230,16 +287,42 @@ export function Viewer({ id }: { id: number }) {
                 </tr>
               </thead>
               <tbody>
-                {shown.slice(0, 500).map((a) => (
-                  <tr class={a.vr === 'SQ' ? 'sequence' : ''}>
-                    <td class="mono" title={tagText(a)}>
-                      {leafTag(a)}
-                    </td>
-                    <td style={{ paddingLeft: 6 + 14 * depthOf(a) + 'px' }}>{nameText(a)}</td>
-                    <td class="mono">{a.vr}</td>
-                    <td class="value">{a.values.join('\\')}</td>
-                  </tr>
-                ))}
+                {shown.slice(0, 500).map((r) => {
+                  const a = r.attribute;
+                  const pad = { paddingLeft: 6 + 16 * r.depth - (a ? 0 : 8) + 'px' };
+                  const branch = !a || a.vr === 'SQ';
+                  const twisty = branch && (
+                    <button
+                      class="twisty"
+                      aria-expanded={open(r.key)}
+                      aria-label={(open(r.key) ? 'Collapse ' : 'Expand ') + (a ? nameText(a) : `item ${r.item}`)}
+                      onClick={() => toggle(r.key)}
+                    >
+                      {open(r.key) ? '▾' : '▸'}
+                    </button>
+                  );
+                  if (!a)
+                    return (
+                      <tr class="item" data-key={r.key}>
+                        <td />
+                        <td style={pad} colSpan={3}>
+                          {twisty} Item {r.item}
+                        </td>
+                      </tr>
+                    );
+                  return (
+                    <tr class={branch ? 'sequence' : ''} data-key={r.key}>
+                      <td class="mono" title={r.key}>
+                        {leafTag(a)}
+                      </td>
+                      <td style={pad}>
+                        {twisty} {nameText(a)}
+                      </td>
+                      <td class="mono">{a.vr}</td>
+                      <td class="value">{a.values.join('\\')}</td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </div>
