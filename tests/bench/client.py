@@ -145,12 +145,13 @@ class Server:
             c.close()
         self.local.connection = None
 
-    def open(self, method, path, body=None, ctype=None):
+    def open(self, method, path, body=None, ctype=None, extra_headers=None):
         """Sends a request on this thread's connection (made again once if the server closed
         it); returns the response, still to be read."""
         headers = dict(self.headers)
         if ctype:
             headers["Content-Type"] = ctype
+        headers.update(extra_headers or {})
         for last in (False, True):
             try:
                 c = self.connection()

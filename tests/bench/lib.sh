@@ -80,11 +80,12 @@ corpus() {
 # A script that needs a second server of a kind names it sbx_<x> or orthanc_<x> and sets its
 # URL[name] (and PID[name]=0) first; a second Orthanc's DICOM port is 4242 plus its HTTP port's
 # distance from 8042, and orthanc_peers (JSON members) goes into every Orthanc's configuration.
+# orthanc_plugins: the plugin paths (quoted JSON strings, comma-separated) every Orthanc loads.
 declare -A PID URL DATA
 URL[sbx]=http://127.0.0.1:5000 URL[orthanc]=http://127.0.0.1:8042
 PID[sbx]=0 PID[orthanc]=0
 AUTH=admin:admin
-sbx_scp_port="" sbx_aet=SLICEBOX orthanc_env="" sbx_args="" orthanc_peers=""
+sbx_scp_port="" sbx_aet=SLICEBOX orthanc_env="" sbx_args="" orthanc_peers="" orthanc_plugins=""
 http_port() { echo "${URL[$1]##*:}"; }
 dicom_port() {
   case $1 in sbx*) echo "$sbx_scp_port" ;; orthanc*) echo $((4242 + $(http_port "$1") - 8042)) ;; esac
@@ -102,7 +103,7 @@ orthanc_json() {
   "Name": "BENCH", "StorageDirectory": "$1", "IndexDirectory": "$1",
   "StorageCompression": false, "SyncStorageArea": true, "StorageAccessOnFind": "Always",
   "MaximumStorageSize": 0, "MaximumPatientCount": 0, "OverwriteInstances": false,
-  "Plugins": [], "OrthancExplorerEnabled": false, "WebDavEnabled": false,
+  "Plugins": [${orthanc_plugins}], "OrthancExplorerEnabled": false, "WebDavEnabled": false,
   "HttpServerEnabled": true, "HttpPort": $(http_port "$name"), "RemoteAccessAllowed": false,
   "AuthenticationEnabled": true, "RegisteredUsers": { "admin": "admin" },
   "HttpCompressionEnabled": false, "KeepAlive": true, "TcpNoDelay": true,

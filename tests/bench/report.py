@@ -8,6 +8,7 @@
   report.py boxes RESULTS.jsonl               boxes.sh: box transfers beside Orthanc's peers
   report.py soak RESULTS.jsonl                soak.sh: errors, latency per operation, memory
   report.py durability RESULTS.jsonl          durability.sh: ingest, synchronous FULL / NORMAL
+  report.py dicomweb RESULTS.jsonl            dicomweb.sh: QIDO, WADO, STOW, C-FIND beside Orthanc
   report.py table RESULTS.jsonl...            every record: min / median / max over runs
 
 Ratios are ours / Orthanc. Rates and memory are medians over runs; latencies are the median
@@ -435,9 +436,35 @@ def report_table(res):
             table.print()
 
 
+def report_dicomweb(res):
+    print("## DICOMweb and C-FIND (goal: at least 3x Orthanc with its DICOMweb plugin on each)\n")
+    t = Table("measure", "ours", "Orthanc", "ours / Orthanc (better = higher)", "verdict")
+
+    def row(label, ours, theirs, higher_is_better):
+        r = ratio(ours, theirs) if higher_is_better else ratio(theirs, ours)
+        t.add(label, ours, theirs, r, verdict(r, lambda x: x >= 3))
+
+    row("QIDO-RS studies by patient name, p50 ms", res.pooled("qido_studies", US),
+        res.pooled("qido_studies", PEER), False)
+    row("WADO-RS of one series, MB/s", res.rate("wado_series", US, "mb_s"),
+        res.rate("wado_series", PEER, "mb_s"), True)
+    stow = sorted({m for (m, _, k) in res.by if k == "rate" and m.startswith("stow_c")})
+    for m in stow:
+        row("STOW-RS (%s clients), images/s" % m[len("stow_c"):], res.rate(m, US),
+            res.rate(m, PEER), True)
+    row("C-FIND study level, mean ms a query (one association)",
+        res.median("cfind_study", US, "rate", "mean_ms"),
+        res.median("cfind_study", PEER, "rate", "mean_ms"), False)
+    row("archive load (REST, 8 clients), images/s", res.rate("archive_load", US),
+        res.rate("archive_load", PEER), True)
+    t.print()
+    failures(res)
+    report_table(res)
+
+
 def main():
     if len(sys.argv) < 3 or sys.argv[1] not in ("rest", "cstore", "imageops", "boxes", "soak",
-                                                     "durability", "table"):
+                                                     "durability", "dicomweb", "table"):
         sys.exit(__doc__)
     command = sys.argv[1]
     if command == "rest":
@@ -452,6 +479,8 @@ def main():
         report_soak(Results(sys.argv[2:3]))
     elif command == "durability":
         report_durability(Results(sys.argv[2:3]))
+    elif command == "dicomweb":
+        report_dicomweb(Results(sys.argv[2:3]))
     else:
         report_table(Results(sys.argv[2:]))
 
