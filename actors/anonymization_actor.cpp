@@ -495,8 +495,15 @@ void anonymize_find_source(const anonymize_ptr& j, std::int64_t series_id) {
 }
 
 void anonymize_file(const anonymize_ptr& j) {
-  anonymize_with_key(j->self, j->cfg, j->id, j->cfg.store->path_of(j->key), j->profile, j->custom,
-                     j->in_place, j->promise, [j](anonymization_output out) {
+  std::filesystem::path file;
+  try {
+    file = j->cfg.store->path_of(j->key);
+  } catch (const persistence::store_unavailable& e) {
+    spdlog::warn("anonymize image {}: {}", j->id, e.what());
+    return (void)j->promise.deliver(store_unavailable_error());
+  }
+  anonymize_with_key(j->self, j->cfg, j->id, file, j->profile, j->custom, j->in_place, j->promise,
+                     [j](anonymization_output out) {
                        if (j->in_place)
                          anonymize_ingest_copy(j, out);
                        else

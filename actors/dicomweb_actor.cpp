@@ -30,9 +30,13 @@ dicomweb_actor::behavior_type dicomweb_worker(dicomweb_actor::pointer,
               const std::vector<std::string>& keys) -> caf::result<std::vector<std::string>> {
         std::vector<std::string> paths;
         paths.reserve(keys.size());
-        for (const auto& key : keys) {
-          if (!store->exists(key)) return missing_file();
-          paths.push_back(store->path_of(key).string());
+        try {
+          for (const auto& key : keys) {
+            if (!store->exists(key)) return missing_file();
+            paths.push_back(store->path_of(key).string());
+          }
+        } catch (const persistence::store_unavailable&) {
+          return store_unavailable_error();
         }
         return paths;
       },
@@ -40,10 +44,12 @@ dicomweb_actor::behavior_type dicomweb_worker(dicomweb_actor::pointer,
               const std::vector<std::string>& keys) -> caf::result<std::string> {
         std::string out = "[";
         for (const auto& key : keys) {
-          if (!store->exists(key)) return missing_file();
           try {
+            if (!store->exists(key)) return missing_file();
             if (out.size() > 1) out += ',';
             out += dicom::dicom_json(store->path_of(key));
+          } catch (const persistence::store_unavailable&) {
+            return store_unavailable_error();
           } catch (const std::exception& e) {
             spdlog::error("dicomweb: cannot read {}: {}", key, e.what());
             return make_error(errc::internal, "There was an internal server error.");
@@ -54,10 +60,12 @@ dicomweb_actor::behavior_type dicomweb_worker(dicomweb_actor::pointer,
       [store](get_atom, frames_atom, const std::string& key,
               const std::vector<std::int64_t>& numbers,
               bool keep_compressed) -> caf::result<std::vector<std::string>, std::string> {
-        if (!store->exists(key)) return missing_file();
         try {
+          if (!store->exists(key)) return missing_file();
           auto read = dicom::read_frames(store->path_of(key), numbers, keep_compressed);
           return {std::move(read.frames), std::move(read.transfer_syntax)};
+        } catch (const persistence::store_unavailable&) {
+          return store_unavailable_error();
         } catch (const std::out_of_range& e) {
           return make_error(errc::bad_request, e.what());
         } catch (const std::exception& e) {

@@ -32,10 +32,13 @@ caf::result<T> with_file(image_actor::pointer self, const image_service_config& 
   self->request(config.metadata, caf::infinite, get_atom::value, file_atom::value, image_id)
       .then(
           [=](const std::string& key) mutable {
-            if (!config.store->exists(key))
-              return (void)promise.deliver(make_error(errc::not_found, "File not found: " + key));
             try {
+              if (!config.store->exists(key))
+                return (void)promise.deliver(make_error(errc::not_found, "File not found: " + key));
               promise.deliver(work(config.store->path_of(key)));
+            } catch (const persistence::store_unavailable& e) {
+              spdlog::warn("image {}: {}", image_id, e.what());
+              promise.deliver(store_unavailable_error());
             } catch (const dicom::render_error& e) {
               promise.deliver(e.which() == dicom::render_error::kind::bad_frame
                                   ? make_error(errc::bad_request, e.what())
@@ -170,6 +173,11 @@ void modify_write_copy(const modify_ptr& j) {
   auto out = j->config.store->temp_path();
   try {
     dicom::modify_file(j->config.store->path_of(j->key), out, j->mappings);
+  } catch (const persistence::store_unavailable& e) {
+    spdlog::warn("modify image {}: {}", j->id, e.what());
+    std::error_code ec;
+    std::filesystem::remove(out, ec);
+    return (void)j->promise.deliver(store_unavailable_error());
   } catch (const std::exception& e) {
     spdlog::error("modify image {}: {}", j->id, e.what());
     std::error_code ec;

@@ -55,9 +55,7 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
     // A store that cannot take the file now stored nothing: the sender may try again later
     // (docs/operations.md#images-in-s3).
     const bool unavailable = dynamic_cast<const persistence::store_unavailable*>(&e) != nullptr;
-    promise.deliver(unavailable
-                        ? make_error(errc::unavailable, "The image store is unavailable.")
-                        : make_error(errc::internal, "There was an internal server error."));
+    promise.deliver(unavailable ? store_unavailable_error() : internal_error());
     return;
   }
   const auto flushed = micros_since(started);

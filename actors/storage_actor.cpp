@@ -60,10 +60,14 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
         self->request(metadata, caf::infinite, get_atom::value, file_atom::value, image_id)
             .then(
                 [=](const std::string& key) mutable {
-                  if (store->exists(key))
-                    promise.deliver(store->path_of(key).string());
-                  else
-                    promise.deliver(make_error(errc::not_found, "File not found: " + key));
+                  try {
+                    if (store->exists(key))
+                      promise.deliver(store->path_of(key).string());
+                    else
+                      promise.deliver(make_error(errc::not_found, "File not found: " + key));
+                  } catch (const persistence::store_unavailable&) {
+                    promise.deliver(store_unavailable_error());
+                  }
                 },
                 [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
         return promise;
@@ -92,8 +96,13 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
                     return;
                   }
                   export_plan plan;
-                  for (const auto& l : found)
-                    plan.entries.push_back({entry_name(l), store->path_of(l.storage_key).string()});
+                  try {
+                    for (const auto& l : found)
+                      plan.entries.push_back(
+                          {entry_name(l), store->path_of(l.storage_key).string()});
+                  } catch (const persistence::store_unavailable&) {
+                    return (void)promise.deliver(store_unavailable_error());
+                  }
                   promise.deliver(std::move(plan));
                 },
                 [=](caf::error& e) mutable { promise.deliver(std::move(e)); });

@@ -35,9 +35,10 @@ class file_store {
   /// file system's stable storage, or uploaded to S3 and acknowledged.
   virtual std::string adopt(const std::filesystem::path& temp) const = 0;
   /// A local file with the bytes of `key` (for S3 a copy in the cache, fetched if needed); it
-  /// may not exist when the key does not.
+  /// may not exist when the key does not. Throws store_unavailable when S3 cannot be reached.
   virtual std::filesystem::path path_of(const std::string& key) const = 0;
-  /// True if `key` is a well-formed key whose file exists.
+  /// True if `key` is a well-formed key whose file exists. Throws store_unavailable when that
+  /// cannot be told now (S3 unreachable): a read then answers 503, never a false 404.
   virtual bool exists(const std::string& key) const = 0;
   /// Removes a file (missing files are ignored).
   virtual void remove(const std::string& key) const noexcept = 0;

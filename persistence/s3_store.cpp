@@ -154,6 +154,7 @@ std::filesystem::path s3_store::path_of(const std::string& key) const {
   }
   bool found = false;
   std::uint64_t size = 0;
+  std::string failure;
   const auto part = cache_dir_ / (key + ".part");
   try {
     found = client_->get_file(object_key(key), part);
@@ -163,6 +164,7 @@ std::filesystem::path s3_store::path_of(const std::string& key) const {
     }
   } catch (const std::exception& e) {
     spdlog::warn("S3 store: could not fetch {}: {}", key, e.what());
+    failure = e.what();
     std::error_code ec;
     std::filesystem::remove(part, ec);
     found = false;
@@ -173,6 +175,7 @@ std::filesystem::path s3_store::path_of(const std::string& key) const {
     c.fetching.erase(key);
   }
   c.fetched.notify_all();
+  if (!failure.empty()) throw store_unavailable("the S3 store did not give the file: " + failure);
   return path;
 }
 
@@ -186,7 +189,7 @@ bool s3_store::exists(const std::string& key) const {
     return client_->exists(object_key(key));
   } catch (const std::exception& e) {
     spdlog::warn("S3 store: could not look up {}: {}", key, e.what());
-    return false;
+    throw store_unavailable(std::string("the S3 store cannot be asked: ") + e.what());
   }
 }
 

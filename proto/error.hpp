@@ -43,6 +43,11 @@ inline caf::error internal_error() {
   return make_error(errc::internal, "There was an internal server error.");
 }
 
+/// The image store (S3) cannot be reached now: the client may try again (503).
+inline caf::error store_unavailable_error() {
+  return make_error(errc::unavailable, "The image store is unavailable.");
+}
+
 /// The atom naming our error category.
 inline constexpr caf::atom_value error_category = caf::atom("sbx");
 

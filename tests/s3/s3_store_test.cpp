@@ -174,6 +174,24 @@ TEST_CASE("S3 store: a refused upload throws store_unavailable and stores nothin
   CHECK(store.exists(key));
 }
 
+TEST_CASE("S3 store: reads while S3 is down throw store_unavailable, never a false 'missing'",
+          "[s3]") {
+  s3_server s3("images");
+  scratch_dir writer_data, data;
+  s3_store writer(settings_for(s3, writer_data.path()));
+  const auto temp = writer.temp_path();
+  write_bytes(temp, "stored bytes");
+  const auto key = writer.adopt(temp);
+  s3_store store(settings_for(s3, data.path()));  // another node: nothing in its cache
+  s3.stop();
+  CHECK_THROWS_AS(store.exists(key), sbx::persistence::store_unavailable);
+  CHECK_THROWS_AS(store.path_of(key), sbx::persistence::store_unavailable);
+  CHECK(files_in(data / "cache") == 0);  // no partial download left behind
+  s3.start();
+  CHECK(store.exists(key));
+  CHECK(read_bytes(store.path_of(key)) == "stored bytes");
+}
+
 TEST_CASE("S3 store: a bucket that is not there stops the store from opening", "[s3]") {
   s3_server s3("images");
   scratch_dir data;
