@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Leader fail-over time of a three-node cluster on one PostgreSQL database
-# (docs/operations.md#running-a-cluster): the leader is SIGKILLed N times (restarted as a follower
-# after each), and the time from the kill until another node reports itself leader
+# (docs/operations.md#running-a-cluster): the leader is SIGKILLed N times, each at a random moment
+# of the followers' check cycles (and restarted as a follower after it), and the time from the
+# kill until another node reports itself leader
 # (X-Slicebox-Role of GET /api/system/health, polled) is measured. Prints every time and the
 # median. Runs the test "a killed leader is replaced ..." of tests/cluster through deploy/test.sh
 # (private network namespace, throwaway PostgreSQL).
@@ -17,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --kills) kills=$2; shift 2 ;;
     --check-ms) check_ms=$2; shift 2 ;;
-    -h | --help) sed -n '3,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,13p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
