@@ -20,6 +20,8 @@
 
 #include "http/json_view.hpp"
 #include "support/dicom_files.hpp"
+#include "support/dicom_peers.hpp"  // free_port
+#include "support/dicom_tools.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/node_site.hpp"
@@ -295,6 +297,25 @@ TEST_CASE("the leader killed while the labeller runs: another node takes over an
   }
   CHECK(labelled == 35);  // n % 7 == 0 for n in [0, 240)
   CHECK_THAT(nodes[next].log(), Catch::Matchers::Contains("this node is the leader now"));
+}
+
+TEST_CASE("an SCP added or deleted through one node is started or stopped on the others",
+          "[cluster]") {
+  test_cluster nodes(2);
+  nodes.start();
+  INFO(nodes.logs());
+  // Created through node 2, which listens at once; node 1 hears of it and tries too, but on this
+  // one host the port is taken (on hosts of their own both would listen).
+  const auto port = free_port();
+  const auto scp = created_id(nodes[1].admin(
+      "POST", "/api/scps",
+      R"({"id":-1,"name":"in","aeTitle":"CLUSTERSCP","port":)" + std::to_string(port) + "}"));
+  CHECK(echo_succeeds(port, "CLUSTERSCP"));
+  CHECK(eventually(
+      5s, [&] { return nodes[0].log().find("Could not start SCP in") != std::string::npos; }));
+  // Deleted through node 1: node 2 closes its port as soon as it hears of it.
+  CHECK(nodes[0].admin("DELETE", "/api/scps/" + std::to_string(scp)).status == 204);
+  CHECK(eventually(5s, [&] { return !echo_succeeds(port, "CLUSTERSCP"); }));
 }
 
 /// Box engines paced for tests, and slow enough (one upload at a time, small batches) that a kill

@@ -86,6 +86,16 @@ TEMPLATE_TEST_CASE("persistence: one leader lock holder at a time", "[persistenc
   CHECK(leader_lock(other.config()).check());
 }
 
+TEST_CASE("persistence: a node that cannot reach PostgreSQL does not lead",
+          "[persistence][cluster]") {
+  // Nothing listens on port 1 of the loopback interface.
+  leader_lock lock({"", "host=127.0.0.1 port=1 dbname=none connect_timeout=2"});
+  CHECK_FALSE(lock.check());
+  CHECK_FALSE(lock.database_reachable());
+  change_listener listener("host=127.0.0.1 port=1 dbname=none connect_timeout=2");
+  CHECK(listener.wait(10ms).empty());
+}
+
 TEST_CASE("persistence: a change notified on one connection reaches listeners of its schema only",
           "[persistence][cluster]") {
   scratch_database scratch(backend::postgres), other(backend::postgres);
