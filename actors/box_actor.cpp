@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "actors/box_link.hpp"
 #include "actors/box_payload.hpp"
@@ -25,6 +26,7 @@
 #include "dicom/anonymization.hpp"
 #include "dicom/tag_path.hpp"
 #include "persistence/box_repo.hpp"
+#include "persistence/cluster.hpp"
 
 namespace sbx::actors {
 namespace {
@@ -48,8 +50,10 @@ struct box_state {
   /// Shared with the exit handler, which stops them when the service ends.
   std::shared_ptr<std::map<std::int64_t, running_link>> links =
       std::make_shared<std::map<std::int64_t, running_link>>();
-  /// When each POLL box's remote last polled or acknowledged (docs/federation.md, "Online").
+  /// When each POLL box's remote last polled or acknowledged through this node, as last written
+  /// to the box's row (docs/federation.md, "Online"): the rows are what every node reads.
   std::map<std::int64_t, std::int64_t> last_contact;
+  std::int64_t last_housekeeping = 0;  ///< epoch ms
 };
 
 using box_pointer = box_actor::stateful_pointer<box_state>;
@@ -162,6 +166,27 @@ void stop_link(box_pointer self, std::int64_t id) {
   links.erase(it);
 }
 
+/// Runs the engines of the stored PUSH boxes while this node leads, and none otherwise; whether it
+/// leads. A box connected or deleted through another node is picked up or stopped here.
+bool follow_leadership(box_pointer self) {
+  auto& s = self->state;
+  if (!leads(s.config.cluster)) {
+    while (!s.links->empty()) stop_link(self, s.links->begin()->first);
+    return false;
+  }
+  std::set<std::int64_t> push_boxes;
+  for (const auto& b : s.repo->list(0, std::numeric_limits<std::int64_t>::max()))
+    if (b.send_method == push_method) {
+      push_boxes.insert(b.id);
+      start_link(self, b);
+    }
+  std::vector<std::int64_t> gone;
+  for (const auto& [id, link] : *s.links)
+    if (!push_boxes.count(id)) gone.push_back(id);
+  for (auto id : gone) stop_link(self, id);
+  return true;
+}
+
 /// Publishes images_sent once a transaction has just finished (`finish_if_complete` said so).
 void announce_finished(box_pointer self, std::int64_t transaction_id) {
   announce_finished(self->state.config, *self->state.repo, transaction_id);
@@ -251,13 +276,7 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
       box_workers::default_threads(std::max(1u, s.config.settings.parallelism)));
   s.receiver = spawn_box_receiver(self->system(), s.config);
   refresh_tokens(self);
-  for (const auto& b : s.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
-    if (b.send_method == push_method) start_link(self, b);
-    if (b.send_method == poll_method) {
-      s.last_contact[b.id] = 0;  // offline until the remote polls
-      s.repo->set_online(b.id, false);
-    }
-  }
+  follow_leadership(self);
   self->attach_functor([links = s.links, receiver = s.receiver](const caf::error&) {
     receiver.stop();
     for (auto& [id, link] : *links) {
@@ -272,8 +291,13 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
     return unknown_token(token);
   };
   auto touched = [self](const box& b) {
-    self->state.last_contact[b.id] = now_ms();
-    if (!b.online) self->state.repo->set_online(b.id, true);
+    // Written at most once a second per box and node: every node serves the remote's requests.
+    auto& last = self->state.last_contact[b.id];
+    const auto now = now_ms();
+    if (!b.online || now - last >= 1000) {
+      self->state.repo->touch(b.id, now);
+      last = now;
+    }
   };
   // POST /api/boxes/{id}/send, and forwarding (`forwarded`: the box's default profile).
   auto send_images = [=](std::int64_t id, box_send_request r,
@@ -317,6 +341,7 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           b.default_profile = *profile;
           b = repo().insert(b);
           refresh_tokens(self);
+          persistence::notify_change(*self->state.db, persistence::topic::boxes);
           caf::anon_send(self->state.config.events, source_added{source{"box", b.name, b.id}});
           note(self, log_type::info, "Box " + b.name + " created; it connects to " + b.base_url);
           return b;
@@ -342,7 +367,7 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           b.send_method = push_method;
           b.default_profile = *profile;
           b = repo().insert(b);
-          start_link(self, b);
+          if (leads(self->state.config.cluster)) start_link(self, b);
           caf::anon_send(self->state.config.events, source_added{source{"box", b.name, b.id}});
           note(self, log_type::info, "Box " + b.name + " connected to " + b.base_url);
           return b;
@@ -355,6 +380,7 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
           if (!b || !repo().remove(id)) return false;
           self->state.last_contact.erase(id);
           refresh_tokens(self);
+          persistence::notify_change(*self->state.db, persistence::topic::boxes);
           caf::anon_send(self->state.config.events, source_deleted{source{"box", b->name, id}});
           note(self, log_type::info, "Box " + b->name + " deleted");
           return true;
@@ -536,14 +562,22 @@ box_actor::behavior_type box_behavior(box_pointer self, box_service_config confi
       [=](tick_atom) {
         auto& st = self->state;
         try {
-          const auto now = now_ms();
-          const auto limit = st.config.settings.offline_after.count();
-          repo().reset_stale(now - limit);
-          for (auto& [id, last] : st.last_contact) repo().set_online(id, now - last < limit);
+          refresh_tokens(self);  // boxes created or deleted through other nodes
+          if (follow_leadership(self)) {
+            const auto now = now_ms();
+            const auto limit = st.config.settings.offline_after.count();
+            if (now - st.last_housekeeping >= st.config.settings.housekeeping.count()) {
+              st.last_housekeeping = now;
+              repo().reset_stale(now - limit);
+              repo().mark_offline(now - limit);
+            }
+          }
         } catch (const persistence::database_error& err) {
           spdlog::error("box: database failure: {}", err.what());
         }
-        self->delayed_send(self, st.config.settings.housekeeping, tick_atom::value);
+        auto next = st.config.settings.housekeeping;
+        if (st.config.cluster) next = std::min(next, st.config.cluster->check_interval());
+        self->delayed_send(self, next, tick_atom::value);
       },
   };
 }
@@ -558,6 +592,21 @@ proto::box_actor spawn_box_actor(caf::actor_system& sys, box_service_config conf
     persistence::box_repo repo(*db);
     load_tokens(repo, *config.tokens);
   }
+  // A box created or deleted through another node is known here as soon as it is announced
+  // (and at the next tick if the announcement is missed).
+  if (config.cluster)
+    config.cluster->subscribe(persistence::topic::boxes,
+                              [database = config.database, tokens = config.tokens,
+                               db = std::shared_ptr<persistence::database>()]() mutable {
+                                try {
+                                  if (!db) db = persistence::open_database(database);
+                                  persistence::box_repo repo(*db);
+                                  load_tokens(repo, *tokens);
+                                } catch (const std::exception& e) {
+                                  db.reset();
+                                  spdlog::error("box: reading the tokens failed: {}", e.what());
+                                }
+                              });
   auto events = config.events;
   auto actor = sys.spawn<caf::detached>(box_behavior, std::move(config));
   relay_events<images_deleted>(sys, events, actor);

@@ -10,6 +10,7 @@
 
 #include "actors/box_payload.hpp"
 #include "actors/box_tokens.hpp"
+#include "actors/cluster_member.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/anonymization_messages.hpp"
@@ -52,6 +53,9 @@ struct box_service_config {
   /// Set once the listener is bound, before the node takes requests.
   std::shared_ptr<std::string> api_base_url = std::make_shared<std::string>();
   box_settings settings;
+  /// The engines of PUSH boxes and the housekeeping run only while this node leads (none:
+  /// always); the transaction protocol is served by every node.
+  std::shared_ptr<cluster_member> cluster;
 };
 
 /// Spawns the box service on its own thread (it owns the box tables), and the engines of the

@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "actors/database_call.hpp"
 #include "actors/directory_watcher.hpp"
@@ -108,6 +109,7 @@ struct service_state {
   std::unique_ptr<persistence::directory_watch_repo> repo;
   std::map<std::int64_t, std::unique_ptr<directory_watcher>> watchers;
   caf::actor importer;
+  bool leading = false;  ///< this node led at the last look
 };
 
 using service_pointer = directory_watch_actor::stateful_pointer<service_state>;
@@ -118,6 +120,34 @@ void start_watch(service_pointer self, const watched_directory& w) {
       w.path, self->state.config.rescan, [importer, w](const fs::path& file) {
         caf::anon_send(importer, import_atom::value, w, file.string());
       });
+}
+
+/// Runs a watcher for every stored watch while this node leads, none otherwise. Taking over (or
+/// starting) as the leader resumes every stored watch whose folder still exists and deletes the
+/// others; later looks start the watches added and stop those deleted through other nodes.
+void follow_leadership(service_pointer self) {
+  auto& st = self->state;
+  const bool taking_over = !st.leading;
+  st.leading = leads(st.config.cluster);
+  if (!st.leading) {
+    st.watchers.clear();  // stops their threads
+    return;
+  }
+  std::set<std::int64_t> stored;
+  for (const auto& w : st.repo->all()) {
+    stored.insert(w.id);
+    if (st.watchers.count(w.id)) continue;
+    std::error_code ec;
+    if (fs::is_directory(w.path, ec)) {
+      start_watch(self, w);
+    } else if (taking_over) {
+      spdlog::warn("directory watch {}: {} is no longer a directory; the watch is deleted", w.name,
+                   w.path);
+      st.repo->remove(w.id);
+      caf::anon_send(st.config.events, source_deleted{{"directory", w.name, w.id}});
+    }
+  }
+  std::erase_if(st.watchers, [&](const auto& e) { return !stored.count(e.first); });
 }
 
 /// True if one path lies inside the other (or they are the same), compared by components.
@@ -137,17 +167,10 @@ directory_watch_actor::behavior_type service(service_pointer self, directory_wat
   st.db = persistence::open_database(config.database);
   st.repo = std::make_unique<persistence::directory_watch_repo>(*st.db);
   st.importer = self->spawn<caf::detached + caf::linked>(importer, config);
-  for (const auto& w : st.repo->all()) {
-    std::error_code ec;
-    if (fs::is_directory(w.path, ec)) {
-      start_watch(self, w);
-    } else {
-      spdlog::warn("directory watch {}: {} is no longer a directory; the watch is deleted", w.name,
-                   w.path);
-      st.repo->remove(w.id);
-      caf::anon_send(config.events, source_deleted{{"directory", w.name, w.id}});
-    }
-  }
+  follow_leadership(self);
+  self->delayed_send(
+      self, config.cluster ? config.cluster->check_interval() : std::chrono::milliseconds{2000},
+      update_atom::value);
   auto repo = [self]() -> persistence::directory_watch_repo& { return *self->state.repo; };
   return {
       [=](list_atom, std::int64_t start, std::int64_t count) {
@@ -173,7 +196,7 @@ directory_watch_actor::behavior_type service(service_pointer self, directory_wat
                   return make_error(errc::bad_request,
                                     "Directory intersects existing directory " + e.path);
               auto created = repo().insert(w);
-              start_watch(self, created);
+              if (leads(self->state.config.cluster)) start_watch(self, created);
               return created;
             });
       },
@@ -186,6 +209,16 @@ directory_watch_actor::behavior_type service(service_pointer self, directory_wat
                            source_deleted{{"directory", gone->name, gone->id}});
           return gone.has_value();
         });
+      },
+      [=](update_atom) {
+        try {
+          follow_leadership(self);
+        } catch (const persistence::database_error& e) {
+          spdlog::error("directory watches: {}", e.what());
+        }
+        auto& c = self->state.config.cluster;
+        self->delayed_send(self, c ? c->check_interval() : std::chrono::milliseconds{2000},
+                           update_atom::value);
       },
   };
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 
+#include "actors/cluster_member.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
 #include "proto/directory_watch_messages.hpp"
@@ -23,6 +24,9 @@ struct directory_watch_config {
   caf::group events;                                          ///< where source_deleted is published
   bool delete_on_import = false;                              ///< remove a file once it is stored
   std::chrono::milliseconds rescan{std::chrono::seconds{5}};  ///< full walks of each tree
+  /// The watches run only while this node leads (none: always); every node must see the
+  /// watched folders at the same paths.
+  std::shared_ptr<const cluster_member> cluster;
 };
 
 /// Spawns the directory-watch service (its own thread; one more thread a watch). At start it

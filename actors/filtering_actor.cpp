@@ -10,6 +10,7 @@
 #include "actors/database_call.hpp"
 #include "actors/event_relay.hpp"
 #include "dicom/tag_path.hpp"
+#include "persistence/cluster.hpp"
 #include "persistence/tag_filter_repo.hpp"
 
 namespace sbx::actors {
@@ -40,7 +41,15 @@ struct filtering_state {
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::tag_filter_repo> repo;
 
+  /// When the periodic reload is due: reloads asked for by other nodes come in between.
+  std::chrono::steady_clock::time_point next_reload;
+
   void publish() { publish_filters(*repo, *config.published); }
+  /// Publishes a change made here and tells the other nodes.
+  void changed() {
+    publish();
+    persistence::notify_change(*db, persistence::topic::tag_filters);
+  }
 };
 
 using filtering_pointer = filtering_actor::stateful_pointer<filtering_state>;
@@ -80,11 +89,17 @@ filtering_actor::behavior_type filtering_behavior(filtering_pointer self,
   self->state.repo = std::make_unique<persistence::tag_filter_repo>(*self->state.db);
   // A change the caller has been answered for is already what ingest applies.
   auto changed = [self](auto result) {
-    self->state.publish();
+    self->state.changed();
     return result;
   };
   auto repo = [self]() -> persistence::tag_filter_repo& { return *self->state.repo; };
+  self->state.next_reload = std::chrono::steady_clock::now() + self->state.config.reload_interval;
   self->delayed_send(self, self->state.config.reload_interval, reload_atom::value);
+  if (self->state.config.cluster)
+    self->state.config.cluster->subscribe(persistence::topic::tag_filters,
+                                          [self = caf::actor_cast<filtering_actor>(self)] {
+                                            caf::anon_send(self, reload_atom::value);
+                                          });
   return {
       [=](list_atom, filters_atom, std::int64_t start, std::int64_t count) {
         return guarded<std::vector<tag_filter>>(
@@ -138,7 +153,7 @@ filtering_actor::behavior_type filtering_behavior(filtering_pointer self,
       },
       [=](const source_deleted& e) {
         try {
-          if (repo().remove_associations_of(e.src.type, e.src.id) > 0) self->state.publish();
+          if (repo().remove_associations_of(e.src.type, e.src.id) > 0) self->state.changed();
         } catch (const persistence::database_error& err) {
           spdlog::error("filtering: removing the associations of a deleted source failed: {}",
                         err.what());
@@ -150,7 +165,10 @@ filtering_actor::behavior_type filtering_behavior(filtering_pointer self,
         } catch (const persistence::database_error& e) {
           spdlog::error("filtering: reading the filters failed: {}", e.what());
         }
-        self->delayed_send(self, self->state.config.reload_interval, reload_atom::value);
+        auto& st = self->state;
+        if (std::chrono::steady_clock::now() < st.next_reload) return;  // asked by another node
+        st.next_reload = std::chrono::steady_clock::now() + st.config.reload_interval;
+        self->delayed_send(self, st.config.reload_interval, reload_atom::value);
       },
   };
 }

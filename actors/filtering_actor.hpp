@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 
+#include "actors/cluster_member.hpp"
 #include "actors/source_filters.hpp"
 #include "persistence/database.hpp"
 #include "proto/filtering_messages.hpp"
@@ -18,8 +19,11 @@ struct filtering_service_config {
   caf::group events;  ///< source_deleted arrives here
   /// Where the filters ingest applies are published (at start and after every change).
   std::shared_ptr<source_filters> published = std::make_shared<source_filters>();
-  /// How often the tables are read again, for changes made by other nodes sharing the database.
+  /// How often the tables are read again, for changes made by other nodes sharing the database
+  /// (a safety net: on PostgreSQL their changes are announced through `cluster`).
   std::chrono::seconds reload_interval{10};
+  /// Hands over the other nodes' announcements of changed filters (none: one node).
+  std::shared_ptr<cluster_member> cluster;
 };
 
 /// Spawns the filtering service on its own thread (it owns the filter tables), after publishing

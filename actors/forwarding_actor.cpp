@@ -37,6 +37,7 @@ struct forwarding_state {
   /// events queued with them are read (a flush message follows the first of them).
   std::vector<image_added> arrived;
   bool flush_queued = false;
+  bool leading = false;  ///< this node led at the last step
 };
 
 using forwarding_pointer = forwarding_actor::stateful_pointer<forwarding_state>;
@@ -236,8 +237,25 @@ void finalize(forwarding_pointer self) {
           });
 }
 
+/// Whether this node sends and finalizes batches now. A node that has just become the leader (or
+/// started) first sends again the batches that were on their way to an SCU when the previous
+/// leader (or this node) stopped: that send's answer is lost with the process.
+bool leading(forwarding_pointer self) {
+  auto& st = self->state;
+  const bool now = leads(st.config.cluster);
+  if (now && !st.leading)
+    guarded("taking over", [&] {
+      if (auto n = st.repo->reset_unlinked_enroute())
+        spdlog::info(
+            "forwarding: {} batches were being sent when the last leader stopped; sent again", n);
+    });
+  st.leading = now;
+  return now;
+}
+
 void step(forwarding_pointer self) {
   record_arrivals(self);
+  if (!leading(self)) return;
   dispatch_due(self);
   repair_box_batches(self);
   finalize(self);
@@ -261,9 +279,6 @@ forwarding_actor::behavior_type forwarding_behavior(forwarding_pointer self,
   st.config = std::move(config);
   st.db = persistence::open_database(st.config.database);
   st.repo = std::make_unique<persistence::forwarding_repo>(*st.db);
-  // Sends in flight when the node stopped are lost: their batches go out again.
-  if (auto n = st.repo->reset_unlinked_enroute())
-    spdlog::info("forwarding: {} batches were being sent when the node stopped; sent again", n);
   self->send(self, step_atom::value);
   auto repo = [self]() -> persistence::forwarding_repo& { return *self->state.repo; };
   return {
@@ -320,7 +335,7 @@ forwarding_actor::behavior_type forwarding_behavior(forwarding_pointer self,
             n = repo().deliver_box_transaction(e.transaction_id, now_ms());
           if (n == 0) n = repo().deliver_images(e.dest, e.image_ids, now_ms());
         });
-        if (n > 0) finalize(self);
+        if (n > 0 && leads(self->state.config.cluster)) finalize(self);
       },
       [=](const source_added& e) {
         record_arrivals(self);

@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 #include <chrono>
 
+#include "actors/cluster_member.hpp"
 #include "persistence/database.hpp"
 #include "proto/forwarding_messages.hpp"
 #include "proto/log_messages.hpp"
@@ -27,6 +28,8 @@ struct forwarding_config {
   /// retry_initial, doubled after every further failure up to retry_max.
   std::chrono::milliseconds retry_initial{std::chrono::seconds{30}};
   std::chrono::milliseconds retry_max{std::chrono::minutes{10}};
+  /// Batches are recorded on every node, sent and finalized only by the leader (none: always).
+  std::shared_ptr<const cluster_member> cluster;
 };
 
 /// Spawns the forwarding service on its own thread (docs/forwarding.md). Everything it knows is

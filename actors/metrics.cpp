@@ -127,7 +127,7 @@ std::string metrics::exposition(const gauges& g) const {
          "Images committed together by one group commit of the metadata writer.");
   histogram_lines(out, "sbx_ingest_commit_batch_images", "", batch_buckets, batches_);
   family(out, "sbx_series_type_backlog", "gauge", "Series waiting for the series-type labeller.");
-  out += "sbx_series_type_backlog " + std::to_string(labeller_backlog_.load()) + "\n";
+  out += "sbx_series_type_backlog " + std::to_string(g.series_type_backlog) + "\n";
   family(out, "sbx_box_transactions", "gauge", "Box transactions by direction and status.");
   for (const auto& q : g.box_queues)
     out += "sbx_box_transactions{direction=\"" + label(q.direction) + "\",status=\"" +

@@ -40,16 +40,13 @@ class metrics {
   void ingest_answered() { ingest_queue_.fetch_sub(1, std::memory_order_relaxed); }
   /// A group commit of the metadata writer: how many images it committed together.
   void commit_batch(std::size_t images);
-  /// Series waiting for the series-type labeller.
-  void labeller_backlog(std::size_t series) {
-    labeller_backlog_.store(static_cast<std::int64_t>(series), std::memory_order_relaxed);
-  }
 
   /// Values known only when scraped.
   struct gauges {
     std::int64_t stored_images = 0;
     std::int64_t stored_bytes = 0;
     std::vector<proto::box_queue> box_queues;
+    std::int64_t series_type_backlog = 0;  ///< series waiting for the labeller
   };
   /// Images stored and refused since the start, by source type.
   struct ingest_count {
@@ -84,7 +81,6 @@ class metrics {
   std::uint64_t associations_ = 0;
   histogram<batch_buckets.size()> batches_;
   std::atomic<std::int64_t> ingest_queue_{0};
-  std::atomic<std::int64_t> labeller_backlog_{0};
 };
 
 }  // namespace sbx::actors

@@ -11,10 +11,12 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "actors/database_call.hpp"
 #include "actors/qr_index.hpp"
 #include "dicom/dimse_scp.hpp"
+#include "persistence/cluster.hpp"
 #include "persistence/scp_repo.hpp"
 #include "proto/events.hpp"
 
@@ -34,6 +36,8 @@ struct scp_state {
   /// The names of the SCPs listening, for the log when they stop (also at shutdown).
   std::shared_ptr<std::map<std::int64_t, std::string>> running =
       std::make_shared<std::map<std::int64_t, std::string>>();
+  /// SCPs whose listener could not start here: not tried again until their record changes.
+  std::set<std::int64_t> failed;
   // Last, so the listeners stop (and their threads end) before anything they use goes.
   std::map<std::int64_t, std::unique_ptr<dicom::dimse_scp>> listeners;
 };
@@ -137,6 +141,40 @@ caf::error validate(persistence::scp_repo& repo, const scp& s) {
   return {};
 }
 
+/// Stops the listener of an SCP, if it has one here.
+void stop(scp_pointer self, std::int64_t id) {
+  if (self->state.listeners.erase(id) > 0) {  // returns once the port is closed
+    auto& running = *self->state.running;
+    self->send(self->state.config.log, log_atom::value, log_type::info, std::string("SCP"),
+               "Stopped SCP " + running[id]);
+    running.erase(id);
+  }
+}
+
+/// Every stored SCP listens (at start, and when another node added or deleted one); one that
+/// cannot listen is logged once and stays listed.
+void start_stored(scp_pointer self) {
+  auto& st = self->state;
+  std::set<std::int64_t> stored;
+  for (const auto& s : st.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
+    stored.insert(s.id);
+    if (st.listeners.count(s.id) || st.failed.count(s.id)) continue;
+    try {
+      start(self, s);
+    } catch (const dicom::scp_error& e) {
+      st.failed.insert(s.id);
+      spdlog::error("SCP {}: {}", s.name, e.what());
+      self->send(st.config.log, log_atom::value, log_type::error, std::string("SCP"),
+                 "Could not start SCP " + s.name + ": " + e.what());
+    }
+  }
+  std::vector<std::int64_t> gone;
+  for (const auto& [id, listener] : st.listeners)
+    if (!stored.count(id)) gone.push_back(id);
+  for (auto id : gone) stop(self, id);
+  std::erase_if(st.failed, [&](std::int64_t id) { return !stored.count(id); });
+}
+
 scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config config) {
   auto& st = self->state;
   st.config = std::move(config);
@@ -146,16 +184,11 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
   st.db = persistence::open_database(st.config.database);
   st.repo = std::make_unique<persistence::scp_repo>(*st.db);
   st.index = std::make_shared<qr_index>(st.config.database);
-  // Every stored SCP comes back; one that cannot listen is logged and stays listed.
-  for (const auto& s : st.repo->list(0, std::numeric_limits<std::int64_t>::max())) {
-    try {
-      start(self, s);
-    } catch (const dicom::scp_error& e) {
-      spdlog::error("SCP {}: {}", s.name, e.what());
-      self->send(st.config.log, log_atom::value, log_type::error, std::string("SCP"),
-                 "Could not start SCP " + s.name + ": " + e.what());
-    }
-  }
+  start_stored(self);
+  if (st.config.cluster)
+    st.config.cluster->subscribe(
+        persistence::topic::scps,
+        [self = caf::actor_cast<scp_actor>(self)] { caf::anon_send(self, update_atom::value); });
   // At shutdown every listener stops with the actor (the log service is stopped after it).
   self->attach_functor([running = st.running, log = st.config.log](const caf::error&) {
     for (const auto& [id, name] : *running)
@@ -180,22 +213,26 @@ scp_actor::behavior_type scp_behavior(scp_pointer self, scp_service_config confi
             repo().remove(record.id);
             return invalid(e.what());
           }
+          persistence::notify_change(*self->state.db, persistence::topic::scps);
           return record;
         });
       },
       [=](delete_atom, std::int64_t id) {
-        if (self->state.listeners.erase(id) > 0) {  // returns once the port is closed
-          auto& running = *self->state.running;
-          self->send(self->state.config.log, log_atom::value, log_type::info, std::string("SCP"),
-                     "Stopped SCP " + running[id]);
-          running.erase(id);
-        }
+        stop(self, id);
         return database_call<bool>("scp", [&]() -> caf::result<bool> {
           auto s = repo().by_id(id);
           if (!s || !repo().remove(id)) return false;
+          persistence::notify_change(*self->state.db, persistence::topic::scps);
           caf::anon_send(self->state.config.events, source_deleted{{"scp", s->name, id}});
           return true;
         });
+      },
+      [=](update_atom) {
+        try {
+          start_stored(self);
+        } catch (const persistence::database_error& e) {
+          spdlog::error("scp: {}", e.what());
+        }
       },
   };
 }

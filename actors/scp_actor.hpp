@@ -5,6 +5,7 @@
 #include <caf/group.hpp>
 #include <memory>
 
+#include "actors/cluster_member.hpp"
 #include "actors/metrics.hpp"
 #include "persistence/database.hpp"
 #include "persistence/file_store.hpp"
@@ -23,6 +24,9 @@ struct scp_service_config {
   bool original_contexts = false;     ///< Slicebox 2.1.1's exact accepted lists
   caf::group events;                  ///< where source_deleted is published
   std::shared_ptr<metrics> counters;  ///< associations are counted here (GET /metrics); may be null
+  /// Hands over the SCPs other nodes add or delete: every node listens on every SCP (none: one
+  /// node).
+  std::shared_ptr<cluster_member> cluster;
 };
 
 /// Spawns the SCP service on its own thread and starts every stored SCP. Each listener serves

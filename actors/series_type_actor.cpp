@@ -9,13 +9,13 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 #include <chrono>
-#include <deque>
 #include <unordered_set>
 
 #include "actors/database_call.hpp"
 #include "dicom/attributes.hpp"
 #include "dicom/dictionary.hpp"
 #include "dicom/series_type_match.hpp"
+#include "persistence/cluster.hpp"
 #include "persistence/series_type_repo.hpp"
 #include "proto/error.hpp"
 #include "proto/events.hpp"
@@ -26,42 +26,39 @@ namespace {
 using namespace proto;
 
 // ------------------------------------------------------------------------------------------------
-// The labeller: re-evaluates queued series, a batch per message, so status requests and new work
-// are handled between batches.
+// The labeller: re-evaluates the series queued in the database (series_type_pending), a batch per
+// message, so status requests and new work are handled between batches. Any node queues; only the
+// leader labels (docs/operations.md#running-a-cluster). A batch's links and the removal of its
+// queue rows are one transaction: a leader that dies mid-batch leaves the rows, and the next
+// leader labels those series again, which replaces their links with the same ones.
 
 /// Series evaluated per message (and per transaction).
 constexpr std::size_t batch_size = 200;
+
+/// Sent by the cluster member when another node changed the rules: the leader starts at once
+/// instead of at its next look at the queue.
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+/// The labeller's periodic look at the queue.
+using look_atom = caf::atom_constant<caf::atom("look")>;
 
 struct labeller_state {
   static inline const char* name = "series-type labeller";
   series_type_service_config config;
   std::unique_ptr<persistence::database> db;
   std::unique_ptr<persistence::series_type_repo> repo;
-  std::deque<std::int64_t> queue;
-  std::unordered_set<std::int64_t> queued;
-  bool everything = false;  ///< every series is to be re-labelled
-  bool rules_stale = true;  ///< the rules changed since they were read
-  bool running = false;     ///< a step message is on its way
-  series_type_rules rules;
+  bool running = false;  ///< a step message is on its way
+  /// Images added since the last flush: their series are queued together, in one statement,
+  /// once the events queued with them are read (a flush message follows the first of them).
+  std::vector<std::int64_t> added;
   std::size_t labelled = 0;  ///< series labelled since the labeller was last idle
   std::chrono::steady_clock::time_point started;
 };
 
 using labeller_pointer = caf::stateful_actor<labeller_state>*;
 
-/// Publishes the backlog (GET /metrics).
-void report_backlog(const labeller_state& st) {
-  if (st.config.counters) st.config.counters->labeller_backlog(st.queue.size());
-}
-
-void enqueue(labeller_state& st, std::int64_t series_id) {
-  if (st.queued.insert(series_id).second) st.queue.push_back(series_id);
-  report_backlog(st);
-}
-
 void kick(labeller_pointer self) {
   auto& st = self->state;
-  if (st.running) return;
+  if (st.running || !leads(st.config.cluster)) return;
   st.running = true;
   st.labelled = 0;
   st.started = std::chrono::steady_clock::now();
@@ -76,12 +73,16 @@ bool reads_files(const series_type_rules& rules) {
 }
 
 /// Labels one batch of series (docs/api.md#series-types: all links of a series are replaced by the
-/// types that apply now, none if there are no types).
-void label(labeller_state& st, const std::vector<std::int64_t>& batch) {
+/// types that apply now, none if there are no types) and removes the queue rows `done`.
+void label(labeller_state& st, const std::vector<std::int64_t>& batch,
+           const std::vector<std::int64_t>& done) {
+  // Read for every batch: a rule changed on any node queues every series again, so the rows
+  // taken after the change are labelled with the new rules.
+  const auto rules = st.repo->all_rules();
   std::vector<std::pair<std::int64_t, std::int64_t>> links;
-  if (!st.rules.types.empty()) {
+  if (!rules.types.empty()) {
     std::vector<std::pair<std::int64_t, std::string>> firsts;
-    if (reads_files(st.rules)) {
+    if (reads_files(rules)) {
       firsts = st.repo->first_images(batch);
     } else {
       for (auto id : batch) firsts.emplace_back(id, std::string{});
@@ -97,11 +98,11 @@ void label(labeller_state& st, const std::vector<std::int64_t>& batch) {
           continue;
         }
       }
-      for (auto type : dicom::matching_types(attributes, st.rules))
+      for (auto type : dicom::matching_types(attributes, rules))
         links.emplace_back(series_id, type);
     }
   }
-  st.repo->replace_links(batch, links);
+  st.repo->replace_links(batch, links, done);
 }
 
 caf::behavior labeller(labeller_pointer self, series_type_service_config config) {
@@ -110,52 +111,78 @@ caf::behavior labeller(labeller_pointer self, series_type_service_config config)
   st.db = persistence::open_database(st.config.database);
   st.repo = std::make_unique<persistence::series_type_repo>(*st.db);
   if (st.config.events) self->join(st.config.events);
+  if (st.config.cluster)
+    st.config.cluster->subscribe(
+        persistence::topic::series_types,
+        [self = caf::actor_cast<caf::actor>(self)] { caf::anon_send(self, wake_atom::value); });
   self->set_default_handler(caf::drop);  // other events are not ours
+  self->send(self, look_atom::value);    // what a previous run or another node left queued
   return {
       [=](const image_added& e) {
+        auto& added = self->state.added;
+        if (added.empty()) self->send(self, flush_atom::value);
+        added.push_back(e.image_id);
+      },
+      [=](flush_atom) {
+        auto added = std::move(self->state.added);
+        self->state.added.clear();
         try {
-          if (auto series = self->state.repo->series_of_image(e.image_id)) {
-            enqueue(self->state, *series);
-            kick(self);
-          }
+          self->state.repo->queue_series_of(added);
+          kick(self);
         } catch (const persistence::database_error& err) {
-          spdlog::error("series types: image {}: {}", e.image_id, err.what());
+          spdlog::error("series types: queueing the series of {} images failed: {}", added.size(),
+                        err.what());
         }
       },
       [=](update_atom, all_atom) {
-        self->state.everything = true;
-        self->state.rules_stale = true;
+        try {
+          self->state.repo->queue_all_series();
+          persistence::notify_change(*self->state.db, persistence::topic::series_types);
+        } catch (const persistence::database_error& err) {
+          spdlog::error("series types: queueing every series failed: {}", err.what());
+        }
         kick(self);
+      },
+      [=](wake_atom) { kick(self); },
+      // Images added through other nodes are queued there: the leader looks at the queue as
+      // often as it checks its lock.
+      [=](look_atom) {
+        kick(self);
+        auto every = self->state.config.cluster ? self->state.config.cluster->check_interval()
+                                                : std::chrono::milliseconds{2000};
+        self->delayed_send(self, every, look_atom::value);
       },
       [=](status_atom) {
         const auto& s = self->state;
-        return s.running || s.everything || !s.queue.empty();
+        if (s.running || !s.added.empty()) return true;
+        try {
+          return s.repo->any_pending();
+        } catch (const persistence::database_error& err) {
+          spdlog::error("series types: {}", err.what());
+          return false;
+        }
       },
       [=](step_atom) {
         auto& s = self->state;
+        bool more = false;
         try {
-          if (s.everything) {
-            s.everything = false;
-            for (auto id : s.repo->all_series_ids()) enqueue(s, id);
+          if (leads(s.config.cluster)) {
+            std::vector<std::int64_t> batch, done;
+            std::unordered_set<std::int64_t> seen;
+            for (const auto& [row, series] : s.repo->pending(batch_size)) {
+              done.push_back(row);
+              if (seen.insert(series).second) batch.push_back(series);
+            }
+            label(s, batch, done);
+            s.labelled += batch.size();
+            more = !done.empty();
           }
-          if (s.rules_stale) {
-            s.rules = s.repo->all_rules();
-            s.rules_stale = false;
-          }
-          std::vector<std::int64_t> batch;
-          while (!s.queue.empty() && batch.size() < batch_size) {
-            batch.push_back(s.queue.front());
-            s.queued.erase(s.queue.front());
-            s.queue.pop_front();
-          }
-          label(s, batch);
-          s.labelled += batch.size();
-          report_backlog(s);
         } catch (const persistence::database_error& e) {
           spdlog::error("series types: labelling failed: {}", e.what());
         }
-        if (!s.queue.empty() || s.everything) return self->send(self, step_atom::value);
+        if (more) return self->send(self, step_atom::value);
         s.running = false;
+        if (s.labelled == 0) return;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - s.started)
                       .count();
@@ -256,6 +283,10 @@ series_type_actor::behavior_type service(series_type_actor::stateful_pointer<ser
       [=](query_atom, series_atom, const std::vector<std::int64_t>& ids) {
         return checked_database_call<std::vector<series_id_series_type>>(
             "series types", [&] { return repo().links_of(ids); });
+      },
+      [=](get_atom, status_atom) {
+        return checked_database_call<std::int64_t>("series types",
+                                                   [&] { return repo().pending_series(); });
       },
       [=](status_atom) -> caf::result<bool> {
         auto promise = self->make_response_promise<bool>();

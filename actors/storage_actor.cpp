@@ -5,10 +5,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
-#include <map>
+#include <optional>
 #include <unordered_set>
 
 #include "actors/clock.hpp"
+#include "actors/database_call.hpp"
+#include "persistence/export_set_repo.hpp"
 #include "proto/error.hpp"
 
 namespace sbx::actors {
@@ -16,13 +18,9 @@ namespace {
 
 using namespace proto;
 
-struct export_set {
-  std::vector<std::int64_t> image_ids;
-  std::int64_t created_ms = 0;
-};
-
 struct storage_state {
-  std::map<std::int64_t, export_set> exports;
+  std::unique_ptr<persistence::database> db;
+  std::unique_ptr<persistence::export_set_repo> exports;
 };
 
 /// A folder name of an export entry: `/` and `\` would make more levels, so they become `-`.
@@ -44,12 +42,11 @@ std::string entry_name(const image_location& l) {
 storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<storage_state> self,
                                               std::shared_ptr<const persistence::file_store> store,
                                               metadata_actor metadata,
+                                              persistence::database_config database,
                                               std::chrono::milliseconds export_lifetime) {
-  auto expire = [self, export_lifetime] {
-    auto oldest = now_ms() - export_lifetime.count();
-    std::erase_if(self->state.exports,
-                  [&](const auto& e) { return e.second.created_ms <= oldest; });
-  };
+  self->state.db = persistence::open_database(database);
+  self->state.exports = std::make_unique<persistence::export_set_repo>(*self->state.db);
+  auto oldest = [export_lifetime] { return now_ms() - export_lifetime.count(); };
   return {
       [=](get_atom, all_atom) -> caf::result<std::int64_t, std::int64_t> {
         auto [files, bytes] = store->usage();
@@ -72,19 +69,21 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
                 [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
         return promise;
       },
-      [=](add_atom, export_atom, std::vector<std::int64_t>& ids) -> std::int64_t {
-        expire();
-        auto& sets = self->state.exports;
-        auto id = sets.empty() ? 1 : sets.rbegin()->first + 1;
-        sets[id] = {std::move(ids), now_ms()};
-        return id;
+      [=](add_atom, export_atom, std::vector<std::int64_t>& ids) {
+        return database_call<std::int64_t>("storage", [&]() -> caf::result<std::int64_t> {
+          self->state.exports->remove_created_before(oldest());
+          return self->state.exports->insert(ids, now_ms());
+        });
       },
       [=](get_atom, export_atom, std::int64_t id) -> caf::result<export_plan> {
-        expire();
-        auto set = self->state.exports.find(id);
-        if (set == self->state.exports.end()) return bare_not_found();
+        std::optional<std::vector<std::int64_t>> set;
+        auto read = database_call<bool>("storage", [&]() -> caf::result<bool> {
+          set = self->state.exports->images_of(id, oldest());
+          return true;
+        });
+        if (!set) return read.err ? caf::result<export_plan>(read.err) : bare_not_found();
         auto promise = self->make_response_promise<export_plan>();
-        auto ids = set->second.image_ids;
+        auto ids = std::move(*set);
         self->request(metadata, caf::infinite, get_atom::value, location_atom::value, ids)
             .then(
                 [=](const std::vector<image_location>& found) mutable {
@@ -116,9 +115,10 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
 proto::storage_actor spawn_storage_actor(caf::actor_system& sys,
                                          std::shared_ptr<const persistence::file_store> store,
                                          proto::metadata_actor metadata,
+                                         persistence::database_config database,
                                          std::chrono::milliseconds export_lifetime) {
   return sys.spawn<caf::detached>(storage_behavior, std::move(store), std::move(metadata),
-                                  export_lifetime);
+                                  std::move(database), export_lifetime);
 }
 
 std::size_t sweep_orphans(const persistence::file_store& store,

@@ -16,6 +16,7 @@
 #include "actors/clock.hpp"
 #include "actors/database_call.hpp"
 #include "actors/password.hpp"
+#include "persistence/cluster.hpp"
 #include "persistence/user_repo.hpp"
 #include "proto/events.hpp"
 
@@ -60,18 +61,29 @@ struct user_state {
   }
 
   void ensure_superuser() {
-    auto supers = repo->by_role(proto::role::superuser);
-    if (!supers.empty() && supers.front().user == config.superuser_name &&
-        verify_password(config.superuser_password, supers.front().password_hash))
+    // Nodes sharing a database may start at once and do this together: the one whose insert
+    // loses to another's looks again, and finds the superuser it wanted (docs/operations.md).
+    for (int attempt = 0;; ++attempt) {
+      auto supers = repo->by_role(proto::role::superuser);
+      if (!supers.empty() && supers.front().user == config.superuser_name &&
+          verify_password(config.superuser_password, supers.front().password_hash))
+        return;
+      auto hash = hash_password(config.superuser_password);  // slow: before the transaction
+      try {
+        persistence::transaction tx{*db};
+        repo->remove_by_role(proto::role::superuser);
+        if (auto clash = repo->by_name(config.superuser_name)) repo->remove(clash->id);
+        repo->insert({-1, config.superuser_name, proto::role::superuser, std::move(hash)});
+        persistence::notify_change(*db, persistence::topic::users);
+        tx.commit();
+      } catch (const persistence::database_error& e) {
+        if (e.kind() != persistence::db_failure::unique_violation || attempt >= 3) throw;
+        continue;
+      }
+      config.verified->clear();
+      spdlog::info("superuser '{}' set from the configuration", config.superuser_name);
       return;
-    persistence::transaction tx{*db};
-    repo->remove_by_role(proto::role::superuser);
-    if (auto clash = repo->by_name(config.superuser_name)) repo->remove(clash->id);
-    repo->insert({-1, config.superuser_name, proto::role::superuser,
-                  hash_password(config.superuser_password)});
-    tx.commit();
-    config.verified->clear();
-    spdlog::info("superuser '{}' set from the configuration", config.superuser_name);
+    }
   }
 };
 
@@ -174,6 +186,8 @@ proto::user_actor::behavior_type user_behavior(user_pointer self, user_service_c
             return make_error(errc::bad_request, "Superuser may not be deleted");
           st.config.verified->forget(u->user);
           if (!st.repo->remove(id)) return false;
+          // Other nodes forget the password they may have verified (sessions are rows: gone).
+          persistence::notify_change(*st.db, persistence::topic::users);
           caf::anon_send(st.config.events, proto::source_deleted{{"user", u->user, u->id}});
           return true;
         });

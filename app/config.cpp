@@ -139,6 +139,8 @@ const std::vector<key_descriptor>& key_table() {
       integer_key("forwarding.retry_initial_ms", &config::forwarding_retry_initial, at_least(1)),
       integer_key("forwarding.retry_max_ms", &config::forwarding_retry_max, at_least(1)),
 
+      integer_key("cluster.leader_check_ms", &config::cluster_leader_check, at_least(10)),
+
       integer_key("export.lifetime_seconds", &config::export_lifetime, at_least(1)),
       integer_key("export.compression_level", &config::export_compression_level, between(0, 9)),
 

@@ -64,6 +64,9 @@ struct config {
   /// again; the wait doubles with every further failure up to forwarding.retry_max_ms.
   std::chrono::milliseconds forwarding_retry_initial{30000};
   std::chrono::milliseconds forwarding_retry_max{600000};
+  /// cluster.leader_check_ms: how often a node tries for the leader lock on PostgreSQL, and how
+  /// often the leader checks it still holds it (docs/operations.md#running-a-cluster).
+  std::chrono::milliseconds cluster_leader_check{2000};
   /// export.lifetime_seconds: how long an export set can be downloaded (Slicebox: 6 hours).
   std::chrono::seconds export_lifetime{6 * 3600};
   /// export.compression_level: deflate level of export ZIPs, 0 (stored) to 9. Stored by default:

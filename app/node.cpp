@@ -13,6 +13,7 @@
 
 #include "actors/anonymization_actor.hpp"
 #include "actors/box_actor.hpp"
+#include "actors/cluster_member.hpp"
 #include "actors/dicomweb_actor.hpp"
 #include "actors/dictionary_actor.hpp"
 #include "actors/directory_watch_actor.hpp"
@@ -35,6 +36,7 @@
 #include "http/routes/routes.hpp"
 #include "http/server.hpp"
 #include "http/static_site.hpp"
+#include "persistence/cluster.hpp"
 #include "persistence/migrations.hpp"
 #include "proto/error.hpp"
 #include "version.hpp"
@@ -98,9 +100,13 @@ persistence::store_settings store_settings_of(const config& c) {
 }  // namespace
 
 struct node::impl {
+  /// One node per SQLite file; none on PostgreSQL (docs/operations.md#running-a-cluster).
+  std::unique_ptr<persistence::sqlite_file_lock> sqlite_lock;
   config cfg;
   caf::actor_system_config actor_cfg;
   caf::actor_system sys;
+  /// Leadership and the other nodes' changes; after `sys`, so it stops before the actors go.
+  std::shared_ptr<actors::cluster_member> cluster;
   proto::services services;  ///< every service, as spawned
   std::unique_ptr<http::frontend> frontend;
   std::unique_ptr<http::http_server> server;
@@ -118,6 +124,7 @@ struct node::impl {
     spdlog::info("stopping: closing the HTTP listener");
     if (server) server->stop();
     if (frontend) frontend->stop();
+    if (cluster) cluster->stop();  // no more notifications for the services
     // In the table's stop order: the listeners drained while ingest is still there to answer
     // the stores in flight; upstream before ingest, so nothing new enters it; the log last.
     {
@@ -137,6 +144,9 @@ node::node(config c) {
   dicom::prepare_dimse_networking();  // sets TCP_NODELAY: before any other thread runs
   std::filesystem::create_directories(c.data_dir);
   auto database = database_of(c);
+  std::unique_ptr<persistence::sqlite_file_lock> sqlite_lock;
+  if (database.postgres_url.empty())
+    sqlite_lock = std::make_unique<persistence::sqlite_file_lock>(database.sqlite_path);
   {
     auto db = persistence::open_database(database);
     for (const auto& name : persistence::migrate(*db)) spdlog::info("applied migration {}", name);
@@ -149,36 +159,49 @@ node::node(config c) {
     spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);
   impl_ = std::make_unique<impl>(std::move(c));
   auto& i = *impl_;
+  i.sqlite_lock = std::move(sqlite_lock);
+  // Started first: a node that can lead does so before its background loops first look.
+  auto cluster = i.cluster =
+      std::make_shared<actors::cluster_member>(database, i.cfg.cluster_leader_check);
+  cluster->start();
   auto events = i.sys.groups().get_local("sbx.events");
   // Spawned in the order of their dependencies: each takes the handles of those before it.
   auto& s = i.services;
   s.log = actors::spawn_log_actor(i.sys, database);
   auto verified = std::make_shared<actors::credential_cache>();
+  cluster->subscribe(persistence::topic::users, [verified] { verified->clear(); });
   s.users = actors::spawn_user_actor(
       i.sys, {database, i.cfg.superuser_name, i.cfg.superuser_password, i.cfg.session_timeout,
               i.cfg.sessions_include_ip_and_useragent, s.log, events, verified});
   auto counters = std::make_shared<actors::metrics>();
   s.metadata = actors::spawn_metadata_actor(i.sys, {database, store, events, 2, counters});
   auto filters = std::make_shared<actors::source_filters>();
-  s.filtering = actors::spawn_filtering_actor(i.sys, {database, events, filters});
+  actors::filtering_service_config filtering;
+  filtering.database = database;
+  filtering.events = events;
+  filtering.published = filters;
+  filtering.cluster = cluster;
+  s.filtering = actors::spawn_filtering_actor(i.sys, std::move(filtering));
   auto reverser = std::make_shared<proto::anonymization_actor>();
   s.ingest = actors::spawn_ingest_actor(
       i.sys,
       {store, s.metadata, events, i.cfg.ingest_original_contexts, 8, filters, reverser, counters});
-  s.storage = actors::spawn_storage_actor(i.sys, store, s.metadata, i.cfg.export_lifetime);
+  s.storage =
+      actors::spawn_storage_actor(i.sys, store, s.metadata, database, i.cfg.export_lifetime);
   s.imports = actors::spawn_import_actor(i.sys, {database, s.ingest, s.metadata, s.log, events});
   s.images = actors::spawn_image_actor(i.sys, {store, s.metadata, s.ingest, 2});
   s.dicomweb = actors::spawn_dicomweb_actor(i.sys, {store, 2});
   s.anonymization = actors::spawn_anonymization_actor(
       i.sys, {database, events, i.cfg.anonymization_purge_empty_keys, store, s.metadata, s.ingest});
   *reverser = s.anonymization;  // before the server starts: no ingest has run yet
-  s.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store, counters});
+  s.series_types = actors::spawn_series_type_actor(i.sys, {database, events, store, cluster});
   s.directory_watches = actors::spawn_directory_watch_actor(
       i.sys, {database, store, s.ingest, s.log, events, i.cfg.directory_watch_delete_on_import,
-              i.cfg.directory_watch_rescan});
+              i.cfg.directory_watch_rescan, cluster});
   s.scus = actors::spawn_scu_actor(i.sys, {database, s.storage, s.log, events});
-  s.scps = actors::spawn_scp_actor(
-      i.sys, {database, store, s.ingest, s.log, i.cfg.ingest_original_contexts, events, counters});
+  s.scps =
+      actors::spawn_scp_actor(i.sys, {database, store, s.ingest, s.log,
+                                      i.cfg.ingest_original_contexts, events, counters, cluster});
   actors::box_service_config box_config;
   box_config.database = database;
   box_config.store = store;
@@ -188,6 +211,7 @@ node::node(config c) {
   box_config.log = s.log;
   box_config.events = events;
   box_config.settings = box_settings_of(i.cfg);
+  box_config.cluster = cluster;
   auto box_tokens = box_config.tokens;
   auto api_base_url = box_config.api_base_url;
   s.boxes = actors::spawn_box_actor(i.sys, box_config);
@@ -201,6 +225,7 @@ node::node(config c) {
   forwarding.batch_idle = i.cfg.forwarding_batch_idle;
   forwarding.retry_initial = i.cfg.forwarding_retry_initial;
   forwarding.retry_max = i.cfg.forwarding_retry_max;
+  forwarding.cluster = cluster;
   s.forwarding = actors::spawn_forwarding_actor(i.sys, std::move(forwarding));
   s.sources = actors::spawn_source_actor(i.sys, s);
   s.dictionary = actors::spawn_dictionary_actor(i.sys);
@@ -220,7 +245,8 @@ node::node(config c) {
                           i.cfg.database_url.empty() ? "SQLite" : "PostgreSQL",
                           std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
-                              .count()};
+                              .count(),
+                          cluster};
   auto routes = http::make_api_routes(services);
   i.frontend = std::make_unique<http::frontend>(i.sys, routes, s.users, verified,
                                                 std::max(1u, i.cfg.actor_threads), counters,

@@ -167,6 +167,17 @@ void box_repo::set_online(std::int64_t id, bool online) {
            {id, std::int64_t{online}});
 }
 
+void box_repo::touch(std::int64_t id, std::int64_t now) {
+  db_.exec("UPDATE boxes SET online = 1, last_contact = $2 WHERE id = $1", {id, now});
+}
+
+void box_repo::mark_offline(std::int64_t before) {
+  db_.exec(
+      "UPDATE boxes SET online = 0 WHERE online = 1 AND send_method = 'POLL' AND "
+      "last_contact < $1",
+      {before});
+}
+
 proto::outgoing_transaction box_repo::insert_outgoing(
     const proto::box& b, const std::vector<std::string>& profile,
     const std::vector<outgoing_request_image>& images, std::int64_t now) {

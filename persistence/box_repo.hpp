@@ -58,6 +58,10 @@ class box_repo {
   bool remove(std::int64_t id);
   /// Records whether the box's remote is reachable.
   void set_online(std::int64_t id, bool online);
+  /// A POLL box's remote polled or acknowledged at `now` (epoch ms): it is online.
+  void touch(std::int64_t id, std::int64_t now);
+  /// POLL boxes not heard from since `before` (epoch ms) are offline.
+  void mark_offline(std::int64_t before);
 
   /// Inserts an outgoing transaction (WAITING) with its images numbered 1..n and their tag
   /// values, in one database transaction.

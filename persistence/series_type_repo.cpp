@@ -206,9 +206,16 @@ void series_type_repo::unlink_all(std::int64_t series_id) {
 
 void series_type_repo::replace_links(
     const std::vector<std::int64_t>& series_ids,
-    const std::vector<std::pair<std::int64_t, std::int64_t>>& links) {
-  if (series_ids.empty()) return;
+    const std::vector<std::pair<std::int64_t, std::int64_t>>& links,
+    const std::vector<std::int64_t>& pending_done) {
+  if (series_ids.empty() && pending_done.empty()) return;
   transaction tx(db_);
+  if (!pending_done.empty()) {
+    statement done(db_.kind());
+    db_.exec("DELETE FROM series_type_pending WHERE " + in_list(done, "id", pending_done),
+             done.params());
+  }
+  if (series_ids.empty()) return tx.commit();
   statement st(db_.kind());
   db_.exec("DELETE FROM series_series_types WHERE " + in_list(st, "series_id", series_ids),
            st.params());
@@ -223,17 +230,41 @@ void series_type_repo::replace_links(
   tx.commit();
 }
 
-std::vector<std::int64_t> series_type_repo::all_series_ids() {
-  std::vector<std::int64_t> out;
-  for (const auto& r : db_.exec("SELECT id FROM series ORDER BY id").rows)
-    out.push_back(r.int64(0));
+void series_type_repo::queue_series_of(const std::vector<std::int64_t>& image_ids) {
+  constexpr std::size_t chunk = 500;  // bound parameters per statement
+  for (std::size_t from = 0; from < image_ids.size(); from += chunk) {
+    std::vector<std::int64_t> part(
+        image_ids.begin() + static_cast<std::ptrdiff_t>(from),
+        image_ids.begin() + static_cast<std::ptrdiff_t>(std::min(from + chunk, image_ids.size())));
+    statement st(db_.kind());
+    db_.exec(
+        "INSERT INTO series_type_pending (series_id) SELECT DISTINCT i.series_id FROM images i "
+        "WHERE " +
+            in_list(st, "i.id", part) +
+            " AND EXISTS (SELECT 1 FROM series_types) AND NOT EXISTS (SELECT 1 FROM "
+            "series_type_pending p WHERE p.series_id = i.series_id) ORDER BY i.series_id",
+        st.params());
+  }
+}
+
+void series_type_repo::queue_all_series() {
+  db_.exec("INSERT INTO series_type_pending (series_id) SELECT id FROM series ORDER BY id");
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> series_type_repo::pending(std::int64_t limit) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (const auto& r :
+       db_.exec("SELECT id, series_id FROM series_type_pending ORDER BY id LIMIT $1", {limit}).rows)
+    out.emplace_back(r.int64(0), r.int64(1));
   return out;
 }
 
-std::optional<std::int64_t> series_type_repo::series_of_image(std::int64_t image_id) {
-  auto res = db_.exec("SELECT series_id FROM images WHERE id = $1", {image_id});
-  if (res.rows.empty()) return std::nullopt;
-  return res.rows.front().int64(0);
+bool series_type_repo::any_pending() {
+  return !db_.exec("SELECT 1 FROM series_type_pending LIMIT 1").rows.empty();
+}
+
+std::int64_t series_type_repo::pending_series() {
+  return db_.exec("SELECT COUNT(DISTINCT series_id) FROM series_type_pending").rows.at(0).int64(0);
 }
 
 std::vector<std::pair<std::int64_t, std::string>> series_type_repo::first_images(

@@ -51,14 +51,22 @@ class series_type_repo {
   void unlink(std::int64_t series_id, std::int64_t type_id);
   void unlink_all(std::int64_t series_id);
   /// Replaces the links of these series by `links` (series id, type id) of existing series,
-  /// in one transaction.
+  /// and removes the rows `pending_done` of the labeller's queue, in one transaction.
   void replace_links(const std::vector<std::int64_t>& series_ids,
-                     const std::vector<std::pair<std::int64_t, std::int64_t>>& links);
+                     const std::vector<std::pair<std::int64_t, std::int64_t>>& links,
+                     const std::vector<std::int64_t>& pending_done = {});
 
-  /// Every series id, ascending.
-  std::vector<std::int64_t> all_series_ids();
-  /// The series of an image, if it exists.
-  std::optional<std::int64_t> series_of_image(std::int64_t image_id);
+  /// Queues the series of these images for the labeller, except those queued already; none
+  /// while there are no series types (no series can then have a link to replace). One statement.
+  void queue_series_of(const std::vector<std::int64_t>& image_ids);
+  /// Queues every series for the labeller, also those queued already (the rules changed).
+  void queue_all_series();
+  /// The oldest rows of the labeller's queue, at most `limit`: (row id, series id).
+  std::vector<std::pair<std::int64_t, std::int64_t>> pending(std::int64_t limit);
+  /// Whether the labeller's queue holds anything.
+  bool any_pending();
+  /// How many series the labeller's queue holds (GET /metrics).
+  std::int64_t pending_series();
   /// The storage key of the first image (lowest id) of each of these series that has one.
   std::vector<std::pair<std::int64_t, std::string>> first_images(
       const std::vector<std::int64_t>& series_ids);

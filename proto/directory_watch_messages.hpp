@@ -19,6 +19,9 @@ using directory_watch_actor = caf::typed_actor<
     // Creates and starts a watch (or returns the existing one of that name and path).
     caf::replies_to<add_atom, watched_directory>::with<watched_directory>,
     // Stops and deletes a watch.
-    caf::replies_to<delete_atom, std::int64_t>::with<bool>>;
+    caf::replies_to<delete_atom, std::int64_t>::with<bool>,
+    // Internal, sent to itself: run the stored watches if this node leads, none otherwise
+    // (docs/operations.md#running-a-cluster).
+    caf::reacts_to<update_atom>>;
 
 }  // namespace sbx::proto

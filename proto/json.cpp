@@ -762,6 +762,7 @@ std::string encode(const system_status& s) {
     w.StartObject();
     put(w, "version", s.version);
     put(w, "database", s.database);
+    put(w, "role", s.role);
     put(w, "started", s.started);
     key(w, "storage");
     w.StartObject();

@@ -20,6 +20,9 @@ using scp_actor = caf::typed_actor<
     caf::replies_to<add_atom, scp>::with<scp>,
     // Stops the listener (its port is closed on return) and deletes the record; false if
     // there was none.
-    caf::replies_to<delete_atom, std::int64_t>::with<bool>>;
+    caf::replies_to<delete_atom, std::int64_t>::with<bool>,
+    // Internal: another node added or deleted an SCP; every node listens on every SCP
+    // (docs/operations.md#running-a-cluster).
+    caf::reacts_to<update_atom>>;
 
 }  // namespace sbx::proto

@@ -59,7 +59,9 @@ using series_type_actor = caf::typed_actor<
     caf::replies_to<query_atom, series_atom,
                     std::vector<std::int64_t>>::with<std::vector<series_id_series_type>>,
     // True while series are being re-labelled or wait for it.
-    caf::replies_to<status_atom>::with<bool>>;
+    caf::replies_to<status_atom>::with<bool>,
+    // GET /metrics: series waiting for the labeller, on any node
+    caf::replies_to<get_atom, status_atom>::with<std::int64_t>>;
 
 }  // namespace sbx::proto
 

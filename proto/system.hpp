@@ -23,6 +23,8 @@ struct system_status {
   std::int64_t stored_images = 0;
   std::int64_t stored_bytes = 0;
   std::vector<ingest> ingested;
+  /// "leader" or "follower" among the nodes sharing the database (docs/operations.md).
+  std::string role = "leader";
 };
 
 }  // namespace sbx::proto

@@ -10,10 +10,12 @@ namespace sbx::http {
 void add_metrics_routes(router& r, const services& s) {
   auto storage = s.storage;
   auto boxes = s.boxes;
+  auto types = s.series_types;
   auto counters = s.counters ? s.counters : std::make_shared<actors::metrics>();
   auto token = s.metrics_token;
   r.add("GET", "/metrics", access::anyone,
-        [storage, boxes, counters, token](caf::event_based_actor* self, const exchange_ptr& ex) {
+        [storage, boxes, types, counters, token](caf::event_based_actor* self,
+                                                 const exchange_ptr& ex) {
           if (!token.empty()) {
             const auto expected = "Bearer " + token;
             const auto given = ex->request.header("authorization").value_or("");
@@ -22,12 +24,18 @@ void add_metrics_routes(router& r, const services& s) {
               return ex->reply(text_response(401, "The metrics need the configured token"));
           }
           ask(self, ex, storage, proto::get_atom::value, proto::all_atom::value)
-              .then([self, ex, boxes, counters](std::int64_t files, std::int64_t bytes) {
+              .then([self, ex, boxes, types, counters](std::int64_t files, std::int64_t bytes) {
                 ask(self, ex, boxes, proto::list_atom::value, proto::status_atom::value)
-                    .then([ex, counters, files, bytes](std::vector<proto::box_queue>& queues) {
-                      ex->reply({.status = 200,
-                                 .content_type = "text/plain; version=0.0.4; charset=utf-8",
-                                 .body = counters->exposition({files, bytes, std::move(queues)})});
+                    .then([self, ex, types, counters, files,
+                           bytes](std::vector<proto::box_queue>& queues) {
+                      ask(self, ex, types, proto::get_atom::value, proto::status_atom::value)
+                          .then([ex, counters, files, bytes,
+                                 queues = std::move(queues)](std::int64_t backlog) mutable {
+                            ex->reply({.status = 200,
+                                       .content_type = "text/plain; version=0.0.4; charset=utf-8",
+                                       .body = counters->exposition(
+                                           {files, bytes, std::move(queues), backlog})});
+                          });
                     });
               });
         });

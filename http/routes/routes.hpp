@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/cluster_member.hpp"
 #include "actors/metrics.hpp"
 #include "http/router.hpp"
 #include "proto/services.hpp"
@@ -20,6 +21,9 @@ struct services : proto::services {
   std::string metrics_token;  ///< metrics.token: if set, GET /metrics needs it as a Bearer token
   std::string database;       ///< "SQLite" or "PostgreSQL" (GET /api/system/status)
   std::int64_t started = 0;   ///< when the node started, ms since the epoch
+  /// This node's role among the nodes sharing its database (GET /api/system/health and
+  /// /status); none: a lone node, the leader.
+  std::shared_ptr<const actors::cluster_member> cluster;
 };
 
 // One function per API group, each in its own file.

@@ -83,6 +83,8 @@ const std::vector<key_case>& key_cases() {
        [](const config& c) { return c.forwarding_retry_initial == 100ms; }},
       {"forwarding.retry_max_ms", "400", "400",
        [](const config& c) { return c.forwarding_retry_max == 400ms; }},
+      {"cluster.leader_check_ms", "250", "250",
+       [](const config& c) { return c.cluster_leader_check == 250ms; }},
       {"export.lifetime_seconds", "90", "90",
        [](const config& c) { return c.export_lifetime == 90s; }},
       {"export.compression_level", "6", "6",
@@ -197,6 +199,7 @@ void check_same(const config& a, const config& b) {
   CHECK(a.forwarding_batch_idle == b.forwarding_batch_idle);
   CHECK(a.forwarding_retry_initial == b.forwarding_retry_initial);
   CHECK(a.forwarding_retry_max == b.forwarding_retry_max);
+  CHECK(a.cluster_leader_check == b.cluster_leader_check);
   CHECK(a.export_lifetime == b.export_lifetime);
   CHECK(a.export_compression_level == b.export_compression_level);
   CHECK(a.metrics_token == b.metrics_token);

@@ -30,8 +30,7 @@
 #include "support/dicom_tools.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
-#include "support/node_process.hpp"
-#include "support/scratch_database.hpp"
+#include "support/node_site.hpp"
 #include "support/scratch_files.hpp"
 
 using namespace sbx::test;
@@ -58,37 +57,18 @@ int between(std::mt19937& g, int low, int high) {
   return std::uniform_int_distribution<int>(low, high)(g);
 }
 
-/// A node on a data folder and a database that outlive its processes.
-class crash_site {
+/// A node on a data folder and a database that outlive its processes, and what a crash may
+/// break in them.
+class crash_site : public lone_node {
  public:
-  explicit crash_site(sbx::persistence::backend b, const std::vector<std::string>& extra = {})
-      : database_(b), port_(free_port()), client_(port_, 30s) {
-    settings_ = {"SBX_DATA_DIR=" + data_.path().string(), "SBX_HTTP_HOST=127.0.0.1",
-                 "SBX_HTTP_PORT=" + std::to_string(port_), "SBX_LOG_LEVEL=warn",
-                 "SBX_DATABASE_URL=" + database_.config().postgres_url};
-    settings_.insert(settings_.end(), extra.begin(), extra.end());
-  }
-
-  void start() {
-    node_ = std::make_unique<node_process>(SBX_BINARY, settings_, logs_ / "node.log");
-    INFO(read_log());
-    REQUIRE(eventually(30s, [this] { return up(); }));
-  }
-  void kill() { node_->kill(); }
-
-  bool up() const { return healthy(client_); }
-
-  client_response admin(const std::string& method, const std::string& target,
-                        const std::string& body = {},
-                        const std::string& type = "application/json") const {
-    return as_admin(client_, method, target, body, type);
-  }
+  explicit crash_site(sbx::persistence::backend b, std::vector<std::string> extra = {})
+      : lone_node(SBX_BINARY, b, quiet(std::move(extra))) {}
 
   /// Uploads one file; its id if the node acknowledged it (201), -1 otherwise (also when the
   /// node is gone).
-  std::int64_t upload(const std::string& bytes) const {
+  std::int64_t try_upload(const std::string& bytes) const {
     try {
-      auto r = admin("POST", "/api/images", bytes, "application/octet-stream");
+      auto r = upload(bytes);
       return r.status == 201 ? parse_json(r.body)["id"].GetInt64() : -1;
     } catch (const std::exception&) {
       return -1;
@@ -124,29 +104,19 @@ class crash_site {
       CHECK(admin("GET", "/api/images/" + std::to_string(id)).status == 200);  // its file
     }
     CHECK(duplicated_ == 0);
-    std::size_t files = 0;
-    for (const auto& e : fs::recursive_directory_iterator(data_.path() / "images"))
-      if (e.is_regular_file()) ++files;
-    CHECK(files == list.Size());  // no file without its row
+    CHECK(files_under("images") == list.Size());  // no file without its row
     return out;
   }
 
   /// How many images the last check_consistent found stored twice.
   std::size_t duplicated() const { return duplicated_; }
 
-  const fs::path& data() const { return data_.path(); }
-  std::uint16_t port() const { return port_; }
-  std::string read_log() const {
-    return fs::exists(logs_ / "node.log") ? read_bytes(logs_ / "node.log") : std::string{};
+ private:
+  static std::vector<std::string> quiet(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), "SBX_LOG_LEVEL=warn");
+    return extra;
   }
 
- private:
-  scratch_dir data_, logs_;
-  scratch_database database_;
-  std::uint16_t port_;
-  http_client client_;
-  std::vector<std::string> settings_;
-  std::unique_ptr<node_process> node_;
   mutable std::size_t duplicated_ = 0;
 };
 
@@ -216,7 +186,7 @@ acknowledged upload_all(const crash_site& site, const std::vector<numbered_image
     for (int c = 0; c < 8; ++c)
       clients.emplace_back([&] {
         for (auto i = next++; i < images.size(); i = next++)
-          if (site.upload(images[i].bytes) >= 0) {
+          if (site.try_upload(images[i].bytes) >= 0) {
             std::lock_guard lock{m};
             acked.emplace(images[i].uid, images[i].bytes);
           }
@@ -277,7 +247,7 @@ TEMPLATE_TEST_CASE("crash: a node killed during 8-client REST ingest loses no ac
     // acknowledgements.
     kill_during_ingest(
         site, "rest", 8, between(g, 5, 120), n, sent, acked,
-        [&](int, const numbered_image& image) { return site.upload(image.bytes) >= 0; });
+        [&](int, const numbered_image& image) { return site.try_upload(image.bytes) >= 0; });
     site.start();
     auto stored = site.check_consistent();
     const auto lost = check_acknowledged(site, acked, stored);

@@ -21,13 +21,7 @@ header_list browser(const std::string& cookie = {}, const std::string& ua = "tes
 }
 
 std::string login(const running_node& n, const std::string& user, const std::string& pass) {
-  auto r = n.client().request("POST", "/api/users/login",
-                              R"({"user":")" + user + R"(","pass":")" + pass + R"("})", browser());
-  REQUIRE(r.status == 204);
-  auto cookie = r.header("Set-Cookie");
-  REQUIRE(cookie);
-  auto start = cookie->find('=') + 1;
-  return cookie->substr(start, cookie->find(';') - start);
+  return login_token(n.client(), user, pass, browser());
 }
 
 }  // namespace

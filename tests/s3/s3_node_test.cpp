@@ -12,13 +12,11 @@
 #include "http/client/s3.hpp"
 #include "http/json_view.hpp"
 #include "support/dicom_files.hpp"
-#include "support/dicom_peers.hpp"  // free_port
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
-#include "support/node_process.hpp"
+#include "support/node_site.hpp"
 #include "support/s3_server.hpp"
 #include "support/scratch_database.hpp"
-#include "support/scratch_files.hpp"
 
 using namespace sbx::test;
 using namespace std::chrono_literals;
@@ -29,79 +27,19 @@ namespace {
 const std::string prefix = "site-a";
 
 /// A node on a data folder and a database that outlive its processes, storing in `s3`.
-class s3_site {
+class s3_site : public lone_node {
  public:
   s3_site(sbx::persistence::backend b, const s3_server& s3,
           const std::vector<std::string>& extra = {})
-      : database_(b), port_(free_port()), client_(port_, 30s) {
-    settings_ = {"SBX_DATA_DIR=" + data_.path().string(), "SBX_HTTP_HOST=127.0.0.1",
-                 "SBX_HTTP_PORT=" + std::to_string(port_), "SBX_LOG_LEVEL=info",
-                 "SBX_DATABASE_URL=" + database_.config().postgres_url};
-    const auto s3_settings = s3.node_settings(prefix);
-    settings_.insert(settings_.end(), s3_settings.begin(), s3_settings.end());
-    settings_.insert(settings_.end(), extra.begin(), extra.end());
-  }
-
-  void start() {
-    node_ = std::make_unique<node_process>(SBX_BINARY, settings_, logs_ / "node.log");
-    const bool up = eventually(30s, [this] { return this->up(); });
-    INFO(log());
-    REQUIRE(up);
-  }
-  void kill() { node_->kill(); }
-  /// Starts the node and expects it to give up; its exit status.
-  int start_and_fail() {
-    node_ = std::make_unique<node_process>(SBX_BINARY, settings_, logs_ / "node.log");
-    std::optional<int> status;
-    const bool ended = eventually(30s, [&] { return (status = node_->exited()).has_value(); });
-    INFO(log());
-    REQUIRE(ended);
-    return *status;
-  }
-
-  bool up() const { return healthy(client_); }
-
-  client_response admin(const std::string& method, const std::string& target,
-                        const std::string& body = {},
-                        const std::string& type = "application/json") const {
-    return as_admin(client_, method, target, body, type);
-  }
-  client_response upload(const std::string& bytes) const {
-    return admin("POST", "/api/images", bytes, "application/octet-stream");
-  }
-  std::int64_t upload_id(const std::string& bytes) const {
-    auto r = upload(bytes);
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-    return parse_json(r.body)["id"].GetInt64();
-  }
-  std::size_t image_count() const {
-    auto r = admin("POST", "/api/metadata/images/query",
-                   R"({"startIndex":0,"count":1000000,"queryProperties":[]})");
-    REQUIRE(r.status == 200);
-    return parse_json(r.body).Size();
-  }
-
-  const fs::path& data() const { return data_.path(); }
-  std::string log() const {
-    return fs::exists(logs_ / "node.log") ? read_bytes(logs_ / "node.log") : std::string{};
-  }
-  /// Regular files under a folder of the data folder.
-  std::size_t files_under(const std::string& folder) const {
-    std::size_t n = 0;
-    std::error_code ec;
-    for (const auto& e : fs::recursive_directory_iterator(data_.path() / folder, ec))
-      if (e.is_regular_file()) ++n;
-    return n;
-  }
+      : lone_node(SBX_BINARY, b, with_bucket(s3, extra)) {}
 
  private:
-  scratch_dir data_, logs_;
-  scratch_database database_;
-  std::uint16_t port_;
-  http_client client_;
-  std::vector<std::string> settings_;
-  std::unique_ptr<node_process> node_;
+  static std::vector<std::string> with_bucket(const s3_server& s3,
+                                              const std::vector<std::string>& extra) {
+    auto settings = s3.node_settings(prefix);
+    settings.insert(settings.end(), extra.begin(), extra.end());
+    return settings;
+  }
 };
 
 /// The storage keys of the objects under the node's prefix.

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <limits>
 
@@ -215,6 +216,17 @@ client_response as_admin(const http_client& client, const std::string& method,
                          const std::string& type) {
   return client.request(method, target, body,
                         {basic_auth("admin", "admin"), {"Content-Type", type}});
+}
+
+std::string login_token(const http_client& client, const std::string& user, const std::string& pass,
+                        const header_list& headers) {
+  auto r = client.request("POST", "/api/users/login",
+                          R"({"user":")" + user + R"(","pass":")" + pass + R"("})", headers);
+  REQUIRE(r.status == 204);
+  auto cookie = r.header("Set-Cookie");
+  REQUIRE(cookie);
+  auto start = cookie->find('=') + 1;
+  return cookie->substr(start, cookie->find(';') - start);
 }
 
 }  // namespace sbx::test

@@ -86,6 +86,11 @@ std::pair<std::string, std::string> basic_auth(const std::string& user, const st
 /// Whether a node answers `GET /api/system/health` with 200 (false also when it does not answer).
 bool healthy(const http_client& client);
 
+/// Logs in with POST /api/users/login, sending `headers` (a User-Agent: a session is bound to
+/// it); the session token of the answer's Set-Cookie. Requires a 204 with the cookie.
+std::string login_token(const http_client& client, const std::string& user, const std::string& pass,
+                        const header_list& headers);
+
 /// One request as the default superuser admin/admin, with its Content-Type.
 client_response as_admin(const http_client& client, const std::string& method,
                          const std::string& target, const std::string& body = {},
