@@ -164,15 +164,25 @@ TEST_CASE("a node whose S3 endpoint is down refuses to start and says why", "[s3
   CHECK_THAT(site.log(), Catch::Matchers::Contains("S3 bucket \"images\" cannot be reached"));
 }
 
-TEMPLATE_TEST_CASE("uploads while S3 is down get 503 and leave nothing, and work again after",
+TEMPLATE_TEST_CASE("reads and uploads while S3 is down get 503 and leave nothing, and work after",
                    "[s3]", sqlite_backend, postgres_backend) {
   s3_server s3("images");
   s3_site site(TestType::value, s3);
   site.start();
   const auto bytes = fixture("test.dcm");
   const auto first = site.upload_id(bytes);
+  site.kill();
+  site.start();  // an empty cache: every read asks S3
 
   s3.stop();
+  // A read S3 cannot serve now is 503, not a 404 that would say the image is gone.
+  const auto image = "/api/images/" + std::to_string(first);
+  for (const auto& target : {image, image + "/png", image + "/attributes"}) {
+    const auto r = site.admin("GET", target);
+    INFO(target << ": " << r.body);
+    CHECK(r.status == 503);
+  }
+  CHECK(site.admin("GET", "/api/metadata/images/" + std::to_string(first)).status == 200);
   const auto refused = site.upload(fixture("sc.dcm"));
   INFO(refused.body);
   CHECK(refused.status == 503);
