@@ -360,11 +360,18 @@ TEST_CASE("C-FIND refuses bad identifiers with a failure status and stops on C-C
   // The SCP still answers on the next association.
   CHECK(c_find(n.port, "-P", {"QueryRetrieveLevel=PATIENT", "PatientID"}).answers.size() == 2);
 
-  // Four images match; the C-CANCEL arrives before the SCP answers the first: it stops with
-  // Cancel.
-  auto [pending, status] = find_then_cancel(n.port);
-  CHECK(pending < 4);
-  CHECK(status == 0xFE00);
+  // Four images match and the C-CANCEL follows the request at once. The SCP checks for it before
+  // each answer and stops with Cancel; on a loaded machine it may have answered all four before
+  // the C-CANCEL arrived, which the standard lets it ignore (Success). Every exchange ends one
+  // of those two ways, and within a few tries one ends cancelled.
+  bool cancelled = false;
+  for (int attempt = 0; attempt < 20 && !cancelled; ++attempt) {
+    auto [pending, status] = find_then_cancel(n.port);
+    INFO("attempt " << attempt << ": " << pending << " pending, status " << status);
+    CHECK(((status == 0xFE00 && pending < 4) || (status == 0x0000 && pending == 4)));
+    cancelled = status == 0xFE00;
+  }
+  CHECK(cancelled);
 }
 
 TEMPLATE_TEST_CASE("C-MOVE sends the matching images byte for byte to an SCU's storescp",
