@@ -29,11 +29,7 @@ while [ $# -gt 0 ]; do
     --stow-files) stow_files=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --n-lat) n_lat=$2; shift 2 ;;
-    --work) work=$2; shift 2 ;;
-    --sbx-bin) sbx_bin=$2; build=0; shift 2 ;;
-    --no-build) build=0; shift ;;
-    -h | --help) sed -n '3,18p' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$shifted" ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (unshare --net)" >&2; exit 2; }

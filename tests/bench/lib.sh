@@ -71,6 +71,19 @@ corpus() {
   python3 "$here/corpus.py" "$corpus" --files "$2" --size "$3" --seed "$4" "${@:5}" >/dev/null
 }
 
+# bench_option ARGS...: the options every script that starts our node takes, for the case
+# statement's last arm: --work DIR, --sbx-bin PATH, --no-build, --help (the script's header
+# comment from its third line) and anything unknown (exit 2). Sets shifted to the words it used.
+bench_option() {
+  case "$1" in
+    --work) work=$2; shifted=2 ;;
+    --sbx-bin) sbx_bin=$2; build=0; shifted=2 ;;
+    --no-build) build=0; shifted=1 ;;
+    -h | --help) awk 'NR > 2 { if (!/^#/) exit; print }' "$0"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+}
+
 # ------------------------------------------------------------------ the servers
 # Both answer HTTP basic auth admin:admin on 127.0.0.1: ours on port 5000 (its SCP, when
 # sbx_scp_port is set, on that port with AE title SLICEBOX, made through POST /api/scps after

@@ -43,14 +43,10 @@ while [ $# -gt 0 ]; do
     --phases) phases=$2; shift 2 ;;
     --samples) samples=$2; shift 2 ;;
     --get-samples) get_samples=1; shift ;;
-    --work) work=$2; shift 2 ;;
-    --sbx-bin) sbx_bin=$2; build=0; shift 2 ;;
     --sbx-args) sbx_args=$2; shift 2 ;;
     --no-install) install=0; shift ;;
-    --no-build) build=0; shift ;;
     --no-limits) limits=0; shift ;;
-    -h | --help) sed -n '3,26p' "$0"; exit 0 ;;
-    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) bench_option "$@"; shift "$shifted" ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (apt-get, unshare --net)" >&2; exit 2; }
