@@ -37,17 +37,50 @@ answer_guard guard_answer(const std::shared_ptr<metrics>& counters) {
           }};
 }
 
-/// Stores a validated file: adopt it, index it, publish image_added, answer.
+/// How the flush of a file that ingest commits while flushing it went (read by the commit's
+/// answer, which is handled after the flush: both run on the worker's thread).
+struct flush_outcome {
+  long long flushed_us = 0;  ///< stage timing of the debug log
+  std::string failure;       ///< why the flush failed, "" if it did not
+};
+
+/// Answers an image whose row is committed but whose file could not be flushed: the upsert is
+/// undone (the image goes back to the file it replaced, or goes) and the sender may try again.
+void undo_unflushed(proto::ingest_actor::pointer self, const ingest_service_config& config,
+                    const std::string& key, const upsert_result& u, const std::string& failure,
+                    caf::typed_response_promise<ingest_result> promise, answer_guard answering) {
+  spdlog::error("ingest: could not flush image {} ({}): {}", u.img.id, key, failure);
+  self->request(config.metadata, caf::infinite, delete_atom::value, flush_atom::value, key,
+                u.img.id, u.replaced_storage_key)
+      .then(
+          [=](const deletion&) mutable {
+            config.store->remove(key);
+            promise.deliver(internal_error());
+            answering.reset();
+          },
+          [=](caf::error& e) mutable {
+            // Left for the check at the next start (the unflushed_files row is still there).
+            spdlog::error("ingest: could not undo image {}: {}", u.img.id, caf::to_string(e));
+            promise.deliver(internal_error());
+            answering.reset();
+          });
+}
+
+/// Stores a validated file: places it, indexes it, publishes image_added, answers. A new image's
+/// file is flushed while its row is committed, and the image is acknowledged once both are done
+/// (docs/operations.md#durability); a file that replaces another image is flushed first.
 void store(proto::ingest_actor::pointer self, const ingest_service_config& config, std::string file,
            image_attributes attributes, source src, std::int64_t replaces,
            caf::typed_response_promise<ingest_result> promise, stage_clock::time_point started,
            answer_guard answering) {
   const auto checked = micros_since(started);
-  std::string key;
   std::error_code size_error;
   const auto bytes = std::filesystem::file_size(file, size_error);
+  const bool side_by_side =
+      config.flush_beside_commit && replaces < 0 && !size_error && config.store->defers_flush();
+  std::string key;
   try {
-    key = config.store->adopt(file);
+    key = side_by_side ? config.store->place(file) : config.store->adopt(file);
   } catch (const std::exception& e) {
     spdlog::error("ingest: could not store {}: {}", file, e.what());
     std::error_code ec;
@@ -58,18 +91,23 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
     promise.deliver(unavailable ? store_unavailable_error() : internal_error());
     return;
   }
-  const auto flushed = micros_since(started);
+  auto flushing = std::make_shared<flush_outcome>();
+  if (!side_by_side) flushing->flushed_us = micros_since(started);
+  const std::int64_t unflushed_bytes = side_by_side ? static_cast<std::int64_t>(bytes) : -1;
   self->request(config.metadata, caf::infinite, add_atom::value, std::move(attributes), src, key,
-                replaces)
+                replaces, unflushed_bytes)
       .then(
           [=](upsert_result& u) mutable {
+            if (!flushing->failure.empty())
+              return undo_unflushed(self, config, key, u, flushing->failure, promise, answering);
             if (!u.replaced_storage_key.empty()) config.store->remove(u.replaced_storage_key);
+            if (side_by_side) caf::anon_send(config.metadata, flush_atom::value, key);
             caf::anon_send(config.events, image_added{u.img.id, src, !u.image_added});
             if (config.counters) config.counters->ingested(src.type, size_error ? 0 : bytes);
             spdlog::debug(
                 "ingest: image {} from {} checked at {} us, flushed at {} us, "
                 "committed at {} us",
-                u.img.id, src.type, checked, flushed, micros_since(started));
+                u.img.id, src.type, checked, flushing->flushed_us, micros_since(started));
             promise.deliver(ingest_result{std::move(u.img), u.image_added});
             answering.reset();
           },
@@ -78,6 +116,14 @@ void store(proto::ingest_actor::pointer self, const ingest_service_config& confi
             promise.deliver(std::move(e));
             answering.reset();
           });
+  if (!side_by_side) return;
+  // The writer commits meanwhile; its answer is handled once this handler has returned.
+  try {
+    config.store->make_durable(key);
+  } catch (const std::exception& e) {
+    flushing->failure = e.what();
+  }
+  flushing->flushed_us = micros_since(started);
 }
 
 /// Applies a source's tag filter (docs/api.md#filtering): `file` is replaced by the filtered file

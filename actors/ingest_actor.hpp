@@ -32,6 +32,10 @@ struct ingest_service_config {
       std::make_shared<proto::anonymization_actor>();
   /// Stored images and failures are counted here (GET /metrics); may be null.
   std::shared_ptr<metrics> counters;
+  /// A new image's file is flushed while its row is committed (docs/operations.md#durability):
+  /// only with a store that defers flushes and a database one node alone writes (SQLite), since
+  /// the check at start undoes rows whose files are missing.
+  bool flush_beside_commit = false;
 };
 
 /// Spawns the ingest service: a round-robin pool of workers on their own threads (they read

@@ -31,4 +31,18 @@ proto::metadata_actor spawn_metadata_actor(caf::actor_system& sys, metadata_serv
 /// the storage sweep).
 std::vector<std::string> referenced_storage_keys(const persistence::database_config& database);
 
+/// What check_unflushed() found.
+struct unflushed_check {
+  std::size_t kept = 0;      ///< whole files, flushed now
+  std::size_t restored = 0;  ///< images back on the file they replaced
+  std::size_t removed = 0;   ///< images removed
+};
+
+/// Run at start, before the sweep: every file whose row was committed while the file was being
+/// flushed and that was never marked flushed (docs/operations.md#durability) is checked. A whole
+/// file is flushed and kept; for a missing or short one (a power cut), its image goes back to the
+/// file it replaced if that is still there, or is removed.
+unflushed_check check_unflushed(const persistence::file_store& store,
+                                const persistence::database_config& database);
+
 }  // namespace sbx::actors

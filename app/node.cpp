@@ -155,6 +155,11 @@ node::node(config c) {
   }
   auto store = persistence::make_file_store(store_settings_of(c));
   if (auto caveat = store->flush_caveat(); !caveat.empty()) spdlog::warn("data folder: {}", caveat);
+  if (auto c = actors::check_unflushed(*store, database); c.restored + c.removed > 0)
+    spdlog::warn(
+        "{} images had lost their files in a crash before they were acknowledged: {} went back "
+        "to the files they replaced, {} were removed",
+        c.restored + c.removed, c.restored, c.removed);
   if (auto n = actors::sweep_orphans(*store, actors::referenced_storage_keys(database)))
     spdlog::info("removed {} files no image references (left by an interrupted ingest)", n);
   impl_ = std::make_unique<impl>(std::move(c));
@@ -183,9 +188,10 @@ node::node(config c) {
   filtering.cluster = cluster;
   s.filtering = actors::spawn_filtering_actor(i.sys, std::move(filtering));
   auto reverser = std::make_shared<proto::anonymization_actor>();
-  s.ingest = actors::spawn_ingest_actor(
-      i.sys,
-      {store, s.metadata, events, i.cfg.ingest_original_contexts, 8, filters, reverser, counters});
+  actors::ingest_service_config ingest{store, s.metadata, events,   i.cfg.ingest_original_contexts,
+                                       8,     filters,    reverser, counters};
+  ingest.flush_beside_commit = database.postgres_url.empty();
+  s.ingest = actors::spawn_ingest_actor(i.sys, std::move(ingest));
   s.storage =
       actors::spawn_storage_actor(i.sys, store, s.metadata, database, i.cfg.export_lifetime);
   s.imports = actors::spawn_import_actor(i.sys, {database, s.ingest, s.metadata, s.log, events});

@@ -80,22 +80,39 @@ void flush_path(const std::filesystem::path& path, int flags) {
 }  // namespace
 
 std::string filesystem_store::adopt(const std::filesystem::path& temp) const {
-  // Durable before it is indexed (docs/operations.md#durability): the file's bytes, then its
-  // name in the shard folder. Each ingest worker flushes only its own file, so flushes of
-  // concurrent uploads run side by side (the file system joins them into one journal commit)
-  // and no upload waits for unrelated writes, as a flush of the whole file system would.
-  auto key = new_storage_key();
-  const auto target = path_of(key);
-  std::filesystem::rename(temp, target);
+  auto key = place(temp);
   try {
-    flush_path(target, 0);
-    flush_path(target.parent_path(), O_DIRECTORY);
+    make_durable(key);
   } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(target, ec);
+    remove(key);
     throw;
   }
   return key;
+}
+
+std::string filesystem_store::place(const std::filesystem::path& temp) const {
+  auto key = new_storage_key();
+  std::filesystem::rename(temp, path_of(key));
+  return key;
+}
+
+void filesystem_store::make_durable(const std::string& key) const {
+  // Durable before it is acknowledged (docs/operations.md#durability): the file's bytes, then its
+  // name in the shard folder. Each ingest worker flushes only its own file, so flushes of
+  // concurrent uploads run side by side (the file system joins them into one journal commit)
+  // and no upload waits for unrelated writes, as a flush of the whole file system would.
+  const auto target = path_of(key);
+  flush_path(target, 0);
+  flush_path(target.parent_path(), O_DIRECTORY);
+}
+
+bool filesystem_store::intact(const std::string& key, std::int64_t bytes) const {
+  // A file system that shows a file's size only once its data is written (ext4 in its default
+  // data=ordered mode, XFS) never shows a torn file at its full size.
+  std::error_code ec;
+  if (!is_storage_key(key)) return false;
+  const auto size = std::filesystem::file_size(path_of(key), ec);
+  return !ec && static_cast<std::int64_t>(size) == bytes;
 }
 
 std::filesystem::path filesystem_store::path_of(const std::string& key) const {

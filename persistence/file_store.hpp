@@ -34,6 +34,19 @@ class file_store {
   /// file is then left to the caller). The file is durable when this returns: flushed to the
   /// file system's stable storage, or uploaded to S3 and acknowledged.
   virtual std::string adopt(const std::filesystem::path& temp) const = 0;
+  /// Like adopt(), but the file may not be flushed yet when this returns: make_durable() then
+  /// flushes it. The ingest path commits the image's row while the file is being flushed
+  /// (docs/operations.md#durability). For a store whose adopt() is durable by nature (S3), the
+  /// same as adopt().
+  virtual std::string place(const std::filesystem::path& temp) const { return adopt(temp); }
+  /// Flushes a file place() stored; throws std::system_error if it cannot be.
+  virtual void make_durable(const std::string& /*key*/) const {}
+  /// Whether place() leaves the flush to make_durable().
+  virtual bool defers_flush() const { return false; }
+  /// Whether the file under `key` exists with all its `bytes`: after a power cut, a file that
+  /// place() stored but make_durable() had not finished may be missing or short. An S3 object is
+  /// whole or absent.
+  virtual bool intact(const std::string& key, std::int64_t /*bytes*/) const { return exists(key); }
   /// A local file with the bytes of `key` (for S3 a copy in the cache, fetched if needed); it
   /// may not exist when the key does not. Throws store_unavailable when S3 cannot be reached.
   virtual std::filesystem::path path_of(const std::string& key) const = 0;
@@ -70,6 +83,10 @@ class filesystem_store final : public file_store {
 
   std::filesystem::path temp_path() const override;
   std::string adopt(const std::filesystem::path& temp) const override;
+  std::string place(const std::filesystem::path& temp) const override;
+  void make_durable(const std::string& key) const override;
+  bool defers_flush() const override { return true; }
+  bool intact(const std::string& key, std::int64_t bytes) const override;
   std::filesystem::path path_of(const std::string& key) const override;
   bool exists(const std::string& key) const override;
   void remove(const std::string& key) const noexcept override;

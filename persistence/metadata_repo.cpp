@@ -905,6 +905,35 @@ proto::deletion metadata_repo::delete_images(const std::vector<std::int64_t>& im
   return out;
 }
 
+void metadata_repo::add_unflushed(const unflushed_file& f) {
+  db_.exec(
+      "INSERT INTO unflushed_files (storage_key, image_id, previous_key, bytes) "
+      "VALUES ($1, $2, $3, $4)",
+      {f.storage_key, f.image_id, f.previous_key, f.bytes});
+}
+
+void metadata_repo::remove_unflushed(const std::vector<std::string>& keys) {
+  for (const auto& key : keys)
+    db_.exec("DELETE FROM unflushed_files WHERE storage_key = $1", {key});
+}
+
+std::vector<unflushed_file> metadata_repo::unflushed_files() {
+  std::vector<unflushed_file> out;
+  for (const auto& r :
+       db_.exec("SELECT storage_key, image_id, previous_key, bytes FROM unflushed_files "
+                "ORDER BY id DESC")
+           .rows)
+    out.push_back({r.text(0), r.int64(1), r.text(2), r.int64(3)});
+  return out;
+}
+
+proto::deletion metadata_repo::undo_upsert(const unflushed_file& f, bool restore) {
+  if (storage_key(f.image_id) != f.storage_key) return {};
+  if (!restore) return delete_images({f.image_id});
+  db_.exec("UPDATE images SET storage_key = $2 WHERE id = $1", {f.image_id, f.previous_key});
+  return {};
+}
+
 std::vector<std::string> metadata_repo::all_storage_keys() {
   std::vector<std::string> out;
   for (const auto& r : db_.exec("SELECT storage_key FROM images ORDER BY id").rows)

@@ -22,6 +22,15 @@ class invalid_property : public std::invalid_argument {
 
 /// The DICOM index: patients, studies, series, images, series sources and series tags
 /// (docs/architecture.md#the-dicom-index).
+/// An image file whose row was committed while the file was still being flushed
+/// (docs/operations.md#durability).
+struct unflushed_file {
+  std::string storage_key;
+  std::int64_t image_id = -1;
+  std::string previous_key;  ///< the file the upsert replaced, "" if none
+  std::int64_t bytes = 0;
+};
+
 /// Every property name from the API is mapped through a whitelist; values are always bound.
 class metadata_repo {
  public:
@@ -93,6 +102,16 @@ class metadata_repo {
   /// Deletes images and then every series, study and patient left empty
   /// (docs/architecture.md#deletion), inside the caller's transaction. Unknown ids are ignored.
   proto::deletion delete_images(const std::vector<std::int64_t>& image_ids);
+
+  /// Records a file committed before it is flushed; remove_unflushed() forgets it once flushed.
+  void add_unflushed(const unflushed_file& f);
+  void remove_unflushed(const std::vector<std::string>& keys);
+  /// Every recorded file, newest first.
+  std::vector<unflushed_file> unflushed_files();
+  /// Undoes the upsert that stored `f` (its file is lost): the image goes back to
+  /// `f.previous_key` when `restore` is true, else it is deleted (returned). Nothing happens if
+  /// the image has another file by now.
+  proto::deletion undo_upsert(const unflushed_file& f, bool restore);
 
   /// Every storage key referenced by an image row (for the orphan sweep at start).
   std::vector<std::string> all_storage_keys();

@@ -121,9 +121,16 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<get_atom, series_tag_atom, series_atom,
                     std::int64_t>::with<std::vector<series_tag>>,
     // Writes: upsert (image attributes, source, storage key), delete images.
-    // (attributes, source, storage key, the image it replaces or -1: deleted in the same commit)
-    caf::replies_to<add_atom, image_attributes, source, std::string,
+    // (attributes, source, storage key, the image it replaces or -1: deleted in the same commit,
+    // the file's size if it is still being flushed or -1: docs/operations.md#durability)
+    caf::replies_to<add_atom, image_attributes, source, std::string, std::int64_t,
                     std::int64_t>::with<upsert_result>,
+    // The file under a key whose upsert was committed before its flush is flushed now.
+    caf::reacts_to<flush_atom, std::string>,
+    // Undoes such an upsert, whose file could not be flushed (key, image id, replaced key):
+    // the image goes back to the file it replaced, or is deleted.
+    caf::replies_to<delete_atom, flush_atom, std::string, std::int64_t,
+                    std::string>::with<deletion>,
     caf::replies_to<delete_atom, std::vector<std::int64_t>>::with<deletion>,
     // Series tag writes: create, rename, delete, link to a series by name, unlink.
     caf::replies_to<add_atom, series_tag_atom, std::string>::with<series_tag>,
@@ -133,8 +140,8 @@ using metadata_actor = caf::typed_actor<
     caf::replies_to<delete_atom, series_atom, std::int64_t, std::int64_t>::with<bool>,
     // A QIDO-RS search (docs/dicomweb.md#qido-rs); also the instances a WADO-RS request names.
     caf::replies_to<query_atom, qido_atom, qido_query>::with<std::vector<qido_match>>,
-    // Internal: commit the upserts waiting in the writer.
-    caf::reacts_to<flush_atom>>;
+    // Internal: commit the upserts waiting in the writer; commit the flushed files' rows.
+    caf::reacts_to<flush_atom>, caf::reacts_to<flush_atom, flush_atom>>;
 
 }  // namespace sbx::proto
 

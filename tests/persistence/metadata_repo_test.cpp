@@ -1100,3 +1100,48 @@ TEMPLATE_TEST_CASE("persistence: metadata concurrent upserts of one patient make
   CHECK(count_rows(db, "series_sources") == rounds);
   CHECK(patients_added[0] + patients_added[1] == rounds);
 }
+
+TEMPLATE_TEST_CASE("persistence: files committed before their flush are listed, undone, forgotten",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  metadata_repo repo(scratch.db());
+  auto a = attributes("Doe^John", "PID1", "1.2.3", "1.2.3.4", "1.2.3.4.5");
+  auto first = repo.upsert(a, user1, "key-a");
+  repo.add_unflushed({"key-a", first.img.id, "", 100});
+  // The same image again under another file: the row names the file it replaced.
+  auto second = repo.upsert(a, user1, "key-b");
+  REQUIRE(second.replaced_storage_key == "key-a");
+  repo.add_unflushed({"key-b", second.img.id, "key-a", 200});
+  auto other =
+      repo.upsert(attributes("Roe^Jane", "PID2", "2.1", "2.1.1", "2.1.1.1"), user1, "key-c");
+  repo.add_unflushed({"key-c", other.img.id, "", 300});
+
+  auto files = repo.unflushed_files();  // newest first
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].storage_key == "key-c");
+  CHECK(files[0].bytes == 300);
+  CHECK(files[1].storage_key == "key-b");
+  CHECK(files[1].previous_key == "key-a");
+  CHECK(files[1].image_id == first.img.id);
+  CHECK(files[2].storage_key == "key-a");
+
+  SECTION("undone: back to the file it replaced, or deleted with what it leaves empty") {
+    CHECK(repo.undo_upsert(files[1], true).image_ids.empty());
+    CHECK(repo.storage_key(first.img.id) == "key-a");
+    // The image has another file now: undoing key-b again changes nothing.
+    CHECK(repo.undo_upsert(files[1], false).image_ids.empty());
+    CHECK(repo.storage_key(first.img.id) == "key-a");
+    auto d = repo.undo_upsert(files[0], false);
+    CHECK(d.image_ids == ids{other.img.id});
+    CHECK(d.storage_keys == strings{"key-c"});
+    CHECK_FALSE(repo.patient(other.pat.id));
+    CHECK(repo.patient(first.pat.id));
+  }
+  SECTION("forgotten once flushed") {
+    repo.remove_unflushed({"key-a", "key-c", "no-such-key"});
+    files = repo.unflushed_files();
+    REQUIRE(files.size() == 1);
+    CHECK(files[0].storage_key == "key-b");
+    CHECK(repo.storage_key(first.img.id) == "key-b");
+  }
+}
