@@ -6,7 +6,7 @@ standard library, and DCMTK's findscu). Both servers answer the same PS3.18 requ
 
   dicomweb.py qido   --index INDEX.tsv -n N           QIDO-RS studies search by patient name
   dicomweb.py wado   --index INDEX.tsv --runs N       WADO-RS retrieval of the largest series
-                     (by this client, reading 1 MiB at a time, and by curl)
+                     (by this client, reading 4 MiB at a time, and by curl)
   dicomweb.py stow   --files FILES --clients C --per-request K   STOW-RS of every file
   dicomweb.py cfind  --index INDEX.tsv -n N --dicom-port P --called AE   C-FIND on one association
 
@@ -88,15 +88,16 @@ def cmd_wado(a, server):
     path = "/dicom-web/studies/%s/series/%s" % (study, series)
     headers = {"Accept": 'multipart/related; type="application/dicom"'}
     best = []
+    buffer = memoryview(bytearray(4 << 20))   # read into, 4 MiB at a time: no allocation a read
     for _ in range(a.runs):
         started = time.perf_counter()
         r = server.open("GET", path, extra_headers=headers)
         nbytes = 0
         while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
+            got = r.readinto(buffer)
+            if not got:
                 break
-            nbytes += len(chunk)
+            nbytes += got
         seconds = time.perf_counter() - started
         if r.status != 200:
             raise RuntimeError("WADO-RS answered %d" % r.status)
