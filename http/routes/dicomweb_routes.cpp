@@ -716,29 +716,36 @@ std::uint16_t failure_of(const caf::error& e) {
   return processing_failure;
 }
 
-/// Stores the parts one after the other through ingest, then answers.
+/// Stores the parts through ingest all at once, then answers: the ingest workers flush the
+/// parts' files side by side and the index commits them together, where one part after the
+/// other paid a flush and a commit each.
 void store_parts(caf::event_based_actor* self, const exchange_ptr& ex, const ingest_actor& ingest,
                  std::shared_ptr<std::vector<stow_outcome>> outcomes,
-                 std::shared_ptr<std::vector<std::string>> files, std::size_t i,
-                 const std::string& base) {
-  while (i < outcomes->size() && (*outcomes)[i].failure) ++i;
-  if (i == outcomes->size()) {
+                 std::shared_ptr<std::vector<std::string>> files, const std::string& base) {
+  auto left = std::make_shared<std::size_t>(0);
+  for (const auto& o : *outcomes)
+    if (!o.failure) ++*left;
+  auto answer = [=] {
     ex->reply(stow_response(*outcomes, base));
-    return self->quit();
+    self->quit();
+  };
+  if (*left == 0) return answer();
+  for (std::size_t i = 0; i < outcomes->size(); ++i) {
+    if ((*outcomes)[i].failure) continue;
+    ingest_request request{(*files)[i], source{"user", ex->user.user, ex->user.id},
+                           context_set::extended};
+    self->request(ingest, caf::infinite, ingest_atom::value, std::move(request))
+        .then(
+            [=](const ingest_result&) {
+              if (--*left == 0) answer();
+            },
+            [=](caf::error& e) {
+              auto& o = (*outcomes)[i];
+              o.failure = failure_of(e);
+              o.why = error_response(e).body;
+              if (--*left == 0) answer();
+            });
   }
-  ingest_request request{(*files)[i], source{"user", ex->user.user, ex->user.id},
-                         context_set::extended};
-  self->request(ingest, caf::infinite, ingest_atom::value, std::move(request))
-      .then(
-          [=](const ingest_result&) {
-            store_parts(self, ex, ingest, outcomes, files, i + 1, base);
-          },
-          [=](caf::error& e) {
-            auto& o = (*outcomes)[i];
-            o.failure = failure_of(e);
-            o.why = error_response(e).body;
-            store_parts(self, ex, ingest, outcomes, files, i + 1, base);
-          });
 }
 
 void add_stow_routes(router& r, const services& s) {
@@ -811,7 +818,7 @@ void add_stow_routes(router& r, const services& s) {
                     std::filesystem::remove(p.file, ec);
                   }
                 }
-                store_parts(worker, ex, ingest, outcomes, ready, 0, base);
+                store_parts(worker, ex, ingest, outcomes, ready, base);
               },
               [=](caf::error& e) {
                 ex->fail(e);
