@@ -384,55 +384,64 @@ std::string new_boundary() {
 /// Stored files as the parts of a multipart/related body, read from disk while it is sent.
 class multipart_files final : public body_source {
  public:
-  multipart_files(std::vector<std::string> paths, std::string boundary, std::string part_type)
-      : paths_(std::move(paths)), boundary_(std::move(boundary)), type_(std::move(part_type)) {}
+  multipart_files(std::vector<std::string> paths, const std::string& boundary,
+                  const std::string& part_type)
+      : paths_(std::move(paths)),
+        part_head_("--" + boundary + "\r\nContent-Type: " + part_type + "\r\n\r\n"),
+        closing_("--" + boundary + "--\r\n"),
+        slack_(2 + part_head_.size() + closing_.size()),
+        size_(std::max(chunk, 2 * slack_)) {}
   ~multipart_files() override { close_file(); }
 
-  /// Up to `chunk` bytes of the body, across as many (small) files as fit: one write to the
-  /// socket for many small instances rather than two each.
+  /// Up to `size_` bytes of the body, across as many (small) files as fit: one write to the
+  /// socket for many small instances rather than two each. Files are read straight into the one
+  /// buffer, which is never cleared nor zero-filled.
   std::string_view next() override {
-    piece_.clear();
-    while (!done_ && piece_.size() < chunk) {
+    if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(size_);
+    std::size_t used = 0;
+    const auto put = [&](std::string_view s) {
+      std::memcpy(buffer_.get() + used, s.data(), s.size());
+      used += s.size();
+    };
+    // A part's end, the next part's header or the closing delimiter always fit in the slack.
+    while (!done_ && used + slack_ < size_) {
       if (fd_ < 0) {
         if (index_ == paths_.size()) {
-          piece_ += "--" + boundary_ + "--\r\n";
+          put(closing_);
           done_ = true;
           break;
         }
         fd_ = ::open(paths_[index_].c_str(), O_RDONLY | O_CLOEXEC);
         if (fd_ < 0)
           throw std::runtime_error("cannot open " + paths_[index_] + ": " + std::strerror(errno));
-        piece_ += "--" + boundary_ + "\r\nContent-Type: " + type_ + "\r\n\r\n";
+        put(part_head_);
       }
-      const auto head = piece_.size();
-      const auto room = chunk > head ? chunk - head : std::size_t{0};
-      if (room == 0) break;
-      piece_.resize(head + room);
-      auto n = ::read(fd_, piece_.data() + head, room);
+      auto n = ::read(fd_, buffer_.get() + used, size_ - used);
       if (n < 0)
         throw std::runtime_error("cannot read " + paths_[index_] + ": " + std::strerror(errno));
-      piece_.resize(head + static_cast<std::size_t>(n));
+      used += static_cast<std::size_t>(n);
       if (n == 0) {
         close_file();
         ++index_;
-        piece_ += "\r\n";
+        put("\r\n");
       }
     }
-    return piece_;
+    return {buffer_.get(), used};
   }
 
  private:
-  static constexpr std::size_t chunk = 256 * 1024;
+  static constexpr std::size_t chunk = 1024 * 1024;
   void close_file() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
   std::vector<std::string> paths_;
-  std::string boundary_, type_;
+  std::string part_head_, closing_;
+  std::size_t slack_, size_;
   std::size_t index_ = 0;
   int fd_ = -1;
   bool done_ = false;
-  std::string piece_;
+  std::unique_ptr<char[]> buffer_;
 };
 
 http_response multipart_response(const std::string& boundary, const std::string& part_type) {
@@ -707,29 +716,36 @@ std::uint16_t failure_of(const caf::error& e) {
   return processing_failure;
 }
 
-/// Stores the parts one after the other through ingest, then answers.
+/// Stores the parts through ingest all at once, then answers: the ingest workers flush the
+/// parts' files side by side and the index commits them together, where one part after the
+/// other paid a flush and a commit each.
 void store_parts(caf::event_based_actor* self, const exchange_ptr& ex, const ingest_actor& ingest,
                  std::shared_ptr<std::vector<stow_outcome>> outcomes,
-                 std::shared_ptr<std::vector<std::string>> files, std::size_t i,
-                 const std::string& base) {
-  while (i < outcomes->size() && (*outcomes)[i].failure) ++i;
-  if (i == outcomes->size()) {
+                 std::shared_ptr<std::vector<std::string>> files, const std::string& base) {
+  auto left = std::make_shared<std::size_t>(0);
+  for (const auto& o : *outcomes)
+    if (!o.failure) ++*left;
+  auto answer = [=] {
     ex->reply(stow_response(*outcomes, base));
-    return self->quit();
+    self->quit();
+  };
+  if (*left == 0) return answer();
+  for (std::size_t i = 0; i < outcomes->size(); ++i) {
+    if ((*outcomes)[i].failure) continue;
+    ingest_request request{(*files)[i], source{"user", ex->user.user, ex->user.id},
+                           context_set::extended};
+    self->request(ingest, caf::infinite, ingest_atom::value, std::move(request))
+        .then(
+            [=](const ingest_result&) {
+              if (--*left == 0) answer();
+            },
+            [=](caf::error& e) {
+              auto& o = (*outcomes)[i];
+              o.failure = failure_of(e);
+              o.why = error_response(e).body;
+              if (--*left == 0) answer();
+            });
   }
-  ingest_request request{(*files)[i], source{"user", ex->user.user, ex->user.id},
-                         context_set::extended};
-  self->request(ingest, caf::infinite, ingest_atom::value, std::move(request))
-      .then(
-          [=](const ingest_result&) {
-            store_parts(self, ex, ingest, outcomes, files, i + 1, base);
-          },
-          [=](caf::error& e) {
-            auto& o = (*outcomes)[i];
-            o.failure = failure_of(e);
-            o.why = error_response(e).body;
-            store_parts(self, ex, ingest, outcomes, files, i + 1, base);
-          });
 }
 
 void add_stow_routes(router& r, const services& s) {
@@ -802,7 +818,7 @@ void add_stow_routes(router& r, const services& s) {
                     std::filesystem::remove(p.file, ec);
                   }
                 }
-                store_parts(worker, ex, ingest, outcomes, ready, 0, base);
+                store_parts(worker, ex, ingest, outcomes, ready, base);
               },
               [=](caf::error& e) {
                 ex->fail(e);

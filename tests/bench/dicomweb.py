@@ -6,8 +6,9 @@ standard library, and DCMTK's findscu). Both servers answer the same PS3.18 requ
 
   dicomweb.py qido   --index INDEX.tsv -n N           QIDO-RS studies search by patient name
   dicomweb.py wado   --index INDEX.tsv --runs N       WADO-RS retrieval of the largest series
+                     (by this client, reading 4 MiB at a time, and by curl)
   dicomweb.py stow   --files FILES --clients C --per-request K   STOW-RS of every file
-  dicomweb.py cfind  --index INDEX.tsv -n N --dicom-port P --called AE   C-FIND, one association
+  dicomweb.py cfind  --index INDEX.tsv -n N --dicom-port P --called AE   C-FIND on one association
 
 Each appends one record to --out, in client.py's format (report.py dicomweb reads them).
 """
@@ -50,19 +51,36 @@ def cmd_qido(a, server):
     for i in range(a.warmup + a.n):
         name = names[(i * 7) % len(names)]
         started = time.perf_counter()
+        # "^" is sent as it is: Orthanc 1.10 does not decode "%5E" in a query and finds nothing.
         status, body = server.call("GET", "/dicom-web/studies?PatientName=" +
-                                   urllib.parse.quote(name),
+                                   urllib.parse.quote(name, safe="^"),
                                    ok=(200,))
         took = (time.perf_counter() - started) * 1000
-        if not body.startswith(b"["):
-            raise RuntimeError("QIDO answered no JSON list: %r" % body[:80])
+        studies = json.loads(body) if body.startswith(b"[") else None
+        if not studies:
+            raise RuntimeError("QIDO found no study of %s: %r" % (name, body[:80]))
         if i >= a.warmup:
             samples.append(took)
-            nbytes = len(body)
+            nbytes, items = len(body), len(studies)
     client.write(a, {"measure": "qido_studies", "kind": "latency", "n": len(samples),
-                     "bytes": nbytes,
+                     "bytes": nbytes, "items": items,
                      "samples_ms": [round(x, 3) for x in samples],
                      "p50_ms": round(client.quantile(samples, 0.5), 3)})
+
+
+def curl_seconds(a, path, headers):
+    """(seconds, bytes) of one retrieval by curl, which reads as fast as loopback allows: the
+    figure that tells whether Python's client is the limit."""
+    command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}"]
+    for k, v in headers.items():
+        command += ["-H", "%s: %s" % (k, v)]
+    if a.auth:
+        command += ["-u", a.auth]
+    done = subprocess.run(command + [a.url.rstrip("/") + path], capture_output=True, text=True)
+    status, nbytes, seconds = done.stdout.split()
+    if done.returncode != 0 or status != "200":
+        raise RuntimeError("curl: WADO-RS answered %s" % status)
+    return float(seconds), int(nbytes)
 
 
 def cmd_wado(a, server):
@@ -70,21 +88,27 @@ def cmd_wado(a, server):
     path = "/dicom-web/studies/%s/series/%s" % (study, series)
     headers = {"Accept": 'multipart/related; type="application/dicom"'}
     best = []
+    buffer = memoryview(bytearray(4 << 20))   # read into, 4 MiB at a time: no allocation a read
     for _ in range(a.runs):
         started = time.perf_counter()
         r = server.open("GET", path, extra_headers=headers)
         nbytes = 0
         while True:
-            chunk = r.read(1 << 20)
-            if not chunk:
+            got = r.readinto(buffer)
+            if not got:
                 break
-            nbytes += len(chunk)
+            nbytes += got
         seconds = time.perf_counter() - started
         if r.status != 200:
             raise RuntimeError("WADO-RS answered %d" % r.status)
         best.append((seconds, nbytes))
     seconds, nbytes = sorted(best)[len(best) // 2]   # the median run
-    client.write(a, client.rate_record("wado_series", n, nbytes, seconds, [], []))
+    record = client.rate_record(a.measure or "wado_series", n, nbytes, seconds, [], [])
+    by_curl = sorted(curl_seconds(a, path, headers) for _ in range(a.runs))
+    curl_s, curl_bytes = by_curl[len(by_curl) // 2]
+    record.update({"curl_seconds": round(curl_s, 4),
+                   "curl_mb_s": round(curl_bytes / 1e6 / max(curl_s, 1e-6), 2)})
+    client.write(a, record)
 
 
 def multipart(blobs):
@@ -130,22 +154,44 @@ def cmd_stow(a, server):
     client.write(a, record)
 
 
-def cmd_cfind(a, server):
-    names = patient_names(index_rows(a.index))
-    name = names[len(names) // 2]
-    command = ["findscu", "-S", "-aec", a.called, "--repeat", str(a.n),
+def findscu(a, name, repeat, verbose=False):
+    """Seconds findscu took for `repeat` C-FINDs on one association, and its output."""
+    command = ["findscu", "-S", "-aec", a.called, "--repeat", str(repeat),
                "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=" + name,
                "-k", "StudyInstanceUID", "-k", "StudyDate", "127.0.0.1", str(a.dicom_port)]
+    # Quiet but for errors: by default findscu prints every answer, line by line, and that
+    # printing would cost it more than the server's work (findscu's own time counts in full).
+    command[1:1] = ["-v"] if verbose else ["-ll", "error"]
     # Nagle's algorithm off on findscu's side too (DCMTK reads TCP_NODELAY), as on both servers'.
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True,
                           env=dict(os.environ, TCP_NODELAY="1"))
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError("findscu failed: " + (done.stderr or done.stdout)[-300:])
+    output = done.stdout + done.stderr
+    # findscu exits 0 even when the peer refuses the query or aborts: its "E:" lines tell.
+    if done.returncode != 0 or "E:" in output:
+        raise RuntimeError("findscu failed: " + output[-300:])
+    return seconds, output
+
+
+def cmd_cfind(a, server):
+    """The cost of one C-FIND on an open association: (time of N queries - time of 1) / (N - 1),
+    so that findscu's start (~50 ms, loading its dictionary) and the association do not count;
+    the first association after the server's start is recorded apart (first_ms)."""
+    names = patient_names(index_rows(a.index))
+    name = names[len(names) // 2]
+    first, output = findscu(a, name, 1, verbose=True)
+    matches = output.count("(Pending)")
+    if matches == 0:
+        raise RuntimeError("C-FIND found no study of %s: %s" % (name, output[-300:]))
+    many, _ = findscu(a, name, a.n)
+    one, _ = findscu(a, name, 1)
+    per_query = max(many - one, 1e-6) / (a.n - 1)
     client.write(a, {"measure": "cfind_study", "kind": "rate", "n": a.n, "bytes": 0,
-                     "seconds": round(seconds, 3), "per_s": round(a.n / seconds, 2),
-                     "mean_ms": round(seconds * 1000 / a.n, 3), "errors": 0})
+                     "items": matches, "seconds": round(many, 3),
+                     "per_s": round(1 / per_query, 2), "mean_ms": round(per_query * 1000, 3),
+                     "one_ms": round(one * 1000, 1), "first_ms": round(first * 1000, 1),
+                     "errors": 0})
 
 
 def main():
@@ -169,6 +215,7 @@ def main():
     p.add_argument("--per-request", type=int, default=10)
     p.add_argument("--dicom-port", type=int)
     p.add_argument("--called")
+    p.add_argument("--measure", help="the record's measure name (wado: default wado_series)")
     a = p.parse_args()
     server = client.Server(a)
     {"qido": cmd_qido, "wado": cmd_wado, "stow": cmd_stow, "cfind": cmd_cfind}[a.command](a, server)

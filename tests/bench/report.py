@@ -446,13 +446,19 @@ def report_dicomweb(res):
 
     row("QIDO-RS studies by patient name, p50 ms", res.pooled("qido_studies", US),
         res.pooled("qido_studies", PEER), False)
-    row("WADO-RS of one series, MB/s", res.rate("wado_series", US, "mb_s"),
-        res.rate("wado_series", PEER, "mb_s"), True)
+    for m, what in (("wado_series", "200 x 64x64"), ("wado_series_512", "200 x 512x512")):
+        if not any(k[0] == m for k in res.by):
+            continue
+        row("WADO-RS of one series (%s), MB/s, Python client" % what, res.rate(m, US, "mb_s"),
+            res.rate(m, PEER, "mb_s"), True)
+        row("WADO-RS of one series (%s), MB/s, curl" % what,
+            res.median(m, US, "rate", "curl_mb_s"), res.median(m, PEER, "rate", "curl_mb_s"),
+            True)
     stow = sorted({m for (m, _, k) in res.by if k == "rate" and m.startswith("stow_c")})
     for m in stow:
         row("STOW-RS (%s clients), images/s" % m[len("stow_c"):], res.rate(m, US),
             res.rate(m, PEER), True)
-    row("C-FIND study level, mean ms a query (one association)",
+    row("C-FIND study level, ms a query on an open association",
         res.median("cfind_study", US, "rate", "mean_ms"),
         res.median("cfind_study", PEER, "rate", "mean_ms"), False)
     row("archive load (REST, 8 clients), images/s", res.rate("archive_load", US),

@@ -374,6 +374,41 @@ TEST_CASE("C-FIND refuses bad identifiers with a failure status and stops on C-C
   CHECK(cancelled);
 }
 
+TEST_CASE("C-FIND answers more matches than its responses are sent together, each once",
+          "[http][scp][queryretrieve]") {
+  require_tool("findscu");
+  qr_node n{sbx::persistence::backend::sqlite};
+  // Responses leave in batches of 64 (docs/api.md#queryretrieve): 150 matches take three.
+  constexpr int many = 150;
+  const std::string series = "1.2.826.0.1.3680043.9.7.9.1";
+  for (int k = 1; k <= many; ++k)
+    upload_image(n.node, dataset_of({"Many^Images", "PID9", "19900101", "1.2.826.0.1.3680043.9.7.9",
+                                     "20220101", "ACC9", series, "CT",
+                                     series + "." + std::to_string(k), std::to_string(k)}));
+  auto [rc, log] = run_command(
+      "TCP_NODELAY=1 findscu -v -aec SLICEBOX -S -k QueryRetrieveLevel=IMAGE -k PatientID=PID9 "
+      "-k SOPInstanceUID 127.0.0.1 " +
+      std::to_string(n.port) + " 2>&1");
+  REQUIRE(rc == 0);
+  std::set<std::string> answered;
+  int pending = 0;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("(Pending)") != std::string::npos) ++pending;
+    const auto at = line.find("(0008,0018) UI [");
+    if (at == std::string::npos) continue;
+    auto uid = line.substr(at + 16, line.find(']', at) - at - 16);
+    uid.erase(std::remove(uid.begin(), uid.end(), '\0'), uid.end());  // UI's NUL padding
+    if (!uid.empty()) answered.insert(uid);
+  }
+  INFO(log.substr(log.size() > 2000 ? log.size() - 2000 : 0));
+  CHECK(pending == many);
+  CHECK(answered.size() == static_cast<std::size_t>(many));
+  CHECK(answered.contains(series + ".1"));
+  CHECK(answered.contains(series + "." + std::to_string(many)));
+  CHECK(log.find("Received Final Find Response (Success)") != std::string::npos);
+}
+
 TEMPLATE_TEST_CASE("C-MOVE sends the matching images byte for byte to an SCU's storescp",
                    "[http][scp][queryretrieve]", sqlite_backend, postgres_backend) {
   require_tool("movescu");
