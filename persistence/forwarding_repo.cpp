@@ -121,10 +121,11 @@ void forwarding_repo::add_images(
       batch_id = fresh.rows.front().int64(0);
       db_.exec("UPDATE forwarding_transactions SET updated = $2 WHERE id = $1", {batch_id, now});
     }
+    // An image stored again (replaced) is sent again, even if this batch had sent it already.
     for (const auto image_id : image_ids)
       db_.exec(
-          "INSERT INTO forwarding_transaction_images (transaction_id, image_id) VALUES ($1, $2) "
-          "ON CONFLICT DO NOTHING",
+          "INSERT INTO forwarding_transaction_images (transaction_id, image_id, sent) "
+          "VALUES ($1, $2, 0) ON CONFLICT (transaction_id, image_id) DO UPDATE SET sent = 0",
           {batch_id, image_id});
   }
   tx.commit();
@@ -169,6 +170,24 @@ std::vector<proto::forwarding_batch> forwarding_repo::due(std::int64_t idle_befo
       "forwarding_transaction_images i WHERE i.transaction_id = forwarding_transactions.id) "
       "ORDER BY id",
       {idle_before, now});
+}
+
+std::vector<std::int64_t> forwarding_repo::unsent_images(std::int64_t id) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : db_.exec("SELECT image_id FROM forwarding_transaction_images WHERE "
+                                "transaction_id = $1 AND sent = 0 ORDER BY id",
+                                {id})
+                           .rows)
+    out.push_back(r.int64(0));
+  return out;
+}
+
+bool forwarding_repo::mark_sent(std::int64_t id, std::int64_t image_id) {
+  return db_.exec(
+                "UPDATE forwarding_transaction_images SET sent = 1 WHERE transaction_id = $1 AND "
+                "image_id = $2",
+                {id, image_id})
+             .affected > 0;
 }
 
 bool forwarding_repo::move(std::int64_t id, batch_state from, batch_state to, std::int64_t now) {

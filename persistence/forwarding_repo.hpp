@@ -50,6 +50,11 @@ class forwarding_repo {
   std::vector<proto::forwarding_batch> batches_of_rule(std::int64_t rule_id);
   /// Fresh batches with images, no new image since `idle_before` and no back-off after `now`.
   std::vector<proto::forwarding_batch> due(std::int64_t idle_before, std::int64_t now);
+  /// The images of a batch its destination has not acknowledged yet, in arrival order (an SCU
+  /// send acknowledges them one by one; a box batch never marks any).
+  std::vector<std::int64_t> unsent_images(std::int64_t id);
+  /// Records that the destination acknowledged one image of a batch; false if it is not in it.
+  bool mark_sent(std::int64_t id, std::int64_t image_id);
   /// Moves a batch from one state to another (stamping `updated`); false if it was not in
   /// `from` (or is gone).
   bool move(std::int64_t id, proto::batch_state from, proto::batch_state to, std::int64_t now);
