@@ -282,6 +282,24 @@ void forwarding_repo::remove_images(const std::vector<std::int64_t>& image_ids) 
 }
 
 std::int64_t forwarding_repo::reset_unlinked_enroute() {
+  // A box batch whose outgoing transaction was created but not yet linked when the leader died:
+  // the transaction to its box, created since the batch went out, holding exactly its images
+  // and linked to no other batch, is that send (as a send of the same images by hand would count
+  // as its delivery, docs/forwarding.md). Linked, it is not sent a second time.
+  const std::string match =
+      "SELECT t.id FROM outgoing_transactions t, forwarding_rules r "
+      "WHERE r.id = forwarding_transactions.rule_id AND r.destination_type = 'box' "
+      "AND t.box_id = r.destination_id AND t.created >= forwarding_transactions.updated "
+      "AND t.total_image_count = (SELECT COUNT(*) FROM forwarding_transaction_images i "
+      "WHERE i.transaction_id = forwarding_transactions.id) "
+      "AND NOT EXISTS (SELECT 1 FROM forwarding_transaction_images i "
+      "WHERE i.transaction_id = forwarding_transactions.id AND NOT EXISTS (SELECT 1 FROM "
+      "outgoing_images o WHERE o.outgoing_transaction_id = t.id AND o.image_id = i.image_id)) "
+      "AND NOT EXISTS (SELECT 1 FROM forwarding_transactions f "
+      "WHERE f.box_transaction_id = t.id) "
+      "ORDER BY t.id LIMIT 1";
+  db_.exec("UPDATE forwarding_transactions SET box_transaction_id = (" + match +
+           ") WHERE state = 'enroute' AND box_transaction_id < 0 AND EXISTS (" + match + ")");
   return db_
       .exec(
           "UPDATE forwarding_transactions SET state = 'fresh', updated = 0, next_attempt = 0 "

@@ -80,7 +80,9 @@ class forwarding_repo {
   /// Takes deleted images out of every batch; fresh batches left empty are removed.
   void remove_images(const std::vector<std::int64_t>& image_ids);
   /// After a restart: enroute batches not linked to a box transaction lost their send; they are
-  /// fresh again (due at once). How many.
+  /// fresh again (due at once), except box batches whose outgoing transaction was created but not
+  /// linked yet (one to their box since they went out, with exactly their images, linked to no
+  /// other batch): those are linked to it. How many were made fresh.
   std::int64_t reset_unlinked_enroute();
   /// Makes the fresh batches of a source's rules due at once (the source is gone).
   void expire_fresh_of_source(const std::string& type, std::int64_t id);
