@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -122,7 +123,14 @@ void dispatch(forwarding_pointer self, const forwarding_rule& rule, const forwar
            rule.src.name + " to " + rule.dest.type + " " + rule.dest.name + ".");
   auto& c = self->state.config;
   if (rule.dest.type == "scu") {
-    self->request(c.scus, caf::infinite, send_atom::value, rule.dest.id, b.image_ids)
+    // Only what the destination has not acknowledged yet (docs/forwarding.md, Failures and
+    // restarts): each image it acknowledges is recorded before the next is sent.
+    std::optional<std::vector<std::int64_t>> unsent;
+    guarded("dispatch", [&] { unsent = self->state.repo->unsent_images(b.id); });
+    if (!unsent) return failed(self, b);
+    if (unsent->empty()) return delivered(self, b.id);  // acknowledged before the last leader died
+    self->request(c.scus, caf::infinite, send_atom::value, rule.dest.id, std::move(*unsent),
+                  caf::actor_cast<caf::actor>(self), b.id)
         .then([self, id = b.id](std::int64_t) { delivered(self, id); },
               [self, b](caf::error& e) {
                 note(self, log_type::warn,
@@ -346,6 +354,10 @@ forwarding_actor::behavior_type forwarding_behavior(forwarding_pointer self,
         record_arrivals(self);
         // Nothing more will come from a deleted source: its batches need not wait.
         guarded("source deleted", [&] { repo().expire_fresh_of_source(e.src.type, e.src.id); });
+      },
+      [=](progress_atom, std::int64_t batch, std::int64_t image) {
+        guarded("progress", [&] { repo().mark_sent(batch, image); });
+        return true;
       },
       [=](step_atom) {
         step(self);

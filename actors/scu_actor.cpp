@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <chrono>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -73,10 +76,18 @@ caf::error send_error(const scu& s, const dicom::store_error& e) {
   return make_error(errc::bad_gateway, "Unable to send images to " + where + ": " + e.what());
 }
 
+/// Who hears of each image a send got acknowledged, if anyone (a forwarding batch).
+struct progress_sink {
+  caf::actor actor;
+  std::int64_t tag = -1;
+};
+
 /// One send, run to its end in the calling (detached) thread: the association, the logging of
-/// what happened, and the answer for the client.
+/// what happened, and the answer for the client. `on_stored` gets the position of each file the
+/// peer acknowledged.
 caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>& files,
-                                   const log_actor& log) {
+                                   const log_actor& log,
+                                   const std::function<void(std::size_t)>& on_stored) {
   auto note = [&log](log_type type, std::string message) {
     caf::anon_send(log, log_atom::value, type, std::string("SCU"), std::move(message));
   };
@@ -86,7 +97,7 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
   peer.host = s.host;
   peer.port = static_cast<std::uint16_t>(s.port);
   try {
-    const auto report = dicom::send_files(peer, {files.begin(), files.end()});
+    const auto report = dicom::send_files(peer, {files.begin(), files.end()}, on_stored);
     for (const auto& why : report.skipped)
       note(log_type::error, "Image not sent to " + s.name + ": " + why);
     for (const auto& w : report.warnings) note(log_type::warn, "Sending to " + s.name + ": " + w);
@@ -110,14 +121,29 @@ caf::result<std::int64_t> run_send(const scu& s, const std::vector<std::string>&
 /// Sends on a thread of its own (an association blocks for as long as it lasts), publishes
 /// images_sent once the peer has acknowledged them all, and answers the promise.
 void start_send(scu_pointer self, scu s, std::vector<std::int64_t> image_ids,
-                std::vector<std::string> files, caf::typed_response_promise<std::int64_t> promise) {
+                std::vector<std::string> files, caf::typed_response_promise<std::int64_t> promise,
+                progress_sink progress) {
   auto log = self->state.config.log;
-  images_sent sent_event{destination{"scu", s.name, s.id}, std::move(image_ids), -1};
-  auto sender = self->spawn<caf::detached>([s = std::move(s), files = std::move(files),
-                                            log](caf::event_based_actor* me) -> caf::behavior {
+  images_sent sent_event{destination{"scu", s.name, s.id}, image_ids, -1};
+  auto sender = self->spawn<caf::detached>([s = std::move(s), files = std::move(files), log,
+                                            image_ids = std::move(image_ids),
+                                            progress](caf::event_based_actor* me) -> caf::behavior {
     return {[=](send_atom) {
       me->quit();
-      return run_send(s, files, log);
+      if (!progress.actor) return run_send(s, files, log, {});
+      // The sink records each acknowledged image before the next is sent, so a send that is
+      // cut (the node killed) is known up to the image in flight.
+      caf::scoped_actor blocking{me->system()};
+      return run_send(s, files, log, [&](std::size_t i) {
+        blocking
+            ->request(progress.actor, std::chrono::seconds{30}, progress_atom::value, progress.tag,
+                      image_ids[i])
+            .receive([](bool) {},
+                     [&](const caf::error& e) {
+                       spdlog::warn("scu {}: image {} sent, but not recorded: {}", s.name,
+                                    image_ids[i], caf::to_string(e));
+                     });
+      });
     }};
   });
   self->request(sender, caf::infinite, send_atom::value)
@@ -131,7 +157,7 @@ void start_send(scu_pointer self, scu s, std::vector<std::int64_t> image_ids,
 
 /// Looks up the files of the images (all of them must exist), then sends them.
 void locate_and_send(scu_pointer self, scu s, std::vector<std::int64_t> image_ids,
-                     caf::typed_response_promise<std::int64_t> promise) {
+                     caf::typed_response_promise<std::int64_t> promise, progress_sink progress) {
   struct lookup {
     std::vector<std::string> files;
     std::size_t left = 0;
@@ -140,20 +166,32 @@ void locate_and_send(scu_pointer self, scu s, std::vector<std::int64_t> image_id
   auto state = std::make_shared<lookup>();
   state->files.resize(image_ids.size());
   state->left = image_ids.size();
-  if (image_ids.empty()) return start_send(self, std::move(s), {}, {}, promise);
+  if (image_ids.empty()) return start_send(self, std::move(s), {}, {}, promise, progress);
   for (std::size_t i = 0; i < image_ids.size(); ++i) {
     self->request(self->state.config.storage, caf::infinite, file_atom::value, image_ids[i])
         .then(
             [=](std::string& path) mutable {
               state->files[i] = std::move(path);
               if (--state->left == 0 && !state->failed)
-                start_send(self, s, image_ids, std::move(state->files), promise);
+                start_send(self, s, image_ids, std::move(state->files), promise, progress);
             },
             [=](caf::error& e) mutable {
               if (!state->failed) promise.deliver(std::move(e));
               state->failed = true;
             });
   }
+}
+
+/// POST /api/scus/{id}/send, and forwarding's sends with their progress.
+caf::result<std::int64_t> send(scu_pointer self, std::int64_t id,
+                               std::vector<std::int64_t> image_ids, progress_sink progress) {
+  return database_call<std::int64_t>("scu", [&]() -> caf::result<std::int64_t> {
+    auto s = self->state.repo->by_id(id);
+    if (!s) return make_error(errc::not_found, "SCU with id " + std::to_string(id) + " not found");
+    auto promise = self->make_response_promise<std::int64_t>();
+    locate_and_send(self, std::move(*s), std::move(image_ids), promise, std::move(progress));
+    return promise;
+  });
 }
 
 scu_actor::behavior_type scu_behavior(scu_pointer self, scu_service_config config) {
@@ -189,14 +227,11 @@ scu_actor::behavior_type scu_behavior(scu_pointer self, scu_service_config confi
         return database_call<bool>("scu", [&]() -> caf::result<bool> { return repo().remove(id); });
       },
       [=](send_atom, std::int64_t id, std::vector<std::int64_t>& image_ids) {
-        return database_call<std::int64_t>("scu", [&]() -> caf::result<std::int64_t> {
-          auto s = repo().by_id(id);
-          if (!s)
-            return make_error(errc::not_found, "SCU with id " + std::to_string(id) + " not found");
-          auto promise = self->make_response_promise<std::int64_t>();
-          locate_and_send(self, std::move(*s), std::move(image_ids), promise);
-          return promise;
-        });
+        return send(self, id, std::move(image_ids), {});
+      },
+      [=](send_atom, std::int64_t id, std::vector<std::int64_t>& image_ids, caf::actor& progress,
+          std::int64_t tag) {
+        return send(self, id, std::move(image_ids), {std::move(progress), tag});
       },
   };
 }

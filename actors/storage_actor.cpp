@@ -6,6 +6,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 #include <optional>
+#include <type_traits>
 #include <unordered_set>
 
 #include "actors/clock.hpp"
@@ -39,6 +40,34 @@ std::string entry_name(const image_location& l) {
          std::to_string(l.image_id) + ".dcm";
 }
 
+/// Looks up an image's storage key and answers what `from_file` makes of it once the file is
+/// known to exist, or first what `first` makes of it, if anything (not_found for a missing file,
+/// unavailable when the store cannot be reached).
+template <class T, class FromFile, class First = std::nullptr_t>
+caf::result<T> read_image(storage_actor::stateful_pointer<storage_state> self,
+                          const metadata_actor& metadata,
+                          std::shared_ptr<const persistence::file_store> store,
+                          std::int64_t image_id, FromFile from_file, First first = nullptr) {
+  auto promise = self->make_response_promise<T>();
+  self->request(metadata, caf::infinite, get_atom::value, file_atom::value, image_id)
+      .then(
+          [=](const std::string& key) mutable {
+            try {
+              if constexpr (!std::is_same_v<First, std::nullptr_t>) {
+                if (auto value = first(key)) return (void)promise.deliver(std::move(*value));
+              }
+              if (store->exists(key))
+                promise.deliver(from_file(key));
+              else
+                promise.deliver(make_error(errc::not_found, "File not found: " + key));
+            } catch (const persistence::store_unavailable&) {
+              promise.deliver(store_unavailable_error());
+            }
+          },
+          [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
+  return promise;
+}
+
 storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<storage_state> self,
                                               std::shared_ptr<const persistence::file_store> store,
                                               metadata_actor metadata,
@@ -53,21 +82,21 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
         return {files, bytes};
       },
       [=](file_atom, std::int64_t image_id) -> caf::result<std::string> {
-        auto promise = self->make_response_promise<std::string>();
-        self->request(metadata, caf::infinite, get_atom::value, file_atom::value, image_id)
-            .then(
-                [=](const std::string& key) mutable {
-                  try {
-                    if (store->exists(key))
-                      promise.deliver(store->path_of(key).string());
-                    else
-                      promise.deliver(make_error(errc::not_found, "File not found: " + key));
-                  } catch (const persistence::store_unavailable&) {
-                    promise.deliver(store_unavailable_error());
-                  }
-                },
-                [=](caf::error& e) mutable { promise.deliver(std::move(e)); });
-        return promise;
+        return read_image<std::string>(
+            self, metadata, store, image_id,
+            [store](const std::string& key) { return store->path_of(key).string(); });
+      },
+      [=](get_atom, file_atom, std::int64_t image_id) -> caf::result<image_bytes> {
+        return read_image<image_bytes>(
+            self, metadata, store, image_id,
+            [store](const std::string& key) {
+              return image_bytes{store->path_of(key).string(), nullptr};
+            },
+            [store](const std::string& key) {
+              auto stream = store->open_stream(key);
+              return stream ? std::optional<image_bytes>(image_bytes{{}, std::move(stream)})
+                            : std::nullopt;
+            });
       },
       [=](add_atom, export_atom, std::vector<std::int64_t>& ids) {
         return database_call<std::int64_t>("storage", [&]() -> caf::result<std::int64_t> {
@@ -94,11 +123,17 @@ storage_actor::behavior_type storage_behavior(storage_actor::stateful_pointer<st
                                                         " no longer exists"));
                     return;
                   }
+                  // Every file is checked to exist before the archive starts (a HEAD per object
+                  // not cached, for S3); the bytes are read while it is sent.
                   export_plan plan;
+                  plan.store = store;
                   try {
-                    for (const auto& l : found)
-                      plan.entries.push_back(
-                          {entry_name(l), store->path_of(l.storage_key).string()});
+                    for (const auto& l : found) {
+                      if (!store->exists(l.storage_key))
+                        return (void)promise.deliver(
+                            make_error(errc::not_found, "File not found: " + l.storage_key));
+                      plan.entries.push_back({entry_name(l), l.storage_key});
+                    }
                   } catch (const persistence::store_unavailable&) {
                     return (void)promise.deliver(store_unavailable_error());
                   }

@@ -436,19 +436,23 @@ std::pair<std::unique_ptr<association>, accepted_contexts_by_class> open_for(
 
 }  // namespace
 
-store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files) {
+store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files,
+                        const std::function<void(std::size_t)>& on_stored) {
   prepare_dcmtk();
   store_report report;
   std::vector<outgoing> items;
-  for (const auto& path : files) {
+  std::vector<std::size_t> positions;  // of each item in `files`
+  for (std::size_t i = 0; i < files.size(); ++i) {
     try {
-      items.push_back(readable(path));
+      items.push_back(readable(files[i]));
+      positions.push_back(i);
     } catch (const std::exception& e) {
-      report.skipped.push_back(path.string() + ": " + e.what());
+      report.skipped.push_back(files[i].string() + ": " + e.what());
     }
   }
   auto [assoc, accepted] = open_for(peer, items);
-  for (const auto& item : items) {
+  for (std::size_t n = 0; n < items.size(); ++n) {
+    const auto& item = items[n];
     const auto status = send_item(*assoc, accepted, item);
     const auto& uid = item.meta.media_storage_sop_instance_uid;
     const auto outcome = outcome_of(status);
@@ -458,6 +462,7 @@ store_report send_files(const store_peer& peer, const std::vector<std::filesyste
       report.warnings.push_back("image " + uid + " stored with warning status " +
                                 status_text(status));
     ++report.sent;
+    if (on_stored) on_stored(positions[n]);
   }
   if (auto w = assoc->release(); !w.empty()) report.warnings.push_back(std::move(w));
   return report;

@@ -83,8 +83,11 @@ struct store_report {
 /// syntax; otherwise it is converted (decompressed) to Explicit or Implicit VR Little Endian.
 /// Files whose meta information lacks the transfer syntax, SOP class or SOP instance are skipped.
 /// Statuses 0x0000, 0xB000, 0xB006 and 0xB007 count as stored. Blocks for the whole exchange;
-/// throws store_error on the first failure (stores before it stay done).
-store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files);
+/// throws store_error on the first failure (stores before it stay done). `on_stored`, if set, is
+/// called with the position in `files` of each file the peer acknowledged, before the next one
+/// is sent.
+store_report send_files(const store_peer& peer, const std::vector<std::filesystem::path>& files,
+                        const std::function<void(std::size_t)>& on_stored = {});
 
 /// How one C-STORE sub-operation of a retrieval ended (PS3.4 C.4.2.1.4).
 enum class store_outcome : std::uint8_t { completed, warning, failed };

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 
 namespace sbx::http {
@@ -33,6 +34,8 @@ class zip_writer final : public body_source {
 
   ~zip_writer() override {
     close_file();
+    stream_.reset();
+    ahead_stream_.reset();
     for (auto& [index, fd] : ahead_) ::close(fd);
     // Unfinished (failed or abandoned): freeing must not write a central directory.
     if (!finished_) archive_write_fail(archive_);
@@ -62,7 +65,32 @@ class zip_writer final : public body_source {
     fd_ = -1;
   }
 
+  /// One piece of the current entry's stream into the archive.
+  void step_stream() {
+    const auto piece = stream_->next();
+    if (piece.empty()) {
+      stream_.reset();
+      check(archive_write_finish_entry(archive_));
+      ++index_;
+      return;
+    }
+    if (archive_write_data(archive_, piece.data(), piece.size()) !=
+        static_cast<la_ssize_t>(piece.size()))
+      throw std::runtime_error(archive_error_string(archive_));
+  }
+
+  /// Opens item `i` if it is opened rather than read from a path: its stream, or nullptr once
+  /// its path is set.
+  std::unique_ptr<persistence::byte_stream> open_item(std::size_t i) {
+    auto& item = items_[i];
+    if (!item.open) return nullptr;
+    auto stream = item.open(item.path);
+    item.open = nullptr;
+    return stream;
+  }
+
   void step() {
+    if (stream_) return step_stream();
     if (fd_ < 0) return open_next();
     if (!buffer_) buffer_ = std::make_unique<char[]>(piece);
     auto n = ::read(fd_, buffer_.get(), piece);
@@ -84,6 +112,13 @@ class zip_writer final : public body_source {
       finished_ = true;
       return;
     }
+    if (ahead_stream_index_ == index_) {
+      stream_ = std::move(ahead_stream_);
+      ahead_stream_index_ = no_index;
+    } else {
+      stream_ = open_item(index_);
+    }
+    if (stream_) return open_stream_entry();
     const auto& item = items_[index_];
     if (!ahead_.empty() && ahead_.front().first == index_) {
       fd_ = ahead_.front().second;
@@ -95,14 +130,29 @@ class zip_writer final : public body_source {
     if (fd_ < 0 || ::fstat(fd_, &st) != 0)
       throw std::runtime_error("cannot open " + item.path + ": " + std::strerror(errno));
     read_ahead();
+    write_header(item.name, static_cast<std::uint64_t>(st.st_size), st.st_mtime);
+  }
+
+  /// The header of the current entry; a size not known (a stream) makes libarchive write the
+  /// sizes after the data (a data descriptor).
+  void write_header(const std::string& name, std::optional<std::uint64_t> size, std::time_t mtime) {
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> entry(archive_entry_new(),
                                                                    &archive_entry_free);
-    archive_entry_set_pathname_utf8(entry.get(), item.name.c_str());
-    archive_entry_set_size(entry.get(), st.st_size);
+    archive_entry_set_pathname_utf8(entry.get(), name.c_str());
+    if (size) archive_entry_set_size(entry.get(), static_cast<la_int64_t>(*size));
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
-    archive_entry_set_mtime(entry.get(), st.st_mtime, 0);
+    archive_entry_set_mtime(entry.get(), mtime, 0);
     check(archive_write_header(archive_, entry.get()));
+  }
+
+  /// Writes the header of the current entry, a stream, and opens the next one ahead.
+  void open_stream_entry() {
+    write_header(items_[index_].name, stream_->size(), std::time(nullptr));
+    if (index_ + 1 < items_.size() && ahead_stream_index_ == no_index) {
+      ahead_stream_ = open_item(index_ + 1);
+      if (ahead_stream_) ahead_stream_index_ = index_ + 1;
+    }
   }
 
   /// Asks the kernel to fetch the next files while this one is sent: reading one file at a time
@@ -110,6 +160,7 @@ class zip_writer final : public body_source {
   void read_ahead() {
     auto next = ahead_.empty() ? index_ + 1 : ahead_.back().first + 1;
     for (; next < items_.size() && next <= index_ + files_ahead; ++next) {
+      if (items_[next].open) break;  // opened when its turn comes
       int fd = ::open(items_[next].path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) break;  // reported when its turn comes
       ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
@@ -128,6 +179,10 @@ class zip_writer final : public body_source {
   bool finished_ = false;
   std::unique_ptr<char[]> buffer_;
   std::string pending_;
+  static constexpr std::size_t no_index = static_cast<std::size_t>(-1);
+  std::unique_ptr<persistence::byte_stream> stream_;        ///< the current entry's, if streamed
+  std::unique_ptr<persistence::byte_stream> ahead_stream_;  ///< the next entry's, opened ahead
+  std::size_t ahead_stream_index_ = no_index;
 };
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
 
@@ -17,6 +19,17 @@ namespace sbx::persistence {
 class store_unavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// The bytes of a stored file, read piece by piece as they arrive (file_store::open_stream).
+class byte_stream {
+ public:
+  virtual ~byte_stream() = default;
+  /// The next piece, valid until the next call; empty once the file is complete. Throws when it
+  /// cannot be completed.
+  virtual std::string_view next() = 0;
+  /// How many bytes the whole file has, when the store said so.
+  virtual std::optional<std::uint64_t> size() const { return std::nullopt; }
 };
 
 /// Where the image files are kept, one per image under a random storage key; bytes are kept
@@ -67,6 +80,12 @@ class file_store {
   virtual std::size_t sweep(const std::unordered_set<std::string>& referenced) const = 0;
   /// How many stored files there are and their total size in bytes.
   virtual std::pair<std::int64_t, std::int64_t> usage() const = 0;
+  /// The bytes of `key` streamed without a local copy first (S3, an object not cached:
+  /// GET /api/images/{id}), or nullptr when path_of() is the way to read it (the file system, a
+  /// cached object, a missing one). Throws store_unavailable when S3 cannot be reached.
+  virtual std::unique_ptr<byte_stream> open_stream(const std::string& /*key*/) const {
+    return nullptr;
+  }
 
  protected:
   file_store() = default;

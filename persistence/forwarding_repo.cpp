@@ -121,10 +121,11 @@ void forwarding_repo::add_images(
       batch_id = fresh.rows.front().int64(0);
       db_.exec("UPDATE forwarding_transactions SET updated = $2 WHERE id = $1", {batch_id, now});
     }
+    // An image stored again (replaced) is sent again, even if this batch had sent it already.
     for (const auto image_id : image_ids)
       db_.exec(
-          "INSERT INTO forwarding_transaction_images (transaction_id, image_id) VALUES ($1, $2) "
-          "ON CONFLICT DO NOTHING",
+          "INSERT INTO forwarding_transaction_images (transaction_id, image_id, sent) "
+          "VALUES ($1, $2, 0) ON CONFLICT (transaction_id, image_id) DO UPDATE SET sent = 0",
           {batch_id, image_id});
   }
   tx.commit();
@@ -169,6 +170,24 @@ std::vector<proto::forwarding_batch> forwarding_repo::due(std::int64_t idle_befo
       "forwarding_transaction_images i WHERE i.transaction_id = forwarding_transactions.id) "
       "ORDER BY id",
       {idle_before, now});
+}
+
+std::vector<std::int64_t> forwarding_repo::unsent_images(std::int64_t id) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : db_.exec("SELECT image_id FROM forwarding_transaction_images WHERE "
+                                "transaction_id = $1 AND sent = 0 ORDER BY id",
+                                {id})
+                           .rows)
+    out.push_back(r.int64(0));
+  return out;
+}
+
+bool forwarding_repo::mark_sent(std::int64_t id, std::int64_t image_id) {
+  return db_.exec(
+                "UPDATE forwarding_transaction_images SET sent = 1 WHERE transaction_id = $1 AND "
+                "image_id = $2",
+                {id, image_id})
+             .affected > 0;
 }
 
 bool forwarding_repo::move(std::int64_t id, batch_state from, batch_state to, std::int64_t now) {
@@ -263,6 +282,24 @@ void forwarding_repo::remove_images(const std::vector<std::int64_t>& image_ids) 
 }
 
 std::int64_t forwarding_repo::reset_unlinked_enroute() {
+  // A box batch whose outgoing transaction was created but not yet linked when the leader died:
+  // the transaction to its box, created since the batch went out, holding exactly its images
+  // and linked to no other batch, is that send (as a send of the same images by hand would count
+  // as its delivery, docs/forwarding.md). Linked, it is not sent a second time.
+  const std::string match =
+      "SELECT t.id FROM outgoing_transactions t, forwarding_rules r "
+      "WHERE r.id = forwarding_transactions.rule_id AND r.destination_type = 'box' "
+      "AND t.box_id = r.destination_id AND t.created >= forwarding_transactions.updated "
+      "AND t.total_image_count = (SELECT COUNT(*) FROM forwarding_transaction_images i "
+      "WHERE i.transaction_id = forwarding_transactions.id) "
+      "AND NOT EXISTS (SELECT 1 FROM forwarding_transaction_images i "
+      "WHERE i.transaction_id = forwarding_transactions.id AND NOT EXISTS (SELECT 1 FROM "
+      "outgoing_images o WHERE o.outgoing_transaction_id = t.id AND o.image_id = i.image_id)) "
+      "AND NOT EXISTS (SELECT 1 FROM forwarding_transactions f "
+      "WHERE f.box_transaction_id = t.id) "
+      "ORDER BY t.id LIMIT 1";
+  db_.exec("UPDATE forwarding_transactions SET box_transaction_id = (" + match +
+           ") WHERE state = 'enroute' AND box_transaction_id < 0 AND EXISTS (" + match + ")");
   return db_
       .exec(
           "UPDATE forwarding_transactions SET state = 'fresh', updated = 0, next_attempt = 0 "

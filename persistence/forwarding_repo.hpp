@@ -50,6 +50,11 @@ class forwarding_repo {
   std::vector<proto::forwarding_batch> batches_of_rule(std::int64_t rule_id);
   /// Fresh batches with images, no new image since `idle_before` and no back-off after `now`.
   std::vector<proto::forwarding_batch> due(std::int64_t idle_before, std::int64_t now);
+  /// The images of a batch its destination has not acknowledged yet, in arrival order (an SCU
+  /// send acknowledges them one by one; a box batch never marks any).
+  std::vector<std::int64_t> unsent_images(std::int64_t id);
+  /// Records that the destination acknowledged one image of a batch; false if it is not in it.
+  bool mark_sent(std::int64_t id, std::int64_t image_id);
   /// Moves a batch from one state to another (stamping `updated`); false if it was not in
   /// `from` (or is gone).
   bool move(std::int64_t id, proto::batch_state from, proto::batch_state to, std::int64_t now);
@@ -75,7 +80,9 @@ class forwarding_repo {
   /// Takes deleted images out of every batch; fresh batches left empty are removed.
   void remove_images(const std::vector<std::int64_t>& image_ids);
   /// After a restart: enroute batches not linked to a box transaction lost their send; they are
-  /// fresh again (due at once). How many.
+  /// fresh again (due at once), except box batches whose outgoing transaction was created but not
+  /// linked yet (one to their box since they went out, with exactly their images, linked to no
+  /// other batch): those are linked to it. How many were made fresh.
   std::int64_t reset_unlinked_enroute();
   /// Makes the fresh batches of a source's rules due at once (the source is gone).
   void expire_fresh_of_source(const std::string& type, std::int64_t id);

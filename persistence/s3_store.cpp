@@ -179,6 +179,36 @@ std::filesystem::path s3_store::path_of(const std::string& key) const {
   return path;
 }
 
+namespace {
+
+/// A GET of the S3 client as a byte_stream.
+class s3_stream final : public byte_stream {
+ public:
+  explicit s3_stream(std::unique_ptr<http::client::s3_download> d) : download_(std::move(d)) {}
+  std::string_view next() override { return download_->next(); }
+
+ private:
+  std::unique_ptr<http::client::s3_download> download_;
+};
+
+}  // namespace
+
+std::unique_ptr<byte_stream> s3_store::open_stream(const std::string& key) const {
+  if (!is_storage_key(key)) return nullptr;
+  {
+    std::lock_guard lock(cache_->mutex);
+    if (cache_->entries.count(key) || cache_->fetching.count(key)) return nullptr;
+  }
+  try {
+    auto download = client_->open(object_key(key));
+    if (!download) return nullptr;
+    return std::make_unique<s3_stream>(std::move(download));
+  } catch (const std::exception& e) {
+    spdlog::warn("S3 store: could not read {}: {}", key, e.what());
+    throw store_unavailable(std::string("the S3 store did not give the file: ") + e.what());
+  }
+}
+
 bool s3_store::exists(const std::string& key) const {
   if (!is_storage_key(key)) return false;
   {

@@ -44,6 +44,10 @@ class s3_store final : public file_store {
   /// The objects under the prefix and their total size (a listing of the bucket).
   std::pair<std::int64_t, std::int64_t> usage() const override;
 
+  /// An object that is not in the cache is read from S3 while it arrives (at most 1 MiB waits
+  /// unread) and not cached; nullptr for a cached or missing object.
+  std::unique_ptr<byte_stream> open_stream(const std::string& key) const override;
+
   /// The object key of a storage key: `<prefix>/<key>`.
   std::string object_key(const std::string& key) const;
   /// The bytes held by the cache now.

@@ -44,6 +44,8 @@ using modify_atom = caf::atom_constant<caf::atom("modify")>;
 using options_atom = caf::atom_constant<caf::atom("options")>;
 using patient_atom = caf::atom_constant<caf::atom("patient")>;
 using png_atom = caf::atom_constant<caf::atom("png")>;
+/// One image of a send acknowledged by its peer (a forwarding batch's progress).
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using purge_atom = caf::atom_constant<caf::atom("purge")>;
 using query_atom = caf::atom_constant<caf::atom("query")>;
 using record_atom = caf::atom_constant<caf::atom("record")>;

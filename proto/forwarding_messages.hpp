@@ -29,7 +29,10 @@ using forwarding_actor = caf::typed_actor<
     caf::reacts_to<source_added>, caf::reacts_to<source_deleted>,
     // Internal: the engine's periodic step (dispatch, repair, finalize), and the recording of
     // the images that arrived since the last one, in one transaction.
-    caf::reacts_to<step_atom>, caf::reacts_to<flush_atom>>;
+    caf::reacts_to<step_atom>, caf::reacts_to<flush_atom>,
+    // Internal: an SCU acknowledged one image of a batch being sent (batch id, image id); answers
+    // once that is recorded.
+    caf::replies_to<progress_atom, std::int64_t, std::int64_t>::with<bool>>;
 
 /// What forwarding needs from the box service: the part of its interface that sends images to
 /// a box the way `POST /api/boxes/{id}/send` does, and tells how such a transfer stands.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
@@ -22,6 +23,11 @@ using scu_actor = caf::typed_actor<
     caf::replies_to<delete_atom, std::int64_t>::with<bool>,
     // Sends images over one association (SCU id, image ids); answers once the peer has
     // acknowledged them, with how many were sent.
-    caf::replies_to<send_atom, std::int64_t, std::vector<std::int64_t>>::with<std::int64_t>>;
+    caf::replies_to<send_atom, std::int64_t, std::vector<std::int64_t>>::with<std::int64_t>,
+    // As above, and after each image the peer acknowledged, before the next is sent, asks
+    // `progress` (progress_atom, tag, image id) and waits for its answer (any): a forwarding
+    // batch records which images its destination has (SCU id, image ids, progress, tag).
+    caf::replies_to<send_atom, std::int64_t, std::vector<std::int64_t>, caf::actor,
+                    std::int64_t>::with<std::int64_t>>;
 
 }  // namespace sbx::proto

@@ -3,10 +3,16 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace sbx::http::client {
 namespace {
@@ -43,6 +49,8 @@ using file_ptr = std::unique_ptr<std::FILE, file_closer>;
 struct sink {
   CURL* easy = nullptr;
   std::FILE* out = nullptr;
+  /// Takes a 2xx body piece by piece instead of `out`; false aborts the transfer.
+  const std::function<bool(CURL*, const char*, std::size_t)>* consume = nullptr;
   std::string body;
   bool write_failed = false;
 
@@ -51,6 +59,11 @@ struct sink {
     long status = 0;
     curl_easy_getinfo(s.easy, CURLINFO_RESPONSE_CODE, &status);
     const auto bytes = size * n;
+    if (s.consume && *s.consume && status >= 200 && status < 300) {
+      if ((*s.consume)(s.easy, data, bytes)) return bytes;
+      s.write_failed = true;
+      return 0;
+    }
     if (s.out && status >= 200 && status < 300) {
       if (std::fwrite(data, 1, bytes, s.out) != bytes) {
         s.write_failed = true;
@@ -135,19 +148,30 @@ struct exchange {
   std::FILE* upload = nullptr;
   curl_off_t upload_size = 0;
   std::FILE* download = nullptr;
+  std::function<bool(CURL*, const char*, std::size_t)> consume;  ///< instead of `download`
 };
 
 outcome perform(const s3_settings& s, const exchange& x) {
   CURL* easy = thread_handle();
   char error_text[CURL_ERROR_SIZE] = {};
-  sink body{easy, x.download, {}, false};
+  sink body{easy, x.download, &x.consume, {}, false};
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_URL, x.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, "slicebox");
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(s.timeout.count()));
+  if (x.consume) {
+    // A streamed body lasts as long as its reader takes: no limit on the whole transfer, but
+    // one on a stall of S3 (a paused transfer, waiting for the reader, counts as a stall too, so
+    // the bound is generous).
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                     static_cast<long>(std::max<long long>(1, s.timeout.count() / 1000)));
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 64L * 1024);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(s.timeout.count()));
+  }
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &sink::on_write);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
@@ -281,6 +305,103 @@ bool s3_client::get_file(const std::string& key, const std::filesystem::path& ou
   std::filesystem::remove(out, ec);
   if (o.status == 404) return false;
   fail("GET", x.url, o);
+}
+
+/// What the transfer thread and the reader of a streamed GET share.
+struct s3_download::state {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> pieces;  ///< arrived, not read yet
+  std::size_t buffered = 0;        ///< bytes in `pieces`
+  std::size_t max_buffered = 0;
+  bool answered = false;   ///< a 2xx body has begun, or the exchange ended
+  bool finished = false;   ///< the exchange ended
+  bool cancelled = false;  ///< the reader is gone
+  long status = 0;         ///< of an exchange that ended without a 2xx body: its status
+  curl_off_t length = -1;  ///< Content-Length of a 2xx body, -1 if unknown
+  std::string failure;     ///< why it failed, if it did
+  std::string current;     ///< the piece handed out last
+  std::thread transfer;
+};
+
+std::unique_ptr<s3_download> s3_client::open(const std::string& key,
+                                             std::size_t max_buffered) const {
+  auto st = std::make_shared<s3_download::state>();
+  st->max_buffered = std::max<std::size_t>(max_buffered, 1);
+  st->transfer = std::thread([st, settings = settings_, u = url(key)] {
+    exchange x("GET", u);
+    x.consume = [&st](CURL* easy, const char* data, std::size_t n) {
+      curl_off_t length = -1;
+      if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) != CURLE_OK)
+        length = -1;
+      std::unique_lock lock(st->mutex);
+      if (!st->answered) st->length = length;
+      st->answered = true;
+      st->changed.notify_all();
+      st->changed.wait(lock, [&] { return st->cancelled || st->buffered < st->max_buffered; });
+      if (st->cancelled) return false;
+      st->pieces.emplace_back(data, n);
+      st->buffered += n;
+      st->changed.notify_all();
+      return true;
+    };
+    std::string failure;
+    long status = 0;
+    try {
+      auto o = perform(settings, x);
+      status = o.status;
+      if (!succeeded(o) && o.status != 404) failure = "GET " + u + ": " + describe(o);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    std::lock_guard lock(st->mutex);
+    st->status = status;
+    st->failure = std::move(failure);
+    st->answered = st->finished = true;
+    st->changed.notify_all();
+  });
+  auto download = std::make_unique<s3_download>(st);
+  std::unique_lock lock(st->mutex);
+  st->changed.wait(lock, [&] { return st->answered; });
+  const bool body = !st->pieces.empty() || (st->finished && st->status / 100 == 2);
+  if (!body && st->finished) {
+    if (st->status == 404) return nullptr;
+    throw s3_error(st->status, st->failure);
+  }
+  return download;
+}
+
+s3_download::s3_download(std::shared_ptr<state> s) : state_(std::move(s)) {}
+
+s3_download::~s3_download() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->cancelled = true;
+    state_->changed.notify_all();
+  }
+  if (state_->transfer.joinable()) state_->transfer.join();
+}
+
+std::optional<std::uint64_t> s3_download::size() const {
+  std::lock_guard lock(state_->mutex);
+  if (state_->length < 0) return std::nullopt;
+  return static_cast<std::uint64_t>(state_->length);
+}
+
+std::string_view s3_download::next() {
+  auto& st = *state_;
+  std::unique_lock lock(st.mutex);
+  st.changed.wait(lock, [&] { return !st.pieces.empty() || st.finished; });
+  if (st.pieces.empty()) {
+    if (!st.failure.empty()) throw s3_error(st.status, st.failure);
+    st.current.clear();
+    return {};
+  }
+  st.current = std::move(st.pieces.front());
+  st.pieces.pop_front();
+  st.buffered -= st.current.size();
+  st.changed.notify_all();
+  return st.current;
 }
 
 bool s3_client::exists(const std::string& key) const {

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 // A small blocking S3 client over libcurl: one request at a time on the calling thread, signed
@@ -43,6 +46,8 @@ struct s3_object {
   std::int64_t last_modified_ms = 0;  ///< milliseconds since the Unix epoch
 };
 
+class s3_download;
+
 class s3_client {
  public:
   explicit s3_client(s3_settings settings);
@@ -52,6 +57,11 @@ class s3_client {
   /// GET Object into `out` (created or truncated); false if there is no such object, throws
   /// s3_error for any other failure (`out` is then removed).
   bool get_file(const std::string& key, const std::filesystem::path& out) const;
+  /// GET Object read while it arrives, on a thread of its own: returns once S3 has answered, with
+  /// nullptr if there is no such object; throws s3_error for any other failure. At most
+  /// `max_buffered` bytes wait unread: the transfer pauses until the reader catches up.
+  std::unique_ptr<s3_download> open(const std::string& key,
+                                    std::size_t max_buffered = 1u << 20) const;
   /// HEAD Object: whether it exists; throws s3_error when that cannot be told.
   bool exists(const std::string& key) const;
   /// DELETE Object (a missing object is no error); throws s3_error.
@@ -70,6 +80,25 @@ class s3_client {
   std::string scheme_;     ///< "http" or "https"
   std::string authority_;  ///< host[:port] of the endpoint
   std::string base_path_;  ///< the endpoint's path, without a trailing '/'
+};
+
+/// The body of one GET Object as it arrives (s3_client::open). Destroying it ends the transfer.
+class s3_download {
+ public:
+  struct state;
+  explicit s3_download(std::shared_ptr<state> s);
+  ~s3_download();
+  s3_download(const s3_download&) = delete;
+  s3_download& operator=(const s3_download&) = delete;
+
+  /// The next piece of the body, valid until the next call; empty once it is complete. Waits for
+  /// it; throws s3_error if the transfer fails midway.
+  std::string_view next();
+  /// The object's size (Content-Length), if S3 sent one.
+  std::optional<std::uint64_t> size() const;
+
+ private:
+  std::shared_ptr<state> state_;
 };
 
 /// Percent-encodes as SigV4's canonical form wants: everything but A-Z a-z 0-9 - _ . ~ (and '/'

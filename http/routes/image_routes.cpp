@@ -4,6 +4,8 @@
 #include "http/routes/replies.hpp"
 #include "http/routes/routes.hpp"
 #include "http/zip_source.hpp"
+#include "persistence/file_store.hpp"
+#include "proto/storage_messages.hpp"
 
 namespace sbx::http {
 namespace {
@@ -18,6 +20,16 @@ std::string take_upload(const exchange_ptr& ex) {
     throw rejection(text_response(400, "Invalid DICOM data: the request has no content"));
   return std::exchange(r.body_file, std::string{});
 }
+
+/// A stored file's bytes sent as they come from the store (an S3 object not cached).
+class stream_source final : public body_source {
+ public:
+  explicit stream_source(std::shared_ptr<persistence::byte_stream> s) : stream_(std::move(s)) {}
+  std::string_view next() override { return stream_->next(); }
+
+ private:
+  std::shared_ptr<persistence::byte_stream> stream_;
+};
 
 }  // namespace
 
@@ -83,8 +95,15 @@ void add_image_routes(router& r, const services& s) {
         });
 
   r.add("GET", "/api/images/{id}", access::user, [storage](auto self, const exchange_ptr& ex) {
-    ask(self, ex, storage, file_atom::value, ex->params.id("id"))
-        .then([ex](const std::string& path) { ex->reply(file_response(path)); });
+    ask(self, ex, storage, get_atom::value, file_atom::value, ex->params.id("id"))
+        .then([ex](const image_bytes& bytes) {
+          if (!bytes.stream) return ex->reply(file_response(bytes.path));
+          // Streamed from S3 as it arrives (docs/operations.md#images-in-s3): chunked, since
+          // the length is not known before the object is read.
+          http_response res{.status = 200, .content_type = "application/octet-stream"};
+          res.source = std::make_shared<stream_source>(bytes.stream);
+          ex->reply(std::move(res));
+        });
   });
 
   r.add("POST", "/api/images/export", access::user, [storage](auto self, const exchange_ptr& ex) {
@@ -95,21 +114,27 @@ void add_image_routes(router& r, const services& s) {
           ex->reply(json_response(200, "{\"id\":" + std::to_string(id) + "}"));
         });
   });
-  r.add("GET", "/api/images/export", access::user,
-        [storage, level = s.export_compression_level](auto self, const exchange_ptr& ex) {
-          auto id = ex->query().required_int64("id");
-          ask(self, ex, storage, get_atom::value, export_atom::value, id)
-              .then([ex, level](const export_plan& plan) {
-                std::vector<zip_item> items;
-                items.reserve(plan.entries.size());
-                for (const auto& e : plan.entries) items.push_back({e.name, e.path});
-                http_response res{.status = 200, .content_type = "application/octet-stream"};
-                res.headers.emplace_back("Content-Disposition",
-                                         "attachment; filename=slicebox-export.zip");
-                res.source = zip_source(std::move(items), level);
-                ex->reply(std::move(res));
-              });
-        });
+  r.add(
+      "GET", "/api/images/export", access::user,
+      [storage, level = s.export_compression_level](auto self, const exchange_ptr& ex) {
+        auto id = ex->query().required_int64("id");
+        ask(self, ex, storage, get_atom::value, export_atom::value, id)
+            .then([ex, level](const export_plan& plan) {
+              std::vector<zip_item> items;
+              items.reserve(plan.entries.size());
+              for (const auto& e : plan.entries)
+                items.push_back({e.name, {}, [store = plan.store, key = e.key](std::string& path) {
+                                   auto stream = store->open_stream(key);
+                                   if (!stream) path = store->path_of(key).string();
+                                   return stream;
+                                 }});
+              http_response res{.status = 200, .content_type = "application/octet-stream"};
+              res.headers.emplace_back("Content-Disposition",
+                                       "attachment; filename=slicebox-export.zip");
+              res.source = zip_source(std::move(items), level);
+              ex->reply(std::move(res));
+            });
+      });
 
   r.add("DELETE", "/api/images/{id}", access::user, [md](auto self, const exchange_ptr& ex) {
     ask(self, ex, md, delete_atom::value, std::vector<std::int64_t>{ex->params.id("id")})

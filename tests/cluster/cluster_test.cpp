@@ -4,6 +4,8 @@
 // node reaches the caches of the others, and the background work runs on the leader only, taken
 // over by another node when the leader is SIGKILLed. Also: a second node on one SQLite file is
 // refused.
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -52,6 +55,7 @@ class test_cluster {
 
   node_site& operator[](std::size_t i) { return *nodes_.at(i); }
   std::size_t size() const { return nodes_.size(); }
+  s3_server& s3() { return s3_; }
 
   void start() {
     for (auto& n : nodes_) n->start();
@@ -435,4 +439,242 @@ TEST_CASE("a killed leader is replaced within about one check interval", "[clust
     nodes[leader].start();  // back as a follower, so that three nodes remain
     CHECK(nodes.roles().at(leader) == "follower");
   }
+}
+
+namespace {
+
+/// One upload of the S3-restart test: which node, what, how it ended, and the S3 phase (0 up,
+/// 1 down, 2 back) when it started and when it ended.
+struct upload_record {
+  std::size_t node = 0;
+  std::string sop;
+  std::string bytes;
+  int status = 0;  ///< -1: no answer
+  std::int64_t id = -1;
+  int started = 0, ended = 0;
+};
+
+}  // namespace
+
+TEST_CASE("S3 stopped and restarted while clients ingest through three nodes: 503s, nothing lost",
+          "[cluster]") {
+  test_cluster nodes(3);
+  nodes.start();
+  INFO(nodes.logs());
+  std::atomic<int> phase{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;  // guards records and the image maker
+  std::vector<upload_record> records;
+
+  // Two clients per node, each uploading images of its own one after the other.
+  std::vector<std::thread> clients;
+  for (std::size_t c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      const http_client client(nodes[c % 3].port(), 30s);
+      for (int n = 0; !stop; ++n) {
+        upload_record r;
+        r.node = c % 3;
+        r.sop = "3.4.so." + std::to_string(c) + "." + std::to_string(n);
+        {
+          std::lock_guard lock(mutex);
+          r.bytes = small_f1_in("S" + std::to_string(c), "3.4.st" + std::to_string(c),
+                                "3.4.se" + std::to_string(c), r.sop);
+        }
+        r.started = phase;
+        try {
+          auto answer =
+              as_admin(client, "POST", "/api/images", r.bytes, "application/octet-stream");
+          r.status = answer.status;
+          if (r.status == 201) r.id = parse_json(answer.body)["id"].GetInt64();
+        } catch (const std::exception&) {
+          r.status = -1;
+        }
+        r.ended = phase;
+        std::lock_guard lock(mutex);
+        records.push_back(std::move(r));
+      }
+    });
+  // Counts the records that satisfy `p`, per node.
+  auto count = [&](auto p) {
+    std::lock_guard lock(mutex);
+    std::map<std::size_t, std::size_t> out;
+    for (const auto& r : records)
+      if (p(r)) ++out[r.node];
+    return out;
+  };
+  auto on_every_node = [](const std::map<std::size_t, std::size_t>& m, std::size_t least) {
+    return m.size() == 3 &&
+           std::all_of(m.begin(), m.end(), [&](const auto& e) { return e.second >= least; });
+  };
+
+  const bool ingesting = eventually(
+      60s, [&] { return on_every_node(count([](const auto& r) { return r.status == 201; }), 5); });
+  nodes.s3().stop();
+  phase = 1;
+  const auto stopped_at = std::chrono::steady_clock::now();
+  const bool refused =
+      ingesting && eventually(30s, [&] {
+        return on_every_node(count([](const auto& r) { return r.started == 1 && r.ended == 1; }),
+                             3);
+      });
+  phase = 2;  // before S3 answers again: phase 1 means down from the start to the end
+  nodes.s3().start();
+  const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - stopped_at)
+                           .count();
+  // Ingest works again without any node restarted.
+  const bool resumed =
+      refused && eventually(60s, [&] {
+        return on_every_node(count([](const auto& r) { return r.started == 2 && r.status == 201; }),
+                             5);
+      });
+  stop = true;
+  for (auto& t : clients) t.join();
+  REQUIRE(ingesting);
+  REQUIRE(refused);
+  REQUIRE(resumed);
+
+  // Every answer is a 201 or a 503, and every upload made wholly while S3 was down a 503.
+  std::map<int, std::size_t> statuses;
+  std::map<std::string, const upload_record*> acknowledged;  // SOP instance UID -> its upload
+  std::set<std::int64_t> ids;
+  for (const auto& r : records) {
+    ++statuses[r.status];
+    if (r.started == 1 && r.ended == 1) CHECK(r.status == 503);
+    if (r.status == 201) {
+      acknowledged[r.sop] = &r;
+      CHECK(ids.insert(r.id).second);
+    }
+  }
+  for (const auto& [status, n] : statuses) {
+    INFO("status " << status << ": " << n);
+    CHECK((status == 201 || status == 503));
+  }
+  WARN("S3 down for " << down_ms << " ms; uploads: " << records.size() << ", 201: " << statuses[201]
+                      << ", 503: " << statuses[503]);
+
+  // The index holds exactly the acknowledged images, each once.
+  auto listed = parse_json(nodes[1]
+                               .admin("POST", "/api/metadata/images/query",
+                                      R"({"startIndex":0,"count":100000,"queryProperties":[]})")
+                               .body);
+  REQUIRE(listed.IsArray());
+  std::set<std::string> indexed;
+  for (const auto& image : listed.GetArray()) {
+    const std::string sop = image["sopInstanceUID"]["value"].GetString();
+    INFO(sop);
+    CHECK(indexed.insert(sop).second);
+    CHECK(acknowledged.count(sop) == 1);
+  }
+  CHECK(indexed.size() == acknowledged.size());
+
+  // Every acknowledged image is in the bucket, read byte for byte through every node (two of the
+  // three have never cached it, so they fetch it from S3).
+  std::size_t mismatches = 0;
+  for (const auto& [sop, r] : acknowledged)
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto download = nodes[i].admin("GET", "/api/images/" + std::to_string(r->id));
+      if (download.status != 200 || download.body != r->bytes) {
+        ++mismatches;
+        UNSCOPED_INFO("image " << r->id << " through node " << i << ": " << download.status);
+      }
+    }
+  CHECK(mismatches == 0);
+  std::size_t objects = 0;
+  for (const auto& key : nodes.s3().keys()) objects += key.starts_with("cluster/") ? 1 : 0;
+  CHECK(objects >= acknowledged.size());
+  WARN("objects in the bucket: " << objects << " (" << objects - acknowledged.size()
+                                 << " without a row, left for the sweep)");
+}
+
+namespace {
+
+/// How often `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the leader killed while forwarding to an SCU: another node sends the rest, each once",
+          "[cluster]") {
+  storescp_peer archive({"-pm", "+xa", "-v"});
+  // A batch idle time well above the pauses between uploads on a loaded machine: one batch.
+  test_cluster nodes(3, {"SBX_FORWARDING_BATCH_IDLE_MS=2000", "SBX_FORWARDING_RETRY_INITIAL_MS=200",
+                         "SBX_FORWARDING_RETRY_MAX_MS=1000"});
+  nodes.start();
+  INFO(nodes.logs() << "--- storescp\n" << archive.log());
+  const auto leader = nodes.await_leader();
+  auto& f = nodes[(leader + 1) % 3];
+
+  // Everything the superuser uploads goes on to the archive (an SCU destination).
+  const auto scu = created_id(f.admin("POST", "/api/scus",
+                                      R"({"id":-1,"name":"archive","aeTitle":"STORESCP",)"
+                                      R"("host":"127.0.0.1","port":)" +
+                                          std::to_string(archive.port()) + "}"));
+  std::int64_t admin_id = -1;
+  for (const auto& u : parse_json(f.admin("GET", "/api/users").body).GetArray())
+    if (std::string(u["user"].GetString()) == "admin") admin_id = u["id"].GetInt64();
+  REQUIRE(f.admin("POST", "/api/forwarding/rules",
+                  R"({"id":-1,"source":{"sourceType":"user","sourceName":"admin","sourceId":)" +
+                      std::to_string(admin_id) +
+                      R"(},"destination":{"destinationType":"scu","destinationName":"archive",)"
+                      R"("destinationId":)" +
+                      std::to_string(scu) + R"(},"keepImages":true})")
+              .status == 201);
+
+  // Uploaded through a follower in one burst: one batch, sent by the leader once idle.
+  constexpr std::size_t count = 300;
+  std::set<std::string> uploaded;
+  for (std::size_t n = 0; n < count; ++n) {
+    const auto sop = "4.5.so." + std::to_string(n);
+    REQUIRE(f.upload(small_f1_in("F" + std::to_string(n % 3), "4.5.st" + std::to_string(n % 3),
+                                 "4.5.se" + std::to_string(n % 6), sop))
+                .status == 201);
+    uploaded.insert(sop);
+  }
+  auto received = [&] { return archive.received().size(); };
+  REQUIRE(eventually(60s, [&] { return received() >= 20; }));
+  nodes[leader].kill();
+  const auto killed_at = std::chrono::steady_clock::now();
+  const auto before_kill = received();
+  CHECK(before_kill < count);  // else the kill interrupted nothing
+
+  const auto next = nodes.await_leader(15s);
+  CHECK(next != leader);
+  if (!eventually(90s, [&] { return received() == count; }))
+    FAIL(received() << " of " << count << " received\n"
+                    << nodes.logs() << "--- API log\n"
+                    << nodes[next].admin("GET", "/api/log?count=50").body << "\n--- storescp\n"
+                    << archive.log().substr(
+                           archive.log().size() > 4000 ? archive.log().size() - 4000 : 0));
+  const auto done_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - killed_at)
+                           .count();
+  // The new leader's send ends (its log entry) and nothing more arrives after it.
+  REQUIRE(eventually(30s, [&] {
+    return occurrences(nodes[next].admin("GET", "/api/log?count=1000").body, "Finished sending") >=
+           1;
+  }));
+
+  // Every image at the archive, under its own SOP Instance UID.
+  std::set<std::string> names;
+  for (const auto& file : archive.received()) {
+    const auto name = file.filename().string();
+    names.insert(name.substr(name.find('.') + 1));  // <modality>.<SOP Instance UID>
+  }
+  CHECK(names == uploaded);
+  // C-STOREs the archive received: at most the one in flight at the kill is sent twice (cut
+  // short with the association, or stored and then replaced).
+  const auto stores = occurrences(archive.log(), "Received Store Request");
+  const auto again = occurrences(archive.log(), "already exists, overwriting");
+  CHECK(stores >= count + again);
+  CHECK(stores <= count + 1);
+  CHECK(again <= 1);
+  CHECK_THAT(nodes[next].log(), Catch::Matchers::Contains("1 batches were being sent"));
+  WARN("forwarding fail-over: " << before_kill << " of " << count
+                                << " images at the archive at the kill; all there " << done_ms
+                                << " ms after it; C-STOREs " << stores << ", sent twice " << again);
 }

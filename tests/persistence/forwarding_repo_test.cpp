@@ -2,7 +2,9 @@
 #include "persistence/forwarding_repo.hpp"
 
 #include <catch2/catch.hpp>
+#include <vector>
 
+#include "persistence/box_repo.hpp"
 #include "support/scratch_database.hpp"
 
 using namespace sbx::persistence;
@@ -159,4 +161,60 @@ TEMPLATE_TEST_CASE("persistence: forwarding batches being sent at a restart are 
   CHECK(repo.due(6000, 7000).size() == 1);
   repo.expire_fresh_of_source("user", 1);
   CHECK(repo.due(6000, 7000).size() == 2);
+}
+
+TEMPLATE_TEST_CASE("persistence: a batch remembers which images its SCU acknowledged",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  forwarding_repo repo(scratch.db());
+  auto to_scu = repo.insert(rule("user", 1, "scu", 2));
+  for (std::int64_t image = 10; image < 14; ++image) repo.add_image({to_scu.id}, image, 1000);
+  auto batch = repo.batches_of_rule(to_scu.id).front();
+  CHECK(repo.unsent_images(batch.id) == std::vector<std::int64_t>{10, 11, 12, 13});
+
+  // Two acknowledged, then the send was cut: sent again, only the other two go.
+  repo.move(batch.id, batch_state::fresh, batch_state::enroute, 2000);
+  CHECK(repo.mark_sent(batch.id, 11));
+  CHECK(repo.mark_sent(batch.id, 10));
+  CHECK_FALSE(repo.mark_sent(batch.id, 99));  // not in the batch
+  CHECK(repo.reset_unlinked_enroute() == 1);
+  CHECK(repo.unsent_images(batch.id) == std::vector<std::int64_t>{12, 13});
+  CHECK(repo.batch(batch.id)->image_ids.size() == 4);  // all of them, for keepImages=false
+
+  // An image stored again (replaced) goes out again.
+  repo.add_image({to_scu.id}, 10, 3000);
+  CHECK(repo.unsent_images(batch.id) == std::vector<std::int64_t>{10, 12, 13});
+  for (std::int64_t image : {10, 12, 13}) CHECK(repo.mark_sent(batch.id, image));
+  CHECK(repo.unsent_images(batch.id).empty());
+}
+
+TEMPLATE_TEST_CASE("persistence: a box batch whose transaction exists but was not linked is linked",
+                   "[persistence]", sbx::test::sqlite_backend, sbx::test::postgres_backend) {
+  scratch_database scratch(TestType::value);
+  forwarding_repo repo(scratch.db());
+  box_repo boxes(scratch.db());
+  sbx::proto::box b;
+  b.name = "remote";
+  b.token = "t";
+  b.base_url = "http://remote/api/transactions/t";
+  b.send_method = "PUSH";
+  b = boxes.insert(b);
+  auto to_box = repo.insert(rule("user", 1, "box", b.id));
+  auto other = repo.insert(rule("scp", 2, "box", b.id));
+  repo.add_image({to_box.id}, 5, 1000);
+  repo.add_image({to_box.id}, 6, 1000);
+  repo.add_image({other.id}, 5, 1000);
+  auto batch = repo.batches_of_rule(to_box.id).front();
+  auto lost = repo.batches_of_rule(other.id).front();
+  repo.move(batch.id, batch_state::fresh, batch_state::enroute, 2000);
+  repo.move(lost.id, batch_state::fresh, batch_state::enroute, 2000);
+  // The leader created the transaction of `batch` (images 5 and 6), and died before linking it;
+  // an older transaction of image 5 alone does not match `lost`, which went out later.
+  boxes.insert_outgoing(b, {}, {{5, {}}}, 1500);
+  auto sent = boxes.insert_outgoing(b, {}, {{6, {}}, {5, {}}}, 2100);
+
+  CHECK(repo.reset_unlinked_enroute() == 1);  // `lost` only
+  CHECK(repo.batch(batch.id)->state == batch_state::enroute);
+  CHECK(repo.batch(batch.id)->box_transaction == sent.id);
+  CHECK(repo.batch(lost.id)->state == batch_state::fresh);
 }
