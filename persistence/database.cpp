@@ -63,6 +63,13 @@ bool row::is_null(std::size_t i) const {
   return std::holds_alternative<std::monostate>(columns.at(i));
 }
 
+std::vector<std::int64_t> result::first_int64s() const {
+  std::vector<std::int64_t> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.int64(0));
+  return out;
+}
+
 std::unique_ptr<database> open_database(const database_config& config) {
   if (!config.postgres_url.empty()) return open_postgres(config.postgres_url);
   return open_sqlite(config.sqlite_path);

@@ -33,6 +33,8 @@ struct row {
 struct result {
   std::vector<row> rows;
   std::int64_t affected = 0;
+  /// The first column of every row, as integers (a list of ids).
+  std::vector<std::int64_t> first_int64s() const;
 };
 
 /// Which SQL engine a connection talks to.

@@ -22,13 +22,10 @@ std::optional<std::vector<std::int64_t>> export_set_repo::images_of(std::int64_t
   if (db_.exec("SELECT 1 FROM export_sets WHERE id = $1 AND created > $2", {id, oldest})
           .rows.empty())
     return std::nullopt;
-  std::vector<std::int64_t> out;
-  for (const auto& r : db_.exec("SELECT image_id FROM export_set_images WHERE export_set_id = $1 "
-                                "ORDER BY position",
-                                {id})
-                           .rows)
-    out.push_back(r.int64(0));
-  return out;
+  return db_
+      .exec("SELECT image_id FROM export_set_images WHERE export_set_id = $1 ORDER BY position",
+            {id})
+      .first_int64s();
 }
 
 std::int64_t export_set_repo::remove_created_before(std::int64_t oldest) {

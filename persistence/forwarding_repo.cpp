@@ -173,13 +173,12 @@ std::vector<proto::forwarding_batch> forwarding_repo::due(std::int64_t idle_befo
 }
 
 std::vector<std::int64_t> forwarding_repo::unsent_images(std::int64_t id) {
-  std::vector<std::int64_t> out;
-  for (const auto& r : db_.exec("SELECT image_id FROM forwarding_transaction_images WHERE "
-                                "transaction_id = $1 AND sent = 0 ORDER BY id",
-                                {id})
-                           .rows)
-    out.push_back(r.int64(0));
-  return out;
+  return db_
+      .exec(
+          "SELECT image_id FROM forwarding_transaction_images WHERE transaction_id = $1 AND "
+          "sent = 0 ORDER BY id",
+          {id})
+      .first_int64s();
 }
 
 bool forwarding_repo::mark_sent(std::int64_t id, std::int64_t image_id) {

@@ -83,13 +83,10 @@ bool import_session_repo::record_rejected(std::int64_t session_id, std::int64_t 
 }
 
 std::vector<std::int64_t> import_session_repo::image_ids(std::int64_t session_id) {
-  const auto res = db_.exec(
-      "SELECT image_id FROM import_session_images WHERE import_session_id = $1 ORDER BY id",
-      {session_id});
-  std::vector<std::int64_t> out;
-  out.reserve(res.rows.size());
-  for (const auto& r : res.rows) out.push_back(r.int64(0));
-  return out;
+  return db_
+      .exec("SELECT image_id FROM import_session_images WHERE import_session_id = $1 ORDER BY id",
+            {session_id})
+      .first_int64s();
 }
 
 }  // namespace sbx::persistence
